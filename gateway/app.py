@@ -1,0 +1,106 @@
+"""create_app: the ASGI application. Its lifespan owns the store; nothing connects
+or reads the environment at import time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+
+from gateway import rest
+from gateway.errors import GatewayError, InternalError, NotFound, StoreUnavailable
+from gateway.graphql.context import GraphQLContext
+from gateway.graphql.schema import build_schema
+from gateway.query.listing import Limits
+from gateway.service import Clock, JobService, utc_now
+from gateway.settings import Settings
+from gateway.storage import open_store
+from gateway.store.base import JobStore
+
+log = logging.getLogger("gateway")
+
+
+class GraphQLApp(GraphQL):
+    """Strawberry's ASGI view with our per-request context."""
+
+    async def get_context(self, request: Any, response: Any) -> GraphQLContext:
+        return GraphQLContext(service=request.app.state.service, request=request)
+
+
+def error_response(exc: GatewayError) -> JSONResponse:
+    return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.http_status)
+
+
+async def _gateway_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, GatewayError)
+    if isinstance(exc, InternalError):
+        log.error("internal error on %s %s", request.method, request.url.path, exc_info=exc.__cause__ or exc)
+    return error_response(exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return error_response(NotFound(f"no route {request.url.path}."))
+    error = GatewayError(exc.detail, code="ERROR_HTTP")
+    return JSONResponse({"error": {"code": error.code, "message": error.message}}, status_code=exc.status_code)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(InternalError())
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    try:
+        await request.app.state.store.ping()
+    except StoreUnavailable as exc:
+        return JSONResponse({"status": "unavailable", "reason": exc.message}, status_code=503)
+    return JSONResponse({"status": "ready"})
+
+
+def create_app(settings: Settings | None = None, store: JobStore | None = None, *, clock: Clock = utc_now) -> Starlette:
+    """The app. With ``store`` given (tests), it is used as is and not closed."""
+    settings = settings or Settings()
+    limits = Limits(
+        max_page_size=settings.max_page_size,
+        max_conditions=settings.max_conditions,
+        max_regex_length=settings.max_regex_length,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        owned = store is None
+        app.state.store = open_store(settings) if owned else store
+        app.state.service = JobService(app.state.store, limits=limits, clock=clock)
+        try:
+            yield
+        finally:
+            if owned:
+                await app.state.store.close()
+
+    graphql = GraphQLApp(build_schema(settings))
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            *rest.routes,
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+        ],
+        exception_handlers={GatewayError: _gateway_error, HTTPException: _http_error, Exception: _unexpected},
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    return app

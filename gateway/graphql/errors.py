@@ -1,0 +1,50 @@
+"""Errors at the GraphQL edge: a `GatewayError` becomes `extensions.code` (and
+`extensions.reason` for client errors); anything else is masked and logged."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from gateway.errors import GatewayError, InvalidQuery
+
+log = logging.getLogger("gateway.graphql")
+
+MASKED_MESSAGE = "Internal server error."
+
+
+def _mapped(error: GraphQLError) -> GraphQLError:
+    original = error.original_error
+    if isinstance(original, GatewayError):
+        extensions = {"code": original.graphql_code}
+        if isinstance(original, InvalidQuery):
+            extensions["reason"] = original.code
+        if original.graphql_code == "INTERNAL_SERVER_ERROR":
+            log.error("internal error in GraphQL operation", exc_info=original)
+            message = MASKED_MESSAGE
+        else:
+            message = original.message
+        return GraphQLError(message, nodes=error.nodes, path=error.path, extensions=extensions)
+    if original is None:
+        # Parse and validation errors: the document itself is wrong.
+        return GraphQLError(
+            error.message,
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": "GRAPHQL_VALIDATION_FAILED", **(error.extensions or {})},
+        )
+    log.error("unexpected error in GraphQL operation", exc_info=original)
+    return GraphQLError(
+        MASKED_MESSAGE, nodes=error.nodes, path=error.path, extensions={"code": "INTERNAL_SERVER_ERROR"}
+    )
+
+
+class ErrorMapping(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [_mapped(e) for e in result.errors]

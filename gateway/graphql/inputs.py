@@ -1,0 +1,89 @@
+"""Typed query inputs mirroring the Query language (section 3.1), and their
+conversion to the wire form the service compiles. Data paths (`key`) stay snake_case."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from gateway.graphql.scalars import JSON
+
+OPERATOR_HELP = (
+    "One of eq, not, lt, lte, gt, gte, exists, contain, not_contain, in, not_in, contain_in, "
+    "not_contain_in, match, regex, regex_in, datetime_gt, datetime_gte, datetime_lt, datetime_lte, "
+    "timediff_gt, timediff_gte, timediff_lt, timediff_lte."
+)
+
+
+@strawberry.input(description="A condition on a stored field path, e.g. `errors.error_code`.")
+class ConditionInput:
+    key: str = strawberry.field(
+        description="Dotted path into the stored job (snake_case); `collector_info.*` selects by collector."
+    )
+    value: JSON | None = strawberry.field(default=None, description="A literal: never interpreted as an operator.")
+    operator: str = strawberry.field(description=OPERATOR_HELP)
+
+
+@strawberry.input
+class SortKeyInput:
+    key: str
+    desc: bool | None = False
+
+
+@strawberry.input(description="Either `key`/`desc` or `keys`; ties are broken by document id.")
+class SortInput:
+    key: str | None = None
+    desc: bool | None = None
+    keys: list[SortKeyInput] | None = None
+
+
+@strawberry.input(description="`start` is 1-based; `limit` 0 or absent means up to the page cap.")
+class PageInput:
+    start: int | None = None
+    limit: int | None = None
+
+
+@strawberry.input(description="The Query language of the published API.")
+class JobQueryInput:
+    filter: list[ConditionInput] | None = None
+    filter_or: list[ConditionInput] | None = None
+    sort: SortInput | None = None
+    page: PageInput | None = None
+    only: list[str] | None = None
+    minimal: bool | None = None
+    count_only: bool | None = None
+    keyword: str | None = None
+
+
+def _conditions(items: list[ConditionInput] | None) -> list[dict[str, Any]] | None:
+    if items is None:
+        return None
+    return [{"key": c.key, "value": c.value, "operator": c.operator} for c in items]
+
+
+def _sort(sort: SortInput | None) -> Any:
+    if sort is None:
+        return None
+    if sort.keys is not None:
+        return {"keys": [{"key": k.key, "desc": bool(k.desc)} for k in sort.keys]}
+    if sort.key is None:
+        return None
+    return {"key": sort.key, "desc": bool(sort.desc)}
+
+
+def query_to_wire(query: JobQueryInput | None) -> dict[str, Any]:
+    """The wire form (`filter_or`, `count_only`, ...) of a typed query; unset fields absent."""
+    if query is None:
+        return {}
+    wire = {
+        "filter": _conditions(query.filter),
+        "filter_or": _conditions(query.filter_or),
+        "sort": _sort(query.sort),
+        "page": None if query.page is None else {"start": query.page.start, "limit": query.page.limit},
+        "only": query.only,
+        "minimal": query.minimal,
+        "count_only": query.count_only,
+        "keyword": query.keyword,
+    }
+    return {k: v for k, v in wire.items() if v is not None}

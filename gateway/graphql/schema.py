@@ -1,0 +1,80 @@
+"""The schema: Query root, and the extensions that bound and protect execution."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from gateway.graphql.errors import ErrorMapping
+from gateway.graphql.inputs import JobQueryInput
+from gateway.graphql.resolvers import Info, resolve_job, resolve_jobs
+from gateway.graphql.scalars import SCALARS
+from gateway.graphql.types import Job, JobsInfo, JobStatusFilter
+from gateway.settings import Settings
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="List jobs of one domain: filter, sort, page, search.")
+    async def jobs(  # noqa: PLR0917 - GraphQL arguments, resolved by name
+        self,
+        info: Info,
+        query: JobQueryInput | None = None,
+        job_id: list[str] | None = None,
+        status: list[JobStatusFilter] | None = None,
+        collector_id: list[str] | None = None,
+        project_id: list[str] | None = None,
+        domain_id: str | None = None,
+    ) -> JobsInfo:
+        return await resolve_jobs(
+            info,
+            query=query,
+            job_id=job_id,
+            status=status,
+            collector_id=collector_id,
+            project_id=project_id,
+            domain_id=domain_id,
+        )
+
+    @strawberry.field(description="One job by id, or null.")
+    async def job(self, info: Info, job_id: strawberry.ID, domain_id: str | None = None) -> Job | None:
+        return await resolve_job(info, str(job_id), domain_id)
+
+
+class GatewaySchema(strawberry.Schema):
+    def process_errors(self, errors: Any, execution_context: Any = None) -> None:
+        # ErrorMapping logs what deserves it (unexpected errors, with their cause and
+        # stack); a client's bad input is not worth a stack trace in the log.
+        return None
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    """The executable schema; the limits come from ``settings`` (defaults if None)."""
+    settings = settings or Settings()
+    extensions: list[SchemaExtension | type[SchemaExtension]] = [
+        ErrorMapping,
+        ParserCache(maxsize=256),
+        ValidationCache(maxsize=256),
+        QueryDepthLimiter(max_depth=settings.max_query_depth),
+        MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        MaxTokensLimiter(max_token_count=settings.max_tokens),
+    ]
+    if not settings.introspection:
+        extensions.append(DisableIntrospection)
+    return GatewaySchema(query=Query, extensions=extensions, config=StrawberryConfig(scalar_map=SCALARS))
+
+
+def export_sdl() -> str:
+    """The SDL contract, as checked in at schema/schema.graphql."""
+    return build_schema().as_str() + "\n"

@@ -1,0 +1,269 @@
+"""The list request (section 3 of the contract) -> a plan of MongoDB operations.
+
+Pure: no I/O. The plan says what to match, how to sort and page, which stored fields
+to fetch and which wire fields to write; the service runs it against the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded
+from gateway.query.conditions import CompiledFilter, compile_condition, compile_filter
+from gateway.query.conditions import Condition as _Condition
+from gateway.query.operators import CompileContext
+from gateway.query.paths import COLLECTOR_INFO, check_path, collector_subpath, stored_path
+
+JOB_STATUSES = ("CREATED", "CANCELED", "IN_PROGRESS", "SUCCESS", "ERROR", "TIMEOUT")
+NO_STATUS = "JOB_STATE_NONE"
+
+# Wire fields of a JobInfo, in the order the published API writes them.
+JOB_FIELDS = (
+    "job_id",
+    "status",
+    "filter",
+    "total_tasks",
+    "remained_tasks",
+    "errors",
+    "collector_info",
+    "project_id",
+    "domain_id",
+    "created_at",
+    "updated_at",
+    "finished_at",
+)
+MINIMAL_FIELDS = frozenset({"job_id", "status", "created_at", "finished_at"})
+SHORTCUTS = ("job_id", "status", "collector_id", "project_id")
+QUERY_FIELDS = frozenset({"filter", "filter_or", "sort", "page", "only", "minimal", "count_only", "keyword"})
+DEFAULT_SORT = (("created_at", -1),)
+# The stored fields a job's collector is found by.
+COLLECTOR_REFS = ("collector_id", "collector")
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_page_size: int = 1000
+    max_conditions: int = 50
+    max_regex_length: int = 1024
+
+
+@dataclass(frozen=True)
+class Output:
+    """Which wire fields to write: top-level names, and collector_info sub-paths
+    (None: the whole collector)."""
+
+    fields: frozenset[str]
+    collector_paths: frozenset[str] | None = None
+
+    def restrict(self, fields: frozenset[str]) -> Output:
+        return Output(self.fields & fields, self.collector_paths)
+
+    def projection(self) -> dict[str, int]:
+        """Stored fields to fetch for these wire fields."""
+        proj: dict[str, int] = {}
+        for name in self.fields:
+            if name == COLLECTOR_INFO:
+                proj.update(dict.fromkeys(COLLECTOR_REFS, 1))
+            else:
+                proj[stored_path(name)] = 1
+        # Nothing wanted (e.g. only `__typename` selected): fetch the id alone.
+        return {**proj, "_id": 0} if proj else {"_id": 1}
+
+
+@dataclass(frozen=True)
+class ListPlan:
+    filter: CompiledFilter
+    sort: tuple[tuple[str, int], ...]
+    skip: int
+    limit: int
+    output: Output
+    only_paths: tuple[str, ...]  # nested `only` paths below a top-level field (projected as is)
+    count_only: bool
+
+    def projection(self, output: Output | None = None) -> dict[str, int]:
+        """Stored fields to fetch for ``output`` (default: the query's own)."""
+        output = output or self.output
+        proj = output.projection()
+        for path in self.only_paths:
+            head = path.partition(".")[0]
+            if head in output.fields and head != COLLECTOR_INFO:
+                proj.pop(stored_path(head), None)
+                proj[stored_path(path)] = 1
+        return proj
+
+
+def _as_bool(value: object, name: str) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise InvalidParameterType(f"query.{name} must be true or false, got {value!r}.")
+    return value
+
+
+def _as_int(value: object, name: str) -> int | None:
+    if value is None:
+        return None
+    # protobuf's JSON form also accepts integers written as strings.
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidParameterType(f"{name} must be an integer, got {value!r}.")
+    return value
+
+
+def compile_sort(raw: object) -> tuple[tuple[str, int], ...]:
+    if not raw:
+        keys: list[tuple[str, int]] = list(DEFAULT_SORT)
+    else:
+        if isinstance(raw, Mapping) and "keys" in raw:
+            items = raw["keys"]
+            if not isinstance(items, list):
+                raise InvalidParameterType(f"query.sort.keys must be a list, got {items!r}.")
+        elif isinstance(raw, Mapping):
+            items = [raw]
+        elif isinstance(raw, list):
+            items = raw
+        else:
+            raise InvalidParameterType(f"query.sort must be an object or a list, got {raw!r}.")
+        keys = []
+        for i, item in enumerate(items):
+            if not isinstance(item, Mapping) or not item.get("key"):
+                raise InvalidQuery(f"query.sort[{i}] must be an object with a 'key', got {item!r}.")
+            unknown = set(item) - {"key", "desc"}
+            if unknown:
+                raise InvalidParameterType(f"query.sort[{i}] has unknown field(s) {sorted(unknown)}.")
+            key = check_path(item["key"], f"query.sort[{i}].key")
+            if collector_subpath(key) is not None:
+                raise InvalidQuery(f"query.sort[{i}]: sorting by {key!r} is not supported; sort by a job field.")
+            desc = _as_bool(item.get("desc"), f"sort[{i}].desc")
+            keys.append((stored_path(key), -1 if desc else 1))
+    # Ties broken by the document id, ascending, so pages never overlap or skip.
+    if all(k != "_id" for k, _ in keys):
+        keys.append(("_id", 1))
+    return tuple(keys)
+
+
+def compile_page(raw: object, limits: Limits) -> tuple[int, int]:
+    """(skip, limit) from a 1-based page; limit 0 means "up to the page cap"."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, Mapping):
+        raise InvalidParameterType(f"query.page must be an object with 'start' and 'limit', got {raw!r}.")
+    unknown = set(raw) - {"start", "limit"}
+    if unknown:
+        raise InvalidParameterType(f"query.page has unknown field(s) {sorted(unknown)}.")
+    start = _as_int(raw.get("start"), "query.page.start") or 1
+    limit = _as_int(raw.get("limit"), "query.page.limit") or 0
+    if limit < 0:
+        raise InvalidQuery(f"query.page.limit must not be negative, got {limit}.")
+    if limit > limits.max_page_size:
+        raise LimitExceeded(f"query.page.limit {limit} is over the page size cap max_page_size={limits.max_page_size}.")
+    if limit == 0:
+        return 0, limits.max_page_size
+    return max(start, 1) - 1, limit
+
+
+def compile_output(only: object, minimal: bool) -> tuple[Output, tuple[str, ...]]:
+    fields = frozenset(JOB_FIELDS)
+    collector_paths: set[str] | None = None
+    nested: list[str] = []
+    if only is not None and only != []:
+        if not isinstance(only, list):
+            raise InvalidParameterType(f"query.only must be a list of field names, got {only!r}.")
+        picked: set[str] = set()
+        whole: set[str] = set()
+        for i, raw in enumerate(only):
+            path = check_path(raw, f"query.only[{i}]")
+            head = path.partition(".")[0]
+            if head not in JOB_FIELDS:
+                raise InvalidQuery(f"query.only[{i}]: {head!r} is not a job field; fields: {', '.join(JOB_FIELDS)}.")
+            picked.add(head)
+            if head == COLLECTOR_INFO and path != head:
+                collector_paths = (collector_paths or set()) | {path.partition(".")[2]}
+            elif path == head:
+                whole.add(head)
+            else:
+                nested.append(path)
+        if COLLECTOR_INFO in whole:
+            collector_paths = None
+        # A whole field wins over paths inside it (MongoDB rejects the overlap anyway).
+        nested = sorted({p for p in nested if p.partition(".")[0] not in whole})
+        fields = frozenset(picked)
+    if minimal:
+        fields &= MINIMAL_FIELDS
+    paths = frozenset(collector_paths) if collector_paths is not None else None
+    return Output(fields, paths), tuple(nested)
+
+
+def shortcut_conditions(request: Mapping[str, Any]) -> list[_Condition]:
+    """`job_id`, `status`, ... given beside the query: an `eq` (a list: an `in`) each."""
+    conditions = []
+    for name in SHORTCUTS:
+        value = request.get(name)
+        if name == "status":
+            value = _statuses(value)
+        if value is None or value in ("", []):
+            continue
+        if isinstance(value, list):
+            if not all(isinstance(v, str) for v in value):
+                raise InvalidParameterType(f"{name} must be a string or a list of strings, got {value!r}.")
+            conditions.append(_Condition(name, value, "in"))
+        elif isinstance(value, str):
+            conditions.append(_Condition(name, value, "eq"))
+        else:
+            raise InvalidParameterType(f"{name} must be a string or a list of strings, got {value!r}.")
+    return conditions
+
+
+def _statuses(value: object) -> object:
+    values = value if isinstance(value, list) else [value]
+    for v in values:
+        if v is not None and v != NO_STATUS and v not in JOB_STATUSES:
+            raise InvalidQuery(f"status {v!r} is not one of {NO_STATUS}, {', '.join(JOB_STATUSES)}.")
+    kept = [v for v in values if v not in (None, NO_STATUS)]
+    if isinstance(value, list):
+        return kept
+    return kept[0] if kept else None
+
+
+def keyword_conditions(keyword: object) -> list[_Condition]:
+    if keyword is None:
+        return []
+    if not isinstance(keyword, str):
+        raise InvalidParameterType(f"query.keyword must be a string, got {keyword!r}.")
+    words = keyword.split()
+    return [_Condition("job_id", words, "contain_in")] if words else []
+
+
+def compile_list(request: Mapping[str, Any], ctx: CompileContext, limits: Limits) -> ListPlan:
+    query = request.get("query")
+    if query is None:
+        query = {}
+    if not isinstance(query, Mapping):
+        raise InvalidParameterType(f"query must be an object, got {query!r}.")
+    unknown = set(query) - QUERY_FIELDS
+    if unknown:
+        raise InvalidParameterType(
+            f"query has unknown field(s) {sorted(unknown)}; fields: {', '.join(sorted(QUERY_FIELDS))}."
+        )
+    compiled = compile_filter(
+        query.get("filter"),
+        query.get("filter_or"),
+        [compile_condition(c, ctx) for c in keyword_conditions(query.get("keyword"))],
+        ctx,
+        max_conditions=limits.max_conditions,
+    )
+    compiled.all_of.extend(compile_condition(c, ctx) for c in shortcut_conditions(request))
+    skip, limit = compile_page(query.get("page"), limits)
+    output, nested = compile_output(query.get("only"), _as_bool(query.get("minimal"), "minimal"))
+    return ListPlan(
+        filter=compiled,
+        sort=compile_sort(query.get("sort")),
+        skip=skip,
+        limit=limit,
+        output=output,
+        only_paths=nested,
+        count_only=_as_bool(query.get("count_only"), "count_only"),
+    )

@@ -1,0 +1,201 @@
+"""The filter operators of the Query language, one small function each.
+
+Each takes the stored field path, the condition's value and the compile context, and
+returns a MongoDB filter fragment. Values are always embedded as literals: under
+``$eq``/``$ne``/``$in``, as compiled regular expressions, or as ``$elemMatch`` of
+literal equalities, so a value such as ``{"$ne": null}`` can never act as an operator.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded
+from gateway.query.instants import parse_iso, parse_timediff
+from gateway.query.paths import check_path
+
+Fragment = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CompileContext:
+    """What compiling needs beyond the query itself: the clock and the limits."""
+
+    now: datetime
+    max_regex_length: int = 1024
+
+
+Operator = Callable[[str, Any, CompileContext], Fragment]
+
+
+def _name(value: object) -> str:
+    return type(value).__name__ if value is not None else "null"
+
+
+def _single(key: str, op: str, value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        raise InvalidParameterType(f"condition on {key!r}: operator {op!r} takes a single value, not a list.")
+    return value
+
+
+def _scalar(key: str, op: str, value: Any) -> Any:
+    if isinstance(value, list | tuple | dict):
+        raise InvalidParameterType(f"condition on {key!r}: operator {op!r} takes a scalar value, got {_name(value)}.")
+    return value
+
+
+def _string(key: str, op: str, value: Any) -> str:
+    if isinstance(value, list | tuple):
+        raise InvalidParameterType(f"condition on {key!r}: operator {op!r} takes a single value, not a list.")
+    if not isinstance(value, str):
+        raise InvalidParameterType(f"condition on {key!r}: operator {op!r} takes a string, got {_name(value)}.")
+    return value
+
+
+def _list(key: str, op: str, value: Any) -> list[Any]:
+    if not isinstance(value, list | tuple):
+        raise InvalidParameterType(f"condition on {key!r}: operator {op!r} takes a list, got {_name(value)}.")
+    return list(value)
+
+
+def _string_list(key: str, op: str, value: Any) -> list[str]:
+    items = _list(key, op, value)
+    for item in items:
+        if not isinstance(item, str):
+            raise InvalidParameterType(
+                f"condition on {key!r}: operator {op!r} takes a list of strings, got {_name(item)} in it."
+            )
+    return items
+
+
+def _literal_regex(text: str) -> re.Pattern[str]:
+    return re.compile(re.escape(text), re.IGNORECASE)
+
+
+def user_regex(key: str, pattern: str, ctx: CompileContext) -> re.Pattern[str]:
+    """Compile a client's regular expression, bounded in length, case-insensitive."""
+    if len(pattern) > ctx.max_regex_length:
+        raise LimitExceeded(
+            f"condition on {key!r}: regular expression is {len(pattern)} characters long; "
+            f"the limit max_regex_length is {ctx.max_regex_length}."
+        )
+    try:
+        return re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise InvalidQuery(f"condition on {key!r}: invalid regular expression {pattern!r}: {exc}.") from None
+
+
+def _eq(path: str, value: Any, ctx: CompileContext) -> Fragment:
+    return {path: {"$eq": _single(path, "eq", value)}}
+
+
+def _not(path: str, value: Any, ctx: CompileContext) -> Fragment:
+    return {path: {"$ne": _single(path, "not", value)}}
+
+
+def _compare(mongo_op: str, op: str) -> Operator:
+    def compile_(path: str, value: Any, ctx: CompileContext) -> Fragment:
+        return {path: {mongo_op: _scalar(path, op, value)}}
+
+    return compile_
+
+
+def _exists(path: str, value: Any, ctx: CompileContext) -> Fragment:
+    if not isinstance(value, bool):
+        raise InvalidParameterType(f"condition on {path!r}: operator 'exists' takes true or false, got {value!r}.")
+    return {path: {"$exists": value}}
+
+
+def _contain(path: str, value: Any, ctx: CompileContext) -> Fragment:
+    return {path: {"$regex": _literal_regex(_string(path, "contain", value))}}
+
+
+def _not_contain(path: str, value: Any, ctx: CompileContext) -> Fragment:
+    # `$not` with a regex object is what both MongoDB and the embedded engine accept.
+    return {path: {"$not": _literal_regex(_string(path, "not_contain", value))}}
+
+
+def _in(path: str, value: Any, ctx: CompileContext) -> Fragment:
+    return {path: {"$in": _list(path, "in", value)}}
+
+
+def _not_in(path: str, value: Any, ctx: CompileContext) -> Fragment:
+    return {path: {"$nin": _list(path, "not_in", value)}}
+
+
+def _contain_in(path: str, value: Any, ctx: CompileContext) -> Fragment:
+    return {path: {"$in": [_literal_regex(v) for v in _string_list(path, "contain_in", value)]}}
+
+
+def _not_contain_in(path: str, value: Any, ctx: CompileContext) -> Fragment:
+    return {path: {"$nin": [_literal_regex(v) for v in _string_list(path, "not_contain_in", value)]}}
+
+
+def _match(path: str, value: Any, ctx: CompileContext) -> Fragment:
+    if not isinstance(value, dict):
+        raise InvalidParameterType(f"condition on {path!r}: operator 'match' takes an object, got {_name(value)}.")
+    if not value:
+        raise InvalidQuery(f"condition on {path!r}: operator 'match' needs at least one field.")
+    # Each field is a literal equality: the object selects, it never carries operators.
+    return {
+        path: {
+            "$elemMatch": {check_path(k, f"condition on {path!r}: match field"): {"$eq": v} for k, v in value.items()}
+        }
+    }
+
+
+def _regex(path: str, value: Any, ctx: CompileContext) -> Fragment:
+    return {path: {"$regex": user_regex(path, _string(path, "regex", value), ctx)}}
+
+
+def _regex_in(path: str, value: Any, ctx: CompileContext) -> Fragment:
+    return {path: {"$in": [user_regex(path, v, ctx) for v in _string_list(path, "regex_in", value)]}}
+
+
+def _datetime(mongo_op: str, op: str) -> Operator:
+    def compile_(path: str, value: Any, ctx: CompileContext) -> Fragment:
+        return {path: {mongo_op: parse_iso(_single(path, op, value), path)}}
+
+    return compile_
+
+
+def _timediff(mongo_op: str, op: str) -> Operator:
+    def compile_(path: str, value: Any, ctx: CompileContext) -> Fragment:
+        return {path: {mongo_op: parse_timediff(_single(path, op, value), path, ctx.now)}}
+
+    return compile_
+
+
+OPERATORS: dict[str, Operator] = {
+    "eq": _eq,
+    "not": _not,
+    "lt": _compare("$lt", "lt"),
+    "lte": _compare("$lte", "lte"),
+    "gt": _compare("$gt", "gt"),
+    "gte": _compare("$gte", "gte"),
+    "exists": _exists,
+    "contain": _contain,
+    "not_contain": _not_contain,
+    "in": _in,
+    "not_in": _not_in,
+    "contain_in": _contain_in,
+    "not_contain_in": _not_contain_in,
+    "match": _match,
+    "regex": _regex,
+    "regex_in": _regex_in,
+    **{f"datetime_{s}": _datetime(f"${s}", f"datetime_{s}") for s in ("gt", "gte", "lt", "lte")},
+    **{f"timediff_{s}": _timediff(f"${s}", f"timediff_{s}") for s in ("gt", "gte", "lt", "lte")},
+}
+
+# Negative operators on collector_info keys: "jobs whose collector is not among those
+# matching the positive form", so jobs whose collector is gone are kept.
+NEGATED: dict[str, str] = {
+    "not": "eq",
+    "not_in": "in",
+    "not_contain": "contain",
+    "not_contain_in": "contain_in",
+}

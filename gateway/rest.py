@@ -1,0 +1,90 @@
+"""The published REST routes over the same service, in the published JSON form."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from gateway.errors import InvalidParameterType, InvalidRequestBody, PayloadTooLarge
+from gateway.service import JobService, collector_ref, scope_for
+from gateway.wire import rest_job
+
+LIST_FIELDS = frozenset({"query", "job_id", "status", "collector_id", "project_id", "domain_id"})
+
+
+def _service(request: Request) -> JobService:
+    return request.app.state.service
+
+
+async def read_json_object(request: Request, max_bytes: int) -> dict[str, Any]:
+    """The body as a JSON object, refusing bodies over ``max_bytes`` before reading them
+    whole."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise PayloadTooLarge(f"request body is {declared} bytes; the limit max_body_bytes is {max_bytes}.")
+    chunks = bytearray()
+    async for chunk in request.stream():
+        chunks.extend(chunk)
+        if len(chunks) > max_bytes:
+            raise PayloadTooLarge(f"request body is over the limit max_body_bytes ({max_bytes} bytes).")
+    if not chunks.strip():
+        return {}
+    try:
+        body = json.loads(chunks)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidRequestBody(f"request body is not valid JSON: {exc}.") from None
+    if not isinstance(body, dict):
+        raise InvalidRequestBody(f"request body must be a JSON object, got {type(body).__name__}.")
+    return body
+
+
+def _check_fields(request: Mapping[str, Any], allowed: frozenset[str]) -> None:
+    unknown = set(request) - allowed
+    if unknown:
+        raise InvalidParameterType(f"unknown field(s) {sorted(unknown)}; accepted: {', '.join(sorted(allowed))}.")
+
+
+async def _list(request: Request, body: dict[str, Any]) -> JSONResponse:
+    _check_fields(body, LIST_FIELDS)
+    service = _service(request)
+    scope = scope_for(body.get("domain_id"))
+    page = await service.list_jobs(body, scope)
+    collectors: list[Any] = [None] * len(page.jobs)
+    if "collector_info" in page.output.fields and page.jobs:
+        refs = [collector_ref(job) for job in page.jobs]
+        found = iter(await service.load_collectors(scope.domain_id, [r for r in refs if r is not None]))
+        collectors = [next(found) if r is not None else None for r in refs]
+    results = [rest_job(job, c, page.output) for job, c in zip(page.jobs, collectors, strict=True)]
+    return JSONResponse({"results": results, "total_count": page.total_count or 0})
+
+
+async def search_jobs(request: Request) -> JSONResponse:
+    body = await read_json_object(request, request.app.state.settings.max_body_bytes)
+    return await _list(request, body)
+
+
+async def list_jobs(request: Request) -> JSONResponse:
+    params: dict[str, Any] = {}
+    for name in set(request.query_params):
+        values = request.query_params.getlist(name)
+        params[name] = values[0] if len(values) == 1 else values
+    raw_query = params.get("query")
+    if raw_query is not None:
+        if not isinstance(raw_query, str):
+            raise InvalidParameterType("query must be given once, as a JSON string.")
+        try:
+            params["query"] = json.loads(raw_query)
+        except ValueError as exc:
+            raise InvalidRequestBody(f"query parameter is not valid JSON: {exc}.") from None
+    return await _list(request, params)
+
+
+routes = [
+    Route("/inventory/v1/jobs", list_jobs, methods=["GET"]),
+    Route("/inventory/v1/jobs/search", search_jobs, methods=["POST"]),
+]

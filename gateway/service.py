@@ -1,0 +1,159 @@
+"""JobService: the one place requests meet the store, below both adapters.
+
+It scopes every read to one domain, compiles requests with the pure query compiler,
+resolves `collector_info.*` conditions against the collector collection of the same
+domain, and runs filters, sorts, pages and counts in the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from gateway.errors import InvalidParameterType, RequiredParameter
+from gateway.query.conditions import CollectorIds, CollectorLookup, CompiledFilter
+from gateway.query.listing import JOB_FIELDS, Limits, ListPlan, Output, compile_list
+from gateway.query.operators import CompileContext
+from gateway.store.base import COLLECTOR, JOB, Document, JobStore
+
+Clock = Callable[[], datetime]
+
+# A job's reference to its collector: ("id", collector_id) or ("oid", collector _id),
+# the latter for older databases that stored the collector document's id.
+CollectorRef = tuple[str, Any]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a request may read: one domain, and optionally only some projects."""
+
+    domain_id: str
+    projects: tuple[str, ...] | None = None
+
+    def job_filter(self) -> Document:
+        scope: Document = {"domain_id": self.domain_id}
+        if self.projects is not None:
+            scope["projects"] = {"$in": list(self.projects)}
+        return scope
+
+
+@dataclass(frozen=True)
+class JobPage:
+    jobs: list[Document]
+    total_count: int | None
+    output: Output
+
+
+def collector_ref(job: Mapping[str, Any]) -> CollectorRef | None:
+    if job.get("collector_id"):
+        return ("id", job["collector_id"])
+    if job.get("collector") is not None:
+        return ("oid", job["collector"])
+    return None
+
+
+def scope_for(domain_id: object) -> Scope:
+    """The scope of a request that names its domain (authentication off)."""
+    if domain_id is None or domain_id == "":
+        raise RequiredParameter("domain_id is required.")
+    if not isinstance(domain_id, str):
+        raise InvalidParameterType(f"domain_id must be a string, got {domain_id!r}.")
+    return Scope(domain_id=domain_id)
+
+
+class JobService:
+    def __init__(self, store: JobStore, *, limits: Limits | None = None, clock: Clock = utc_now) -> None:
+        self._store = store
+        self._limits = limits or Limits()
+        self._clock = clock
+
+    @property
+    def limits(self) -> Limits:
+        return self._limits
+
+    def _context(self) -> CompileContext:
+        return CompileContext(now=self._clock(), max_regex_length=self._limits.max_regex_length)
+
+    async def list_jobs(
+        self,
+        request: Mapping[str, Any],
+        scope: Scope,
+        *,
+        fields: frozenset[str] | None = None,
+        with_count: bool = True,
+    ) -> JobPage:
+        """List jobs. ``fields`` narrows the wire fields fetched (a GraphQL selection);
+        ``with_count`` false skips the count when nobody reads it."""
+        plan = compile_list(request, self._context(), self._limits)
+        output = plan.output if fields is None else plan.output.restrict(fields)
+        job_filter = await self._job_filter(plan.filter, scope)
+        if plan.count_only:
+            return JobPage(jobs=[], total_count=await self._store.count(JOB, job_filter), output=output)
+        if not with_count:
+            return JobPage(jobs=await self._find_page(plan, output, job_filter), total_count=None, output=output)
+        jobs, total = await asyncio.gather(
+            self._find_page(plan, output, job_filter), self._store.count(JOB, job_filter)
+        )
+        return JobPage(jobs=jobs, total_count=total, output=output)
+
+    async def get_job(self, job_id: str, scope: Scope, *, fields: frozenset[str] | None = None) -> Document | None:
+        output = Output(frozenset(JOB_FIELDS) if fields is None else frozenset(JOB_FIELDS) & fields)
+        found = await self._store.find(
+            JOB,
+            {"$and": [scope.job_filter(), {"job_id": {"$eq": job_id}}]},
+            projection=output.projection(),
+            limit=1,
+        )
+        return found[0] if found else None
+
+    async def load_collectors(self, domain_id: str, refs: Sequence[CollectorRef]) -> list[Document | None]:
+        """The collectors of ``refs`` (same order, None where gone) in one store call."""
+        ids = sorted({v for kind, v in refs if kind == "id"})
+        oids = list({v for kind, v in refs if kind == "oid"})
+        if not refs:
+            return []
+        clauses = []
+        if ids:
+            clauses.append({"collector_id": {"$in": ids}})
+        if oids:
+            clauses.append({"_id": {"$in": oids}})
+        docs = await self._store.find(COLLECTOR, {"domain_id": domain_id, "$or": clauses})
+        by_ref: dict[CollectorRef, Document] = {}
+        for doc in docs:
+            by_ref[("oid", doc["_id"])] = doc
+            if doc.get("collector_id"):
+                by_ref[("id", doc["collector_id"])] = doc
+        return [by_ref.get(ref) for ref in refs]
+
+    async def _find_page(self, plan: ListPlan, output: Output, job_filter: Document) -> list[Document]:
+        return await self._store.find(
+            JOB,
+            job_filter,
+            projection=plan.projection(output),
+            sort=plan.sort,
+            skip=plan.skip,
+            limit=plan.limit,
+        )
+
+    async def _job_filter(self, compiled: CompiledFilter, scope: Scope) -> Document:
+        """The job filter, with each `collector_info.*` lookup answered by the
+        collectors of the caller's domain."""
+        found: dict[CollectorLookup, CollectorIds] = {}
+        for lookup in compiled.lookups:
+            docs = await self._store.find(
+                COLLECTOR,
+                {"$and": [{"domain_id": scope.domain_id}, lookup.collector_filter]},
+                projection={"_id": 1, "collector_id": 1},
+            )
+            found[lookup] = CollectorIds(
+                collector_ids=tuple(d["collector_id"] for d in docs if d.get("collector_id")),
+                object_ids=tuple(d["_id"] for d in docs),
+            )
+        return compiled.build(scope.job_filter(), found)

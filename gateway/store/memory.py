@@ -1,0 +1,73 @@
+"""The embedded engine: mongomock, in process, behind the store interface.
+
+mongomock is synchronous and in memory; its calls are quick and hold no I/O, so they
+run inline on the event loop rather than in a thread (mongomock is not thread-safe).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import mongomock
+from pymongo.errors import OperationFailure
+
+from gateway.errors import InvalidQuery
+from gateway.store.base import Collection, Document, SortSpec
+
+
+class MemoryJobStore:
+    def __init__(self, collection_names: Mapping[Collection, str] | None = None) -> None:
+        names = {"job": "job", "collector": "collector", **(collection_names or {})}
+        db = mongomock.MongoClient(tz_aware=False).get_database("inventory")
+        self._collections = {logical: db.get_collection(physical) for logical, physical in names.items()}
+
+    def insert(self, collection: Collection, documents: Iterable[Document]) -> int:
+        docs = list(documents)
+        if docs:
+            self._collections[collection].insert_many(docs)
+        return len(docs)
+
+    async def find(
+        self,
+        collection: Collection,
+        filter: Mapping[str, Any],
+        *,
+        projection: Mapping[str, Any] | None = None,
+        sort: SortSpec | None = None,
+        skip: int = 0,
+        limit: int = 0,
+    ) -> list[Document]:
+        with _query_errors():
+            cursor = self._collections[collection].find(dict(filter), dict(projection) if projection else None)
+            if sort:
+                cursor = cursor.sort(list(sort))
+            return list(cursor.skip(skip).limit(limit))
+
+    async def count(self, collection: Collection, filter: Mapping[str, Any]) -> int:
+        with _query_errors():
+            return self._collections[collection].count_documents(dict(filter))
+
+    async def aggregate(self, collection: Collection, pipeline: Sequence[Mapping[str, Any]]) -> list[Document]:
+        with _query_errors():
+            return list(self._collections[collection].aggregate([dict(s) for s in pipeline]))
+
+    async def distinct(self, collection: Collection, key: str, filter: Mapping[str, Any]) -> list[Any]:
+        with _query_errors():
+            return self._collections[collection].distinct(key, dict(filter))
+
+    async def ping(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+@contextmanager
+def _query_errors() -> Iterator[None]:
+    """The engine refusing a query is the query's fault: answer it as a client error."""
+    try:
+        yield
+    except OperationFailure as exc:
+        raise InvalidQuery(f"the database rejected the query: {exc}", code="ERROR_DB_QUERY") from None
