@@ -18,6 +18,7 @@ from strawberry.asgi import GraphQL
 from gateway import rest
 from gateway.errors import GatewayError, InternalError, NotFound, StoreUnavailable
 from gateway.graphql.context import GraphQLContext
+from gateway.graphql.errors import map_errors
 from gateway.graphql.schema import build_schema
 from gateway.query.listing import Limits
 from gateway.service import Clock, JobService, utc_now
@@ -33,6 +34,12 @@ class GraphQLApp(GraphQL):
 
     async def get_context(self, request: Any, response: Any) -> GraphQLContext:
         return GraphQLContext(service=request.app.state.service, request=request)
+
+    async def process_result(self, request: Any, result: Any) -> Any:
+        # The one place every result passes, parse and validation failures included.
+        if result.errors:
+            result.errors = map_errors(result.errors)
+        return await super().process_result(request, result)
 
 
 def error_response(exc: GatewayError) -> JSONResponse:

@@ -40,6 +40,7 @@ class CountingStore:
     def __init__(self, inner: JobStore) -> None:
         self.inner = inner
         self.calls: list[tuple[str, str]] = []
+        self.kwargs: list[dict[str, Any]] = []
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self.inner, name)
@@ -48,6 +49,7 @@ class CountingStore:
 
         async def counted(collection: str, *args: Any, **kwargs: Any) -> Any:
             self.calls.append((name, collection))
+            self.kwargs.append(kwargs)
             return await method(collection, *args, **kwargs)
 
         return counted
@@ -100,7 +102,9 @@ def make_client(engine: str) -> Iterator[Any]:
     """make_client(data=None, **settings) -> (TestClient, CountingStore | None) over ``engine``."""
     opened: list[Any] = []
 
-    def make(data: dict[str, list[dict]] | None = None, **overrides: Any) -> tuple[TestClient, CountingStore | None]:
+    def make(
+        data: dict[str, list[dict]] | None = None, *, raise_server_exceptions: bool = True, **overrides: Any
+    ) -> tuple[TestClient, CountingStore | None]:
         data = dataset() if data is None else data
         if engine == "memory":
             store = CountingStore(memory_with(data))
@@ -110,7 +114,7 @@ def make_client(engine: str) -> Iterator[Any]:
             opened.append(seed)
             settings = Settings(mongodb_uri=MONGODB_URI, database=seed.name, **overrides)
             app, store = create_app(settings, clock=fixed_clock), None
-        client = TestClient(app)
+        client = TestClient(app, raise_server_exceptions=raise_server_exceptions)
         client.__enter__()
         opened.append(client)
         return client, store

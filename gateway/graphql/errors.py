@@ -4,10 +4,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
 
 from gateway.errors import GatewayError, InvalidQuery
 
@@ -27,7 +25,14 @@ def _mapped(error: GraphQLError) -> GraphQLError:
             message = MASKED_MESSAGE
         else:
             message = original.message
-        return GraphQLError(message, nodes=error.nodes, path=error.path, extensions=extensions)
+        return GraphQLError(
+            message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions=extensions,
+        )
     if original is None:
         # Parse and validation errors: the document itself is wrong.
         return GraphQLError(
@@ -42,9 +47,6 @@ def _mapped(error: GraphQLError) -> GraphQLError:
     )
 
 
-class ErrorMapping(SchemaExtension):
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        if result is not None and result.errors:
-            result.errors = [_mapped(e) for e in result.errors]
+def map_errors(errors: list[GraphQLError]) -> list[GraphQLError]:
+    """Called on every result the HTTP view returns, pre-execution errors included."""
+    return [_mapped(e) for e in errors]

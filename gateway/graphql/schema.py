@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import strawberry
@@ -16,7 +17,6 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
-from gateway.graphql.errors import ErrorMapping
 from gateway.graphql.inputs import JobQueryInput
 from gateway.graphql.resolvers import Info, resolve_job, resolve_jobs
 from gateway.graphql.scalars import SCALARS
@@ -54,7 +54,7 @@ class Query:
 
 class GatewaySchema(strawberry.Schema):
     def process_errors(self, errors: Any, execution_context: Any = None) -> None:
-        # ErrorMapping logs what deserves it (unexpected errors, with their cause and
+        # map_errors (in the HTTP view) logs what deserves it (unexpected errors, with their cause and
         # stack); a client's bad input is not worth a stack trace in the log.
         return None
 
@@ -62,13 +62,14 @@ class GatewaySchema(strawberry.Schema):
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The executable schema; the limits come from ``settings`` (defaults if None)."""
     settings = settings or Settings()
-    extensions: list[SchemaExtension | type[SchemaExtension]] = [
-        ErrorMapping,
-        ParserCache(maxsize=256),
-        ValidationCache(maxsize=256),
-        QueryDepthLimiter(max_depth=settings.max_query_depth),
-        MaxAliasesLimiter(max_alias_count=settings.max_aliases),
-        MaxTokensLimiter(max_token_count=settings.max_tokens),
+    # Factories, not instances: each request gets its own extension objects. The
+    # parser and validation caches are shared by Strawberry across instances.
+    extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)

@@ -220,9 +220,9 @@ def shortcut_conditions(request: Mapping[str, Any]) -> list[_Condition]:
 def _statuses(value: object) -> object:
     values = value if isinstance(value, list) else [value]
     for v in values:
-        if v is not None and v != NO_STATUS and v not in JOB_STATUSES:
+        if v not in (None, "", NO_STATUS) and v not in JOB_STATUSES:
             raise InvalidQuery(f"status {v!r} is not one of {NO_STATUS}, {', '.join(JOB_STATUSES)}.")
-    kept = [v for v in values if v not in (None, NO_STATUS)]
+    kept = [v for v in values if v not in (None, "", NO_STATUS)]
     if isinstance(value, list):
         return kept
     return kept[0] if kept else None

@@ -1,0 +1,193 @@
+"""The published REST routes: the published example exactly, the JSON form's
+omission rules, GET with query-string shortcuts, and every bad input as a 4xx."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from gateway.store.datafile import read_data_file
+from tests.conftest import FIXTURE
+from tests.dataset import D1
+
+SEARCH = "/inventory/v1/jobs/search"
+
+
+def test_published_example_answers_exactly(make_client: Any, published: dict[str, Any]) -> None:
+    client, _ = make_client(read_data_file(FIXTURE))
+    request = published["request"]
+    response = client.request(request["method"], request["path"], json=request["body"])
+    assert response.status_code == 200
+    assert response.json() == published["response"]
+    # The GET route answers the same list.
+    got = client.get("/inventory/v1/jobs", params={"domain_id": request["body"]["domain_id"]})
+    assert got.json() == published["response"]
+
+
+def test_json_form_leaves_out_defaults_and_keeps_empty_objects(client: Any) -> None:
+    body = client.post(SEARCH, json={"domain_id": D1, "job_id": ["job-00000000abcd", "job-000000000002"]}).json()
+    error, in_progress = body["results"]  # newest first
+    assert body["total_count"] == 2
+    # IN_PROGRESS: finished_at null, errors [], project_id null -> absent; filter {} -> written
+    assert in_progress == {
+        "job_id": "job-00000000abcd",
+        "status": "IN_PROGRESS",
+        "filter": {},
+        "total_tasks": 3,
+        "remained_tasks": 3,
+        "collector_info": {
+            "collector_id": "collector-aws000000001",
+            "name": "AWS prod",
+            "state": "ENABLED",
+            "plugin_info": {"plugin_id": "plugin-aws", "version": "1.2.3"},
+            "provider": "aws",
+            "capability": {"supported_schema": ["aws_key"]},
+            "is_public": True,
+        },
+        "domain_id": D1,
+        "created_at": "2024-05-10T00:00:00.000Z",
+        "updated_at": "2024-05-10T00:00:00.000Z",
+    }
+    # errors are messages: their empty `additional` Struct is still written
+    assert error["errors"] == [
+        {"error_code": "ERROR_AUTH", "message": "Auth failed", "additional": {"task": "t1"}},
+        {"error_code": "ERROR_QUOTA", "message": "Quota exceeded", "additional": {}},
+    ]
+    assert "is_public" not in error["collector_info"]  # false is a default
+
+
+def test_collectors_old_reference_and_gone(client: Any) -> None:
+    body = client.post(SEARCH, json={"domain_id": D1, "job_id": ["job-0000000old04", "job-00000000gone"]}).json()
+    by_id = {r["job_id"]: r for r in body["results"]}
+    assert by_id["job-0000000old04"]["collector_info"]["name"] == "Legacy OpenStack"
+    assert "collector_info" not in by_id["job-00000000gone"]
+
+
+def test_empty_results_are_written(client: Any) -> None:
+    body = client.post(SEARCH, json={"domain_id": "domain-nobody"}).json()
+    assert body == {"results": [], "total_count": 0}
+    body = client.post(SEARCH, json={"domain_id": D1, "query": {"count_only": True}}).json()
+    assert body == {"results": [], "total_count": 7}
+
+
+def test_only_and_minimal_shape_the_results(client: Any) -> None:
+    query = {
+        "only": ["job_id", "collector_info.name", "filter.region"],
+        "filter": [{"k": "job_id", "v": "job-000000000001", "o": "eq"}],
+    }
+    body = client.post(SEARCH, json={"domain_id": D1, "query": query}).json()
+    assert body["results"] == [
+        {"job_id": "job-000000000001", "filter": {"region": "us-east-1"}, "collector_info": {"name": "AWS prod"}}
+    ]
+    body = client.post(SEARCH, json={"domain_id": D1, "query": {"minimal": True, "page": {"limit": 1}}}).json()
+    assert body["results"] == [
+        {"job_id": "job-0000000000c6", "status": "CREATED", "created_at": "2024-05-15T11:59:00.000Z"}
+    ]
+
+
+def test_get_route_with_shortcuts_and_query(client: Any) -> None:
+    params = [("domain_id", D1), ("status", "ERROR"), ("status", "TIMEOUT")]
+    body = client.get("/inventory/v1/jobs", params=params).json()
+    assert {r["job_id"] for r in body["results"]} == {"job-000000000002", "job-0000000old04"}
+    query = json.dumps({"sort": {"key": "created_at"}, "page": {"limit": 1}, "only": ["job_id"]})
+    body = client.get("/inventory/v1/jobs", params={"domain_id": D1, "query": query}).json()
+    assert body == {"results": [{"job_id": "job-0000000old04"}], "total_count": 7}
+
+
+BAD = [
+    ({"query": {"filter": [{"k": "status", "v": "x", "o": "like"}]}}, "ERROR_UNSUPPORTED_OPERATOR", "like"),
+    ({"query": {"filter": [{"v": "x", "o": "eq"}]}}, "ERROR_REQUIRED_PARAMETER", "key"),
+    ({"query": {"filter": [{"k": "status", "v": "x"}]}}, "ERROR_REQUIRED_PARAMETER", "operator"),
+    ({"query": {"filter": [{"k": "status", "v": ["x"], "o": "eq"}]}}, "ERROR_INVALID_PARAMETER_TYPE", "list"),
+    ({"query": {"filter": [{"k": "status", "v": "x", "o": "in"}]}}, "ERROR_INVALID_PARAMETER_TYPE", "list"),
+    (
+        {"query": {"filter": [{"k": "collector", "v": 1, "o": "exists"}]}},
+        "ERROR_INVALID_PARAMETER_TYPE",
+        "true or false",
+    ),
+    (
+        {"query": {"filter": [{"k": "created_at", "v": "17/06/2022", "o": "datetime_gt"}]}},
+        "ERROR_INVALID_PARAMETER",
+        "ISO 8601",
+    ),
+    (
+        {"query": {"filter": [{"k": "created_at", "v": "now-3x", "o": "timediff_gt"}]}},
+        "ERROR_INVALID_PARAMETER",
+        "time expression",
+    ),
+    (
+        {"query": {"filter": [{"k": "job_id", "v": "(unclosed", "o": "regex"}]}},
+        "ERROR_INVALID_PARAMETER",
+        "regular expression",
+    ),
+    ({"query": {"filter": [{"k": "$where", "v": "1", "o": "eq"}]}}, "ERROR_INVALID_PARAMETER", "field path"),
+    ({"query": {"page": {"limit": -1}}}, "ERROR_INVALID_PARAMETER", "negative"),
+    ({"query": {"page": {"limit": 1001}}}, "ERROR_LIMIT_EXCEEDED", "max_page_size=1000"),
+    ({"query": {"sort": "created_at"}}, "ERROR_INVALID_PARAMETER_TYPE", "sort"),
+    ({"query": []}, "ERROR_INVALID_PARAMETER_TYPE", "query"),
+    ({"status": "RUNNING"}, "ERROR_INVALID_PARAMETER", "RUNNING"),
+    ({"jobid": "x"}, "ERROR_INVALID_PARAMETER_TYPE", "jobid"),
+]
+
+
+@pytest.mark.parametrize(("body", "code", "mentions"), BAD)
+def test_bad_input_is_a_400_naming_the_problem(client: Any, body: dict[str, Any], code: str, mentions: str) -> None:
+    response = client.post(SEARCH, json={"domain_id": D1, **body})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == code
+    assert mentions in error["message"]
+    assert "Traceback" not in response.text
+
+
+def test_missing_domain_and_malformed_bodies(client: Any) -> None:
+    cases = [
+        (json.dumps({"query": {}}), 400, "ERROR_REQUIRED_PARAMETER"),
+        ("{not json", 400, "ERROR_INVALID_REQUEST_BODY"),
+        ("[1, 2]", 400, "ERROR_INVALID_REQUEST_BODY"),
+        ('"text"', 400, "ERROR_INVALID_REQUEST_BODY"),
+        (b"\xff\xfe", 400, "ERROR_INVALID_REQUEST_BODY"),
+        ("", 400, "ERROR_REQUIRED_PARAMETER"),
+    ]
+    for content, status, code in cases:
+        response = client.post(SEARCH, content=content, headers={"content-type": "application/json"})
+        assert (response.status_code, response.json()["error"]["code"]) == (status, code), content
+    bad_query = client.get("/inventory/v1/jobs", params={"domain_id": D1, "query": "{oops"})
+    assert bad_query.status_code == 400 and bad_query.json()["error"]["code"] == "ERROR_INVALID_REQUEST_BODY"
+
+
+def test_body_size_limit(make_client: Any) -> None:
+    client, _ = make_client(max_body_bytes=200)
+    ok = {"domain_id": D1, "keyword": None, "query": {"keyword": "x" * 100}}
+    assert client.post(SEARCH, content=json.dumps(ok)).status_code == 400  # `keyword` top-level is unknown
+    ok.pop("keyword")
+    assert client.post(SEARCH, content=json.dumps(ok)).status_code == 200
+    big = {"domain_id": D1, "query": {"keyword": "x" * 200}}
+    response = client.post(SEARCH, content=json.dumps(big))
+    assert response.status_code == 413
+    assert response.json()["error"] == {"code": "ERROR_LIMIT_EXCEEDED", "message": response.json()["error"]["message"]}
+    assert "max_body_bytes" in response.json()["error"]["message"]
+
+
+def test_unknown_routes_and_methods_answer_json(client: Any) -> None:
+    missing = client.get("/inventory/v1/nothing")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "ERROR_NOT_FOUND"
+    wrong = client.get(SEARCH)
+    assert wrong.status_code == 405 and "error" in wrong.json()
+
+
+def test_unexpected_errors_are_masked(make_client: Any, engine: str) -> None:
+    if engine != "memory":
+        pytest.skip("injects a failing embedded store")
+    client, store = make_client(raise_server_exceptions=False)
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("secret connection string mongodb://admin:pw@db")
+
+    store.inner.find = broken
+    response = client.post(SEARCH, json={"domain_id": D1})
+    assert response.status_code == 500
+    assert response.json() == {"error": {"code": "ERROR_INTERNAL", "message": "Internal server error."}}
+    assert "secret" not in response.text
