@@ -1,0 +1,122 @@
+"""The command line: generate, export-schema, settings validation, and `serve`
+actually serving GraphiQL and REST on the embedded demo data."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from gateway.cli import main
+from gateway.demo import DEMO_DOMAINS, generate_dataset
+from gateway.settings import Settings, SettingsError
+from gateway.store.datafile import read_data_file
+from tests.conftest import ROOT
+
+END = datetime(2024, 6, 1)
+
+
+def test_generate_is_deterministic_and_loadable(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    assert main(["generate", "--jobs", "500", "--end", "2024-06-01T00:00:00", "--out", str(first)]) == 0
+    assert main(["generate", "--jobs", "500", "--end", "2024-06-01T00:00:00", "--out", str(second)]) == 0
+    assert first.read_bytes() == second.read_bytes()
+    loaded = read_data_file(first)
+    assert len(loaded["job"]) == 500 and len(loaded["collector"]) == 36
+
+
+def test_generated_data_covers_what_the_demo_needs() -> None:
+    data = generate_dataset(3000, end=END)
+    jobs = data["job"]
+    assert {j["status"] for j in jobs} == {"CREATED", "CANCELED", "IN_PROGRESS", "SUCCESS", "ERROR", "TIMEOUT"}
+    assert {j["domain_id"] for j in jobs} == set(DEMO_DOMAINS)
+    assert any(j["errors"] for j in jobs) and any(j["projects"] for j in jobs)
+    assert any("collector" in j and "collector_id" not in j for j in jobs)  # old references
+    known = {c["collector_id"] for c in data["collector"]}
+    assert any(j.get("collector_id") and j["collector_id"] not in known for j in jobs)  # gone collectors
+    days = {(END - j["created_at"]).days for j in jobs}
+    assert min(days) == 0 and max(days) == 59
+    assert len({j["job_id"] for j in jobs}) == 3000
+
+
+def test_export_schema_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["export-schema", "--out", "-"]) == 0
+    assert capsys.readouterr().out == (ROOT / "schema" / "schema.graphql").read_text()
+
+
+def test_settings_from_environment_and_validation() -> None:
+    settings = Settings.from_environ(
+        {"JOB_GATEWAY_MAX_PAGE_SIZE": "50", "JOB_GATEWAY_INTROSPECTION": "off", "MONGODB_URI": "mongodb://db:27017"}
+    )
+    assert (settings.max_page_size, settings.introspection, settings.mongodb_uri) == (50, False, "mongodb://db:27017")
+    for env, mentions in [
+        ({"JOB_GATEWAY_MAX_PAGE_SIZE": "lots"}, "JOB_GATEWAY_MAX_PAGE_SIZE must be an integer"),
+        ({"JOB_GATEWAY_MAX_PAGE_SIZE": "0"}, "must be a positive integer"),
+        ({"JOB_GATEWAY_PORT": "70000"}, "PORT"),
+        ({"JOB_GATEWAY_INTROSPECTION": "maybe"}, "true or false"),
+        ({"MONGODB_URI": "postgres://x"}, "MONGODB_URI"),
+        ({"JOB_GATEWAY_STAT_READ_PREFERENCE": "fastest"}, "STAT_READ_PREFERENCE"),
+    ]:
+        with pytest.raises(SettingsError, match=mentions):
+            Settings.from_environ(env)
+
+
+def test_serve_refuses_bad_settings_with_one_line(tmp_path: Path) -> None:
+    env = {**os.environ, "JOB_GATEWAY_MAX_PAGE_SIZE": "-1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway", "serve"], env=env, check=False, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "job-gateway: JOB_GATEWAY_MAX_PAGE_SIZE must be a positive integer, got -1"
+    ]
+    missing = subprocess.run(
+        [sys.executable, "-m", "gateway", "serve", "--data", str(tmp_path / "none.json")],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(url: str, data: bytes | None = None, headers: dict[str, str] | None = None) -> bytes:
+    request = urllib.request.Request(url, data=data, headers=headers or {})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return response.read()
+
+
+def test_serve_runs_graphiql_and_rest_on_demo_data() -> None:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
+    base = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "gateway", "serve", "--port", str(port)]
+    with subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as proc:
+        try:
+            for _ in range(100):
+                try:
+                    _get(f"{base}/healthz")
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            assert "graphiql" in _get(f"{base}/graphql", headers={"Accept": "text/html"}).decode().lower()
+            body = json.dumps({"domain_id": DEMO_DOMAINS[0], "query": {"page": {"limit": 3}}}).encode()
+            listed = json.loads(_get(f"{base}/inventory/v1/jobs/search", body, {"Content-Type": "application/json"}))
+            assert len(listed["results"]) == 3 and listed["total_count"] > 1000
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)

@@ -1,0 +1,54 @@
+"""Data flows one way: adapters -> service -> query compiler -> store. Lower layers
+never import upper ones, nor the web frameworks."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "gateway"
+FORBIDDEN = {
+    "query": (
+        "gateway.service",
+        "gateway.graphql",
+        "gateway.rest",
+        "gateway.app",
+        "gateway.store",
+        "strawberry",
+        "starlette",
+        "pymongo",
+        "mongomock",
+    ),
+    "store": (
+        "gateway.service",
+        "gateway.graphql",
+        "gateway.rest",
+        "gateway.app",
+        "gateway.query",
+        "strawberry",
+        "starlette",
+    ),
+    "service.py": ("gateway.graphql", "gateway.rest", "gateway.app", "strawberry", "starlette"),
+}
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("layer", sorted(FORBIDDEN))
+def test_lower_layers_do_not_import_upper_ones(layer: str) -> None:
+    target = PACKAGE / layer
+    files = [target] if target.is_file() else sorted(target.rglob("*.py"))
+    assert files
+    for path in files:
+        bad = {name for name in _imports(path) if name.startswith(FORBIDDEN[layer])}
+        assert not bad, f"{path.relative_to(PACKAGE)} imports {sorted(bad)}"

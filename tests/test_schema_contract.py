@@ -1,0 +1,93 @@
+"""The SDL is an artefact: the checked-in file must be what the code exports, and the
+example operations must validate and run on the demo data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from gateway.app import create_app
+from gateway.demo import DEMO_DOMAINS
+from gateway.graphql.schema import export_sdl
+from gateway.settings import Settings
+from tests.conftest import ROOT, gql
+
+OPERATIONS = ROOT / "schema" / "operations"
+
+
+def test_checked_in_schema_matches_the_code() -> None:
+    checked_in = (ROOT / "schema" / "schema.graphql").read_text()
+    assert checked_in == export_sdl(), "schema/schema.graphql is stale: run `job-gateway export-schema`"
+
+
+def test_schema_has_the_contract_types() -> None:
+    sdl = export_sdl()
+    for name in (
+        "type Job ",
+        "type CollectorInfo",
+        "type PluginInfo",
+        "type ErrorInfo",
+        "enum JobStatus",
+        "enum CollectorState",
+        "enum UpgradeMode",
+        "scalar DateTime",
+        "scalar JSON",
+        "input JobQueryInput",
+    ):
+        assert name in sdl
+
+
+@pytest.fixture(scope="module")
+def demo() -> Any:
+    with TestClient(create_app(Settings(demo_jobs=3000))) as client:
+        yield client
+
+
+def run(client: TestClient, name: str, **variables: Any) -> dict[str, Any]:
+    body = gql(client, (OPERATIONS / f"{name}.graphql").read_text(), variables)
+    assert "errors" not in body, body
+    return body["data"]
+
+
+def test_there_are_example_operations() -> None:
+    assert 3 <= len(list(OPERATIONS.glob("*.graphql"))) <= 8
+
+
+def test_list_and_detail(demo: TestClient) -> None:
+    listed = run(demo, "ListJobs", domainId=DEMO_DOMAINS[0], limit=5)["jobs"]
+    assert listed["totalCount"] > 1000 and len(listed["results"]) == 5
+    created = [r["createdAt"] for r in listed["results"]]
+    assert created == sorted(created, reverse=True)
+    job_id = listed["results"][0]["jobId"]
+    detail = run(demo, "JobDetail", domainId=DEMO_DOMAINS[0], jobId=job_id)["job"]
+    assert detail["jobId"] == job_id and detail["status"] == listed["results"][0]["status"]
+
+
+def test_failed_last_week(demo: TestClient) -> None:
+    failed = run(demo, "FailedJobsLastWeek", domainId=DEMO_DOMAINS[0])["jobs"]
+    assert failed["totalCount"] > 0
+    assert {r["status"] for r in failed["results"]} <= {"ERROR", "TIMEOUT"}
+    assert all(r["errors"] for r in failed["results"])
+
+
+def test_search_and_count_by_provider(demo: TestClient) -> None:
+    found = run(demo, "SearchJobs", domainId=DEMO_DOMAINS[0], keyword="job-3b12 job-587a")["jobs"]
+    assert {r["jobId"] for r in found["results"]} >= {"job-3b124006c2d2", "job-587a3d3b4db3"}
+    counts = {
+        p: run(demo, "CountJobsByProvider", domainId=DEMO_DOMAINS[0], provider=p)["jobs"]["totalCount"]
+        for p in ("aws", "azure", "nope")
+    }
+    assert counts["aws"] > 0 and counts["azure"] > 0 and counts["nope"] == 0
+
+
+def test_operation_files_are_valid_graphql() -> None:
+    from graphql import parse, validate
+
+    from gateway.graphql.schema import build_schema
+
+    schema = build_schema()._schema
+    for path in OPERATIONS.glob("*.graphql"):
+        assert validate(schema, parse(Path(path).read_text())) == [], path.name
