@@ -4,6 +4,7 @@ or reads the environment at import time."""
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -111,3 +112,8 @@ def create_app(settings: Settings | None = None, store: JobStore | None = None, 
     )
     app.state.settings = settings
     return app
+
+
+def create_app_from_environ() -> Starlette:
+    """Factory for uvicorn's multi-worker mode: each worker reads the settings."""
+    return create_app(Settings.from_environ(os.environ))

@@ -53,8 +53,14 @@ def _serve(args: argparse.Namespace) -> int:
         if not Path(path).is_file():
             raise SettingsError(f"--data {path}: no such file")
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    app = create_app(settings)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level, access_log=False)
+    common = {"host": settings.host, "port": settings.port, "log_level": settings.log_level, "access_log": False}
+    if settings.workers > 1:
+        # Worker processes build their own app from the environment; pass --data on.
+        if settings.data_files:
+            os.environ["JOB_GATEWAY_DATA_FILES"] = os.pathsep.join(settings.data_files)
+        uvicorn.run("gateway.app:create_app_from_environ", factory=True, workers=settings.workers, **common)
+    else:
+        uvicorn.run(create_app(settings), **common)
     return 0
 
 
@@ -93,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 8000)")
-    serve.add_argument("--workers", type=int, help=argparse.SUPPRESS)
+    serve.add_argument("--workers", type=int, help="worker processes (default 1, or JOB_GATEWAY_WORKERS)")
     serve.set_defaults(run=_serve)
 
     gen = sub.add_parser("generate", help="write a deterministic demo dataset")

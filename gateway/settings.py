@@ -3,6 +3,7 @@ validated, frozen. Nothing else in the package reads the environment."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
@@ -56,6 +57,9 @@ class Settings:
             raw = environ.get(PREFIX + f.name.upper())
             if raw is not None and raw != "":
                 values[f.name] = _cast(f.name, raw, type(getattr(cls, f.name)))
+        if environ.get(PREFIX + "DATA_FILES"):
+            # os.pathsep-separated, as PATH is; how `serve --data` reaches extra workers.
+            values["data_files"] = tuple(p for p in environ[PREFIX + "DATA_FILES"].split(os.pathsep) if p)
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)
         settings.validate()
