@@ -86,13 +86,16 @@ def create_app(settings: Settings | None = None, store: JobStore | None = None, 
         max_page_size=settings.max_page_size,
         max_conditions=settings.max_conditions,
         max_regex_length=settings.max_regex_length,
+        max_stages=settings.max_stages,
     )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = store is None
         app.state.store = open_store(settings) if owned else store
-        app.state.service = JobService(app.state.store, limits=limits, clock=clock)
+        app.state.service = JobService(
+            app.state.store, limits=limits, clock=clock, collector_collection=settings.collector_collection
+        )
         try:
             yield
         finally:

@@ -10,11 +10,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from gateway.errors import InvalidParameterType, InvalidRequestBody, PayloadTooLarge
+from gateway.errors import InvalidParameterType, InvalidRequestBody, PayloadTooLarge, RequiredParameter
 from gateway.service import JobService, collector_ref, scope_for
 from gateway.wire import rest_job
 
 LIST_FIELDS = frozenset({"query", "job_id", "status", "collector_id", "project_id", "domain_id"})
+STAT_FIELDS = frozenset({"query", "domain_id"})
 
 
 def _service(request: Request) -> JobService:
@@ -84,7 +85,17 @@ async def list_jobs(request: Request) -> JSONResponse:
     return await _list(request, params)
 
 
+async def stat_jobs(request: Request) -> JSONResponse:
+    body = await read_json_object(request, request.app.state.settings.max_body_bytes)
+    _check_fields(body, STAT_FIELDS)
+    scope = scope_for(body.get("domain_id"))
+    if body.get("query") is None:
+        raise RequiredParameter("query is required.")
+    return JSONResponse(await _service(request).stat(body["query"], scope))
+
+
 routes = [
     Route("/inventory/v1/jobs", list_jobs, methods=["GET"]),
     Route("/inventory/v1/jobs/search", search_jobs, methods=["POST"]),
+    Route("/inventory/v1/jobs/stat", stat_jobs, methods=["POST"]),
 ]

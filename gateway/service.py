@@ -17,7 +17,9 @@ from gateway.errors import InvalidParameterType, RequiredParameter
 from gateway.query.conditions import CollectorIds, CollectorLookup, CompiledFilter
 from gateway.query.listing import JOB_FIELDS, Limits, ListPlan, Output, compile_list
 from gateway.query.operators import CompileContext
+from gateway.query.statistics import ROWS, TOTAL, compile_stat
 from gateway.store.base import COLLECTOR, JOB, Document, JobStore
+from gateway.wire import jsonable
 
 Clock = Callable[[], datetime]
 
@@ -69,10 +71,19 @@ def scope_for(domain_id: object) -> Scope:
 
 
 class JobService:
-    def __init__(self, store: JobStore, *, limits: Limits | None = None, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        store: JobStore,
+        *,
+        limits: Limits | None = None,
+        clock: Clock = utc_now,
+        collector_collection: str = "collector",
+    ) -> None:
         self._store = store
         self._limits = limits or Limits()
         self._clock = clock
+        # The physical name, for the statistics pipeline's $lookup.
+        self._collector_collection = collector_collection
 
     @property
     def limits(self) -> Limits:
@@ -112,6 +123,23 @@ class JobService:
             limit=1,
         )
         return found[0] if found else None
+
+    async def stat(self, query: object, scope: Scope) -> dict[str, Any]:
+        """Run a StatisticsQuery as one aggregation pipeline; rows come back JSON-ready."""
+        plan = compile_stat(
+            query, scope.job_filter(), self._context(), self._limits, collector_collection=self._collector_collection
+        )
+        rows = await self._store.aggregate(JOB, plan.pipeline)
+        total = None
+        if plan.paged:
+            facet = rows[0] if rows else {}
+            counted = facet.get(TOTAL) or [{"n": 0}]
+            rows, total = facet.get(ROWS, []), counted[0]["n"]
+        results = [row.get("value") for row in rows] if plan.distinct else rows
+        answer: dict[str, Any] = {"results": jsonable(results)}
+        if total is not None:
+            answer["total_count"] = total
+        return answer
 
     async def load_collectors(self, domain_id: str, refs: Sequence[CollectorRef]) -> list[Document | None]:
         """The collectors of ``refs`` (same order, None where gone) in one store call."""

@@ -38,6 +38,7 @@ class Settings:
     max_page_size: int = 1000
     max_conditions: int = 50
     max_regex_length: int = 1024
+    max_stages: int = 30
     max_body_bytes: int = 1_048_576
     max_query_depth: int = 12
     max_aliases: int = 30
@@ -72,6 +73,7 @@ class Settings:
             "max_page_size",
             "max_conditions",
             "max_regex_length",
+            "max_stages",
             "max_body_bytes",
             "max_query_depth",
             "max_aliases",

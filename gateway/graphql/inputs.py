@@ -56,13 +56,13 @@ class JobQueryInput:
     keyword: str | None = None
 
 
-def _conditions(items: list[ConditionInput] | None) -> list[dict[str, Any]] | None:
+def conditions_to_wire(items: list[ConditionInput] | None) -> list[dict[str, Any]] | None:
     if items is None:
         return None
     return [{"key": c.key, "value": c.value, "operator": c.operator} for c in items]
 
 
-def _sort(sort: SortInput | None) -> Any:
+def sort_to_wire(sort: SortInput | None) -> Any:
     if sort is None:
         return None
     if sort.keys is not None:
@@ -77,9 +77,9 @@ def query_to_wire(query: JobQueryInput | None) -> dict[str, Any]:
     if query is None:
         return {}
     wire = {
-        "filter": _conditions(query.filter),
-        "filter_or": _conditions(query.filter_or),
-        "sort": _sort(query.sort),
+        "filter": conditions_to_wire(query.filter),
+        "filter_or": conditions_to_wire(query.filter_or),
+        "sort": sort_to_wire(query.sort),
         "page": None if query.page is None else {"start": query.page.start, "limit": query.page.limit},
         "only": query.only,
         "minimal": query.minimal,

@@ -9,6 +9,7 @@ import strawberry
 from gateway.graphql.context import GraphQLContext
 from gateway.graphql.inputs import JobQueryInput, query_to_wire
 from gateway.graphql.selection import children, job_wire_fields
+from gateway.graphql.stat_inputs import StatisticsQueryInput, stat_query_to_wire
 from gateway.graphql.types import Job, JobsInfo, JobStatusFilter
 from gateway.service import scope_for
 
@@ -49,3 +50,7 @@ async def resolve_job(info: Info, job_id: str, domain_id: str | None) -> Job | N
     wanted = job_wire_fields(children(info.selected_fields, info.field_name))
     doc = await info.context.service.get_job(job_id, scope, fields=wanted)
     return None if doc is None else Job.from_doc(doc, scope.domain_id, None)
+
+
+async def resolve_job_stat(info: Info, query: StatisticsQueryInput, domain_id: str | None) -> Any:
+    return await info.context.service.stat(stat_query_to_wire(query), scope_for(domain_id))

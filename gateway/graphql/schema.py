@@ -18,8 +18,9 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from gateway.graphql.inputs import JobQueryInput
-from gateway.graphql.resolvers import Info, resolve_job, resolve_jobs
-from gateway.graphql.scalars import SCALARS
+from gateway.graphql.resolvers import Info, resolve_job, resolve_job_stat, resolve_jobs
+from gateway.graphql.scalars import JSON, SCALARS
+from gateway.graphql.stat_inputs import StatisticsQueryInput
 from gateway.graphql.types import Job, JobsInfo, JobStatusFilter
 from gateway.settings import Settings
 
@@ -50,6 +51,10 @@ class Query:
     @strawberry.field(description="One job by id, or null.")
     async def job(self, info: Info, job_id: strawberry.ID, domain_id: str | None = None) -> Job | None:
         return await resolve_job(info, str(job_id), domain_id)
+
+    @strawberry.field(description="Statistics over jobs: `{results: [row...], total_count?}` as the REST stat route.")
+    async def job_stat(self, info: Info, query: StatisticsQueryInput, domain_id: str | None = None) -> JSON:
+        return await resolve_job_stat(info, query, domain_id)
 
 
 class GatewaySchema(strawberry.Schema):

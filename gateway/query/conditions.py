@@ -28,10 +28,14 @@ class Condition:
 
 @dataclass(frozen=True, eq=False)
 class CollectorLookup:
-    """Jobs whose collector matches ``collector_filter`` (or, if ``negate``, does not)."""
+    """Jobs whose collector matches ``collector_filter`` (or, if ``negate``, does not).
+
+    ``joined`` is the same condition on a job whose collector was joined in as
+    `collector_info` (the statistics pipeline's way of answering it)."""
 
     collector_filter: Fragment
     negate: bool
+    joined: Fragment
 
 
 @dataclass(frozen=True)
@@ -55,13 +59,16 @@ class CompiledFilter:
         return [p for p in (*self.all_of, *self.any_of) if isinstance(p, CollectorLookup)]
 
     def build(self, scope: Fragment, found: Mapping[CollectorLookup, CollectorIds] | None = None) -> Fragment:
-        """The job filter: ``scope`` AND every `all_of` part AND (any `any_of` part)."""
-        found = found or {}
+        """The job filter: ``scope`` AND every `all_of` part AND (any `any_of` part).
+        Lookups are answered by ``found`` or, when it is None, on the joined
+        `collector_info` field."""
 
         def resolve(part: Part) -> Fragment:
-            if isinstance(part, CollectorLookup):
-                return jobs_of_collectors(found.get(part, CollectorIds()), negate=part.negate)
-            return part
+            if not isinstance(part, CollectorLookup):
+                return part
+            if found is None:
+                return part.joined
+            return jobs_of_collectors(found.get(part, CollectorIds()), negate=part.negate)
 
         clauses = [scope, *(resolve(p) for p in self.all_of)]
         if self.any_of:
@@ -115,12 +122,13 @@ def compile_condition(cond: Condition, ctx: CompileContext) -> Part:
     sub = collector_subpath(cond.key)
     if sub is None:
         return OPERATORS[cond.operator](stored_path(cond.key), cond.value, ctx)
+    # A negative operator on a joined collector (`$ne`, `$nin`, `$not`) also keeps the
+    # jobs whose collector is gone, which is what the positive form + negate does.
+    joined = OPERATORS[cond.operator](cond.key, cond.value, ctx)
     positive = NEGATED.get(cond.operator)
     if positive is None:
-        return CollectorLookup(OPERATORS[cond.operator](sub, cond.value, ctx), negate=False)
-    # Validate the value against the operator the client named, then match positively.
-    OPERATORS[cond.operator](sub, cond.value, ctx)
-    return CollectorLookup(OPERATORS[positive](sub, cond.value, ctx), negate=True)
+        return CollectorLookup(OPERATORS[cond.operator](sub, cond.value, ctx), negate=False, joined=joined)
+    return CollectorLookup(OPERATORS[positive](sub, cond.value, ctx), negate=True, joined=joined)
 
 
 def compile_conditions(raw: object, name: str, ctx: CompileContext, max_conditions: int) -> list[Part]:

@@ -47,6 +47,7 @@ class Limits:
     max_page_size: int = 1000
     max_conditions: int = 50
     max_regex_length: int = 1024
+    max_stages: int = 30
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ class MemoryJobStore:
 
     async def aggregate(self, collection: Collection, pipeline: Sequence[Mapping[str, Any]]) -> list[Document]:
         with _query_errors():
-            return list(self._collections[collection].aggregate([dict(s) for s in pipeline]))
+            return list(self._collections[collection].aggregate([rewrite(dict(s)) for s in pipeline]))
 
     async def distinct(self, collection: Collection, key: str, filter: Mapping[str, Any]) -> list[Any]:
         with _query_errors():
@@ -71,3 +71,35 @@ def _query_errors() -> Iterator[None]:
         yield
     except OperationFailure as exc:
         raise InvalidQuery(f"the database rejected the query: {exc}", code="ERROR_DB_QUERY") from None
+
+
+# Where mongomock lacks what real MongoDB has, the pipeline is rewritten into an
+# equivalent one it can run, so both engines give the same answer.
+
+
+def rewrite(node: Any) -> Any:
+    """Rewrite the parts of a pipeline mongomock cannot run (see `_date_to_string`)."""
+    if isinstance(node, list):
+        return [rewrite(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    if set(node) == {"$dateToString"} and isinstance(node["$dateToString"], dict):
+        return _date_to_string(rewrite(node["$dateToString"]))
+    return {k: rewrite(v) for k, v in node.items()}
+
+
+def _date_to_string(spec: dict[str, Any]) -> Any:
+    """mongomock formats with Python's strftime, which has no `%L` (milliseconds):
+    format the pieces around each `%L` and put the zero-padded milliseconds between."""
+    fmt, date = spec.get("format"), spec.get("date")
+    if not isinstance(fmt, str) or "%L" not in fmt:
+        return {"$dateToString": spec}
+    millis = {"$substr": [{"$toString": {"$add": [1000, {"$millisecond": date}]}}, 1, 3]}
+    parts: list[Any] = []
+    for i, piece in enumerate(fmt.split("%L")):
+        if i:
+            parts.append(millis)
+        if piece:
+            parts.append({"$dateToString": {"format": piece, "date": date}})
+    # A missing date gives null, as $dateToString does.
+    return {"$cond": [{"$eq": [{"$ifNull": [date, None]}, None]}, None, {"$concat": parts}]}

@@ -1,0 +1,129 @@
+"""A StatisticsQuery (section 4) -> one MongoDB aggregation pipeline. Pure.
+
+Order: `$match` (domain scope, filter, filter_or, keyword), the collector join when a
+`collector_info.*` path is read before grouping, the client's stages, then the page
+(`$facet` of the total and the slice) when `page.limit` > 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded
+from gateway.query.conditions import compile_condition, compile_filter
+from gateway.query.listing import Limits, keyword_conditions
+from gateway.query.operators import CompileContext, Fragment
+from gateway.query.paths import COLLECTOR_INFO
+from gateway.query.stages import STAGES, PipelineState, Stage, as_count
+
+STAT_FIELDS = frozenset({"filter", "filter_or", "keyword", "aggregate", "distinct", "page"})
+TOTAL, ROWS = "total_count", "results"
+
+
+@dataclass(frozen=True)
+class StatPlan:
+    pipeline: list[Stage]
+    paged: bool  # the pipeline ends in a $facet of {total_count, results}
+    distinct: bool  # rows are {"value": v}: answer the values alone
+
+
+def collector_join(collector_collection: str) -> list[Stage]:
+    """`collector_info` on each job: its collector by `collector_id`, or by the old
+    `collector` reference, and only a collector of the job's own domain."""
+    candidates = {"$concatArrays": ["$_by_id", "$_by_ref"]}
+    same_domain = {"$filter": {"input": candidates, "as": "c", "cond": {"$eq": ["$$c.domain_id", "$domain_id"]}}}
+    return [
+        {
+            "$lookup": {
+                "from": collector_collection,
+                "localField": "collector_id",
+                "foreignField": "collector_id",
+                "as": "_by_id",
+            }
+        },
+        {"$lookup": {"from": collector_collection, "localField": "collector", "foreignField": "_id", "as": "_by_ref"}},
+        {"$addFields": {COLLECTOR_INFO: {"$arrayElemAt": [same_domain, 0]}}},
+        {"$project": {"_by_id": 0, "_by_ref": 0}},
+    ]
+
+
+def _page(raw: object, limits: Limits) -> tuple[int, int]:
+    if raw is None:
+        return 0, 0
+    if not isinstance(raw, Mapping):
+        raise InvalidParameterType(f"query.page must be an object with 'start' and 'limit', got {raw!r}.")
+    start = raw.get("start") or 1
+    limit = raw.get("limit") or 0
+    if isinstance(start, bool) or not isinstance(start, int):
+        raise InvalidParameterType(f"query.page.start must be an integer, got {start!r}.")
+    limit = as_count(limit, "query.page.limit")
+    if limit > limits.max_page_size:
+        raise LimitExceeded(f"query.page.limit {limit} is over the page size cap max_page_size={limits.max_page_size}.")
+    return max(start, 1) - 1, limit
+
+
+def _stages(aggregate: object, state: PipelineState, limits: Limits) -> list[Stage]:
+    if not isinstance(aggregate, list) or not aggregate:
+        raise InvalidParameterType(f"query.aggregate must be a non-empty list of stages, got {aggregate!r}.")
+    if len(aggregate) > limits.max_stages:
+        raise LimitExceeded(
+            f"query.aggregate has {len(aggregate)} stages; the limit max_stages is {limits.max_stages}."
+        )
+    pipeline: list[Stage] = []
+    for i, stage in enumerate(aggregate):
+        where = f"query.aggregate[{i}]"
+        if not isinstance(stage, Mapping) or len(stage) != 1:
+            raise InvalidQuery(f"{where} must be an object with exactly one of {', '.join(STAGES)}, got {stage!r}.")
+        ((name, spec),) = stage.items()
+        if name not in STAGES:
+            raise InvalidQuery(f"{where}: unknown stage {name!r}; stages: {', '.join(STAGES)}.")
+        pipeline += STAGES[name](spec, f"{where}.{name}", state)
+    return pipeline
+
+
+def _distinct(path: object, state: PipelineState) -> list[Stage]:
+    field = state.path(path, "query.distinct")
+    # As MongoDB's distinct: array values count element by element; missing and null are left out.
+    return [
+        {"$project": {"_id": 0, "value": "$" + field}},
+        {"$unwind": "$value"},
+        {"$match": {"value": {"$ne": None}}},
+        {"$group": {"_id": "$value"}},
+        {"$sort": {"_id": 1}},
+        {"$project": {"_id": 0, "value": "$_id"}},
+    ]
+
+
+def compile_stat(
+    query: object, scope: Fragment, ctx: CompileContext, limits: Limits, *, collector_collection: str = "collector"
+) -> StatPlan:
+    if not isinstance(query, Mapping):
+        raise InvalidParameterType(f"query must be an object, got {query!r}.")
+    unknown = set(query) - STAT_FIELDS
+    if unknown:
+        raise InvalidParameterType(
+            f"query has unknown field(s) {sorted(unknown)}; fields: {', '.join(sorted(STAT_FIELDS))}."
+        )
+    has_aggregate, has_distinct = query.get("aggregate") is not None, query.get("distinct") is not None
+    if has_aggregate == has_distinct:
+        raise InvalidQuery("query needs exactly one of 'aggregate' or 'distinct'.")
+    compiled = compile_filter(
+        query.get("filter"),
+        query.get("filter_or"),
+        [compile_condition(c, ctx) for c in keyword_conditions(query.get("keyword"))],
+        ctx,
+        max_conditions=limits.max_conditions,
+    )
+    state = PipelineState()
+    body = _distinct(query["distinct"], state) if has_distinct else _stages(query["aggregate"], state, limits)
+    if compiled.lookups or state.needs_collector:
+        # Narrow to the caller's domain first, join, then apply the whole filter.
+        pipeline = [{"$match": scope}, *collector_join(collector_collection), {"$match": compiled.build(scope)}]
+    else:
+        pipeline = [{"$match": compiled.build(scope, {})}]
+    pipeline += body
+    skip, limit = _page(query.get("page"), limits)
+    if limit > 0:
+        pipeline.append({"$facet": {TOTAL: [{"$count": "n"}], ROWS: [{"$skip": skip}, {"$limit": limit}]}})
+    return StatPlan(pipeline=pipeline, paged=limit > 0, distinct=has_distinct)
