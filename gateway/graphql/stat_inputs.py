@@ -126,10 +126,10 @@ def _project(project: ProjectInput) -> dict[str, Any]:
 
 _STAGE_TO_WIRE: dict[str, Callable[[Any], Any]] = {
     "unwind": lambda unwind: {"path": unwind.path},
-    "group": lambda group: _group(group),
+    "group": _group,
     "count": lambda count: {"name": count.name},
     "sort": lambda sort: sort_to_wire(sort) or {},
-    "project": lambda project: _project(project),
+    "project": _project,
     "limit": lambda n: n,
     "skip": lambda n: n,
 }
