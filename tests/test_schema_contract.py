@@ -91,3 +91,22 @@ def test_operation_files_are_valid_graphql() -> None:
     schema = build_schema()._schema
     for path in OPERATIONS.glob("*.graphql"):
         assert validate(schema, parse(Path(path).read_text())) == [], path.name
+
+
+def test_status_per_day_over_the_last_week(demo: TestClient) -> None:
+    rows = run(demo, "JobStatusPerDay", domainId=DEMO_DOMAINS[0])["jobStat"]["results"]
+    days = sorted({r["day"] for r in rows})
+    assert len(days) == 7  # today and the 6 days before it
+    assert {r["status"] for r in rows} <= {"CREATED", "CANCELED", "IN_PROGRESS", "SUCCESS", "ERROR", "TIMEOUT"}
+    assert [(r["day"], r["status"]) for r in rows] == sorted((r["day"], r["status"]) for r in rows)
+    assert all(r["count"] > 0 for r in rows)
+
+
+def test_failure_rate_by_provider(demo: TestClient) -> None:
+    rows = run(demo, "FailureRateByProvider", domainId=DEMO_DOMAINS[0])["jobStat"]["results"]
+    providers = {r.get("provider") for r in rows}
+    assert {"aws", "google_cloud", "azure", "openstack"} <= providers
+    for row in rows:
+        assert row["failureRate"] == pytest.approx(row["failed"] / row["total"])
+    rates = [r["failureRate"] for r in rows]
+    assert rates == sorted(rates, reverse=True)

@@ -79,7 +79,8 @@ def generate_collectors(rng: random.Random, count: int, end: datetime) -> list[D
                 "capability": {"supported_schema": [schema]},
                 "is_public": i % 4 != 3,
                 "project_id": None,
-                "domain_id": DEMO_DOMAINS[i % len(DEMO_DOMAINS)],
+                # Every provider in every domain: providers cycle fastest.
+                "domain_id": DEMO_DOMAINS[(i // len(PROVIDERS)) % len(DEMO_DOMAINS)],
                 "created_at": created,
                 "last_collected_at": end - timedelta(minutes=rng.randrange(600)),
             }

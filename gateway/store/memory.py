@@ -51,7 +51,7 @@ class MemoryJobStore:
 
     async def aggregate(self, collection: Collection, pipeline: Sequence[Mapping[str, Any]]) -> list[Document]:
         with _query_errors():
-            return list(self._collections[collection].aggregate([rewrite(dict(s)) for s in pipeline]))
+            return list(self._collections[collection].aggregate(rewrite_pipeline(pipeline)))
 
     async def distinct(self, collection: Collection, key: str, filter: Mapping[str, Any]) -> list[Any]:
         with _query_errors():
@@ -77,8 +77,33 @@ def _query_errors() -> Iterator[None]:
 # equivalent one it can run, so both engines give the same answer.
 
 
+_ROWS = "__rows"
+
+
+def rewrite_pipeline(pipeline: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """mongomock answers `$count` and a `$group` by null with a row even when no
+    document comes in (a count of 0); MongoDB answers no row. Count the rows in the
+    group and drop the group when it saw none."""
+    out: list[dict[str, Any]] = []
+    for stage in pipeline:
+        if "$count" in stage:
+            out += rewrite_pipeline([{"$group": {"_id": None, stage["$count"]: {"$sum": 1}}}, {"$project": {"_id": 0}}])
+        elif "$facet" in stage:
+            out.append({"$facet": {name: rewrite_pipeline(sub) for name, sub in stage["$facet"].items()}})
+        elif "$group" in stage and stage["$group"].get("_id") is None:
+            group = rewrite(stage["$group"])
+            out += [
+                {"$group": {**group, _ROWS: {"$sum": 1}}},
+                {"$match": {_ROWS: {"$gt": 0}}},
+                {"$project": {_ROWS: 0}},
+            ]
+        else:
+            out.append(rewrite(dict(stage)))
+    return out
+
+
 def rewrite(node: Any) -> Any:
-    """Rewrite the parts of a pipeline mongomock cannot run (see `_date_to_string`)."""
+    """Rewrite the expressions mongomock cannot evaluate (see `_date_to_string`)."""
     if isinstance(node, list):
         return [rewrite(n) for n in node]
     if not isinstance(node, dict):
