@@ -15,7 +15,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     JOB_GATEWAY_PORT=8000 \
     JOB_GATEWAY_WORKERS=2
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir --no-index --find-links=/wheels job-gateway \
+RUN pip install --no-cache-dir --no-index /wheels/*.whl \
     && rm -rf /wheels \
     && useradd --system --uid 10001 --no-create-home gateway
 USER 10001

@@ -11,6 +11,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -21,6 +22,8 @@ from gateway.errors import GatewayError, InternalError, NotFound, StoreUnavailab
 from gateway.graphql.context import GraphQLContext
 from gateway.graphql.errors import map_errors
 from gateway.graphql.schema import build_schema
+from gateway.metrics import CONTENT_TYPE, InstrumentedStore, Metrics
+from gateway.middleware import REQUEST_ID, RequestContextMiddleware
 from gateway.query.listing import Limits
 from gateway.service import Clock, JobService, utc_now
 from gateway.settings import Settings
@@ -30,8 +33,12 @@ from gateway.store.base import JobStore
 log = logging.getLogger("gateway")
 
 
+def _request_id(request: Request) -> str:
+    return getattr(request.state, REQUEST_ID, "")
+
+
 class GraphQLApp(GraphQL):
-    """Strawberry's ASGI view with our per-request context."""
+    """Strawberry's ASGI view with our per-request context and error mapping."""
 
     async def get_context(self, request: Any, response: Any) -> GraphQLContext:
         return GraphQLContext(service=request.app.state.service, request=request)
@@ -39,32 +46,36 @@ class GraphQLApp(GraphQL):
     async def process_result(self, request: Any, result: Any) -> Any:
         # The one place every result passes, parse and validation failures included.
         if result.errors:
-            result.errors = map_errors(result.errors)
+            result.errors = map_errors(result.errors, request_id=_request_id(request))
+            for error in result.errors:
+                request.app.state.metrics.error((error.extensions or {}).get("reason") or error.extensions["code"])
         return await super().process_result(request, result)
 
 
-def error_response(exc: GatewayError) -> JSONResponse:
+def error_response(request: Request, exc: GatewayError) -> JSONResponse:
+    request.app.state.metrics.error(exc.code)
     return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.http_status)
 
 
 async def _gateway_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, GatewayError)
     if isinstance(exc, InternalError):
-        log.error("internal error on %s %s", request.method, request.url.path, exc_info=exc.__cause__ or exc)
-    return error_response(exc)
+        log.error("internal error", exc_info=exc.__cause__ or exc, extra={REQUEST_ID: _request_id(request)})
+    return error_response(request, exc)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
-        return error_response(NotFound(f"no route {request.url.path}."))
+        return error_response(request, NotFound(f"no route {request.url.path}."))
     error = GatewayError(exc.detail, code="ERROR_HTTP")
-    return JSONResponse({"error": {"code": error.code, "message": error.message}}, status_code=exc.status_code)
+    error.http_status = exc.status_code
+    return error_response(request, error)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(InternalError())
+    log.error("unexpected error", exc_info=exc, extra={REQUEST_ID: _request_id(request)})
+    return error_response(request, InternalError())
 
 
 async def healthz(request: Request) -> Response:
@@ -79,6 +90,10 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ready"})
 
 
+async def metrics(request: Request) -> Response:
+    return Response(request.app.state.metrics.exposition(), media_type=CONTENT_TYPE)
+
+
 def create_app(settings: Settings | None = None, store: JobStore | None = None, *, clock: Clock = utc_now) -> Starlette:
     """The app. With ``store`` given (tests), it is used as is and not closed."""
     settings = settings or Settings()
@@ -88,11 +103,13 @@ def create_app(settings: Settings | None = None, store: JobStore | None = None, 
         max_regex_length=settings.max_regex_length,
         max_stages=settings.max_stages,
     )
+    app_metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = store is None
-        app.state.store = open_store(settings) if owned else store
+        raw = open_store(settings) if owned else store
+        app.state.store = InstrumentedStore(raw, app_metrics)
         app.state.service = JobService(
             app.state.store, limits=limits, clock=clock, collector_collection=settings.collector_collection
         )
@@ -100,20 +117,25 @@ def create_app(settings: Settings | None = None, store: JobStore | None = None, 
             yield
         finally:
             if owned:
-                await app.state.store.close()
+                await raw.close()
 
-    graphql = GraphQLApp(build_schema(settings))
+    routes = [
+        Route("/graphql", GraphQLApp(build_schema(settings)), methods=["GET", "POST"]),
+        *rest.routes,
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+    ]
     app = Starlette(
-        routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            *rest.routes,
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
+        routes=routes,
+        middleware=[
+            Middleware(RequestContextMiddleware, metrics=app_metrics, routes=frozenset(r.path for r in routes))
         ],
         exception_handlers={GatewayError: _gateway_error, HTTPException: _http_error, Exception: _unexpected},
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.metrics = app_metrics
     return app
 
 

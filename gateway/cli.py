@@ -1,9 +1,8 @@
-"""The `job-gateway` command: serve | generate | export-schema."""
+"""The `job-gateway` command: serve | generate | export-schema | create-indexes."""
 
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -14,6 +13,7 @@ from bson import json_util
 from bson.json_util import RELAXED_JSON_OPTIONS
 
 from gateway import __version__
+from gateway.logs import configure_logging
 from gateway.settings import Settings, SettingsError
 from gateway.store.datafile import DataFileError
 
@@ -52,8 +52,16 @@ def _serve(args: argparse.Namespace) -> int:
     for path in settings.data_files:
         if not Path(path).is_file():
             raise SettingsError(f"--data {path}: no such file")
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    common = {"host": settings.host, "port": settings.port, "log_level": settings.log_level, "access_log": False}
+    configure_logging(settings.log_level)
+    # Our middleware writes the access log (JSON, with request ids); uvicorn keeps the
+    # logging configured above instead of installing its own.
+    common = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level,
+        "access_log": False,
+        "log_config": None,
+    }
     if settings.workers > 1:
         # Worker processes build their own app from the environment; pass --data on.
         if settings.data_files:
@@ -88,6 +96,41 @@ def _export_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _create_indexes(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from pymongo.errors import PyMongoError
+
+    from gateway.errors import GatewayError
+    from gateway.storage import collection_names
+    from gateway.store.indexes import ensure_indexes
+    from gateway.store.mongo import MongoJobStore
+
+    settings = Settings.from_environ(os.environ)
+    if not settings.mongodb_uri:
+        raise SettingsError("create-indexes needs MONGODB_URI (the embedded store needs no indexes)")
+
+    async def run() -> list[str]:
+        store = MongoJobStore(
+            settings.mongodb_uri or "",
+            database=settings.database,
+            server_selection_timeout_ms=settings.server_selection_timeout_ms,
+        )
+        try:
+            await store.ping()
+            return await ensure_indexes(store.database, collection_names(settings))  # type: ignore[arg-type]
+        finally:
+            await store.close()
+
+    try:
+        lines = asyncio.run(run())
+    except (GatewayError, PyMongoError) as exc:
+        print(f"job-gateway: create-indexes failed: {exc}", file=sys.stderr)
+        return 1
+    print("\n".join(lines))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="job-gateway", description=__doc__)
     parser.add_argument("--version", action="version", version=f"job-gateway {__version__}")
@@ -113,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument("--out", default="schema/schema.graphql", help="output file, or - for stdout")
     export.set_defaults(run=_export_schema)
+
+    indexes = sub.add_parser("create-indexes", help="create the MongoDB indexes the queries need (idempotent)")
+    indexes.set_defaults(run=_create_indexes)
     return parser
 
 

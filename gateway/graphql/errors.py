@@ -14,14 +14,18 @@ log = logging.getLogger("gateway.graphql")
 MASKED_MESSAGE = "Internal server error."
 
 
-def _mapped(error: GraphQLError) -> GraphQLError:
+def _mapped(error: GraphQLError, request_id: str) -> GraphQLError:
     original = error.original_error
     if isinstance(original, GatewayError):
         extensions = {"code": original.graphql_code}
         if isinstance(original, InvalidQuery):
             extensions["reason"] = original.code
         if original.graphql_code == "INTERNAL_SERVER_ERROR":
-            log.error("internal error in GraphQL operation", exc_info=original)
+            log.error(
+                "internal error in GraphQL operation",
+                exc_info=original.__cause__ or original,
+                extra={"request_id": request_id},
+            )
             message = MASKED_MESSAGE
         else:
             message = original.message
@@ -41,12 +45,13 @@ def _mapped(error: GraphQLError) -> GraphQLError:
             path=error.path,
             extensions={"code": "GRAPHQL_VALIDATION_FAILED", **(error.extensions or {})},
         )
-    log.error("unexpected error in GraphQL operation", exc_info=original)
+    log.error("unexpected error in GraphQL operation", exc_info=original, extra={"request_id": request_id})
     return GraphQLError(
         MASKED_MESSAGE, nodes=error.nodes, path=error.path, extensions={"code": "INTERNAL_SERVER_ERROR"}
     )
 
 
-def map_errors(errors: list[GraphQLError]) -> list[GraphQLError]:
-    """Called on every result the HTTP view returns, pre-execution errors included."""
-    return [_mapped(e) for e in errors]
+def map_errors(errors: list[GraphQLError], *, request_id: str = "") -> list[GraphQLError]:
+    """Called on every result the HTTP view returns, pre-execution errors included;
+    internal errors are logged with the request id, then masked."""
+    return [_mapped(e, request_id) for e in errors]

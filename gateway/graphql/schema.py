@@ -17,6 +17,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
+from gateway.graphql.extensions import OperationName
 from gateway.graphql.inputs import JobQueryInput
 from gateway.graphql.resolvers import Info, resolve_job, resolve_job_stat, resolve_jobs
 from gateway.graphql.scalars import JSON, SCALARS
@@ -75,6 +76,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        OperationName,
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)

@@ -1,0 +1,169 @@
+"""Production behaviour that can be checked without a MongoDB server: a database that
+is gone, health and readiness, metrics, request ids, JSON logs, index creation, error
+mapping of the MongoDB driver, and the container recipe."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import socket
+import time
+import tomllib
+from typing import Any
+
+import pytest
+from pymongo.errors import ExecutionTimeout, NetworkTimeout, OperationFailure, ServerSelectionTimeoutError
+from starlette.testclient import TestClient
+
+from gateway.app import create_app
+from gateway.errors import InternalError, InvalidQuery, StoreUnavailable
+from gateway.logs import JsonFormatter
+from gateway.settings import Settings
+from gateway.store.indexes import INDEXES, ensure_indexes
+from gateway.store.mongo import _errors
+from tests.conftest import ROOT, gql
+from tests.dataset import D1
+
+pytestmark = pytest.mark.anyio
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def gone() -> Any:
+    """An app whose MongoDB is a closed loopback port, with a 300 ms selection budget."""
+    uri = f"mongodb://127.0.0.1:{_closed_port()}/?directConnection=true"
+    settings = Settings(mongodb_uri=uri, server_selection_timeout_ms=300, max_time_ms=500)
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def test_database_gone_answers_unavailable_within_budget(gone: TestClient) -> None:
+    for attempt in range(2):  # the second request still answers: no stuck state
+        started = time.perf_counter()
+        response = gone.post("/inventory/v1/jobs/search", json={"domain_id": D1})
+        elapsed = time.perf_counter() - started
+        assert response.status_code == 503, attempt
+        assert response.json()["error"]["code"] == "ERROR_DB_UNAVAILABLE"
+        assert elapsed < 2.0
+    stat = gone.post("/inventory/v1/jobs/stat", json={"domain_id": D1, "query": {"distinct": "status"}})
+    assert stat.status_code == 503
+    body = gql(gone, f'{{ jobs(domainId: "{D1}") {{ totalCount }} }}')
+    assert body["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
+    assert "Traceback" not in json.dumps(body)
+
+
+def test_health_and_readiness(gone: TestClient, client: TestClient) -> None:
+    assert gone.get("/healthz").status_code == 200
+    ready = gone.get("/readyz")
+    assert ready.status_code == 503 and ready.json()["status"] == "unavailable" and ready.json()["reason"]
+    assert client.get("/readyz").json() == {"status": "ready"}
+
+
+def test_request_id_round_trips(client: TestClient) -> None:
+    assert client.get("/healthz", headers={"X-Request-ID": "req-42.a:b"}).headers["x-request-id"] == "req-42.a:b"
+    generated = client.get("/healthz", headers={"X-Request-ID": "bad id\n"}).headers["x-request-id"]
+    assert re.fullmatch(r"[0-9a-f]{32}", generated)
+    assert client.get("/healthz").headers["x-request-id"] != generated
+
+
+def test_metrics_after_requests(client: TestClient) -> None:
+    client.post("/inventory/v1/jobs/search", json={"domain_id": D1})
+    client.post("/inventory/v1/jobs/search", json={})
+    client.post("/graphql", json={"query": f'query Dash {{ jobs(domainId: "{D1}") {{ totalCount }} }}'})
+    client.get("/no/such/route")
+    text = client.get("/metrics").text
+    assert 'job_gateway_requests_total{operation="",route="/inventory/v1/jobs/search",status="200"} 1.0' in text
+    assert 'job_gateway_requests_total{operation="",route="/inventory/v1/jobs/search",status="400"} 1.0' in text
+    assert 'job_gateway_requests_total{operation="Dash",route="/graphql",status="200"} 1.0' in text
+    assert 'route="other"' in text and "/no/such/route" not in text
+    assert 'job_gateway_request_duration_seconds_bucket{le="0.1",operation="Dash",route="/graphql"}' in text
+    assert 'job_gateway_store_call_duration_seconds_count{collection="job",method="find"}' in text
+    assert 'job_gateway_errors_total{code="ERROR_REQUIRED_PARAMETER"} 1.0' in text
+    assert 'job_gateway_errors_total{code="ERROR_NOT_FOUND"} 1.0' in text
+
+
+def test_one_json_log_line_per_request(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="gateway.access"):
+        client.post(
+            "/graphql",
+            json={"query": f'query Named {{ jobs(domainId: "{D1}") {{ totalCount }} }}'},
+            headers={"X-Request-ID": "abc", "Authorization": "Bearer secret-token"},
+        )
+    (record,) = [r for r in caplog.records if r.name == "gateway.access"]
+    line = json.loads(JsonFormatter().format(record))
+    assert line["request_id"] == "abc" and line["route"] == "/graphql" and line["operation"] == "Named"
+    assert line["status"] == 200 and line["duration_ms"] >= 0 and line["method"] == "POST"
+    assert "secret-token" not in json.dumps(line)
+
+
+class FakeCollection:
+    def __init__(self, existing: dict[str, Any]) -> None:
+        self.existing = existing
+        self.created: list[tuple[Any, dict[str, Any]]] = []
+
+    async def index_information(self) -> dict[str, Any]:
+        return self.existing
+
+    async def create_index(self, keys: Any, **options: Any) -> str:
+        self.created.append((keys, options))
+        self.existing[options["name"]] = {"key": keys}
+        return options["name"]
+
+
+class FakeDatabase:
+    def __init__(self) -> None:
+        # A SpaceONE database already has job_id indexed, under its own name.
+        self.collections = {
+            "jobs": FakeCollection({"_id_": {"key": [("_id", 1)]}, "job_id_1": {"key": [("job_id", 1)]}}),
+            "cols": FakeCollection({}),
+        }
+
+    def get_collection(self, name: str) -> FakeCollection:
+        return self.collections[name]
+
+
+async def test_create_indexes_is_idempotent() -> None:
+    db = FakeDatabase()
+    names = {"job": "jobs", "collector": "cols"}
+    first = await ensure_indexes(db, names)  # type: ignore[arg-type]
+    assert first[0] == "exists   jobs (job_id asc) as job_id_1"
+    assert sum(line.startswith("created") for line in first) == len(INDEXES) - 1
+    assert ({"name": "domain_status_created_at", "unique": False}) in [o for _, o in db.collections["jobs"].created]
+    second = await ensure_indexes(db, names)  # type: ignore[arg-type]
+    assert all(line.startswith("exists") for line in second)
+    assert len(db.collections["jobs"].created) == 4 and len(db.collections["cols"].created) == 1
+
+
+@pytest.mark.parametrize(
+    ("raised", "expected"),
+    [
+        (ServerSelectionTimeoutError("no servers"), StoreUnavailable),
+        (NetworkTimeout("slow"), StoreUnavailable),
+        (ExecutionTimeout("maxTimeMS", code=50), StoreUnavailable),
+        (OperationFailure("Regular expression is invalid", code=51091), InvalidQuery),
+        (OperationFailure("bad value", code=2), InvalidQuery),
+        (OperationFailure("not authorized", code=13), InternalError),
+    ],
+)
+def test_driver_errors_are_mapped(raised: Exception, expected: type[Exception]) -> None:
+    with pytest.raises(expected), _errors():
+        raise raised
+
+
+def test_dockerfile_builds_from_what_the_repo_has() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    for source in re.findall(r"^COPY (?!--from)(.+) \S+$", dockerfile, re.M):
+        for path in source.split():
+            assert (ROOT / path).exists(), f"Dockerfile copies {path}, which is not in the repository"
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    entrypoint = json.loads(re.search(r"^ENTRYPOINT (.+)$", dockerfile, re.M).group(1))
+    assert entrypoint[0] in scripts and entrypoint[1] == "serve"
+    assert re.search(r"^USER (?!root|0\b)\S+", dockerfile, re.M)
+    assert "/healthz" in re.search(r"^HEALTHCHECK[\s\S]+?\n(?=\S)", dockerfile + "\nX", re.M).group(0)
+    assert "JOB_GATEWAY_HOST=0.0.0.0" in dockerfile and "JOB_GATEWAY_WORKERS" in dockerfile
