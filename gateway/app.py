@@ -18,6 +18,7 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
 from gateway import rest
+from gateway.auth import Authenticator
 from gateway.errors import GatewayError, InternalError, NotFound, StoreUnavailable
 from gateway.graphql.context import GraphQLContext
 from gateway.graphql.errors import map_errors
@@ -41,7 +42,9 @@ class GraphQLApp(GraphQL):
     """Strawberry's ASGI view with our per-request context and error mapping."""
 
     async def get_context(self, request: Any, response: Any) -> GraphQLContext:
-        return GraphQLContext(service=request.app.state.service, request=request)
+        return GraphQLContext(
+            service=request.app.state.service, authenticator=request.app.state.authenticator, request=request
+        )
 
     async def process_result(self, request: Any, result: Any) -> Any:
         # The one place every result passes, parse and validation failures included.
@@ -104,6 +107,7 @@ def create_app(settings: Settings | None = None, store: JobStore | None = None, 
         max_stages=settings.max_stages,
     )
     app_metrics = Metrics()
+    authenticator = Authenticator.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -111,8 +115,17 @@ def create_app(settings: Settings | None = None, store: JobStore | None = None, 
         raw = open_store(settings) if owned else store
         app.state.store = InstrumentedStore(raw, app_metrics)
         app.state.service = JobService(
-            app.state.store, limits=limits, clock=clock, collector_collection=settings.collector_collection
+            app.state.store,
+            limits=limits,
+            clock=clock,
+            collector_collection=settings.collector_collection,
+            auth_required=authenticator.enabled,
         )
+        if not authenticator.enabled:
+            log.warning(
+                "AUTHENTICATION IS OFF: no JWT key is configured, every caller may read any domain it names. "
+                "Set JOB_GATEWAY_JWT_PUBLIC_KEYS or JOB_GATEWAY_JWT_SECRET before exposing this gateway."
+            )
         try:
             yield
         finally:
@@ -136,6 +149,7 @@ def create_app(settings: Settings | None = None, store: JobStore | None = None, 
     )
     app.state.settings = settings
     app.state.metrics = app_metrics
+    app.state.authenticator = authenticator
     return app
 
 

@@ -46,6 +46,7 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         data_files=tuple(args.data) if args.data else None,
         workers=args.workers,
+        insecure_no_auth=True if args.insecure_no_auth else None,
     )
     if settings.data_files and settings.mongodb_uri:
         raise SettingsError("--data loads the embedded store; it cannot be combined with MONGODB_URI")
@@ -143,6 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 8000)")
     serve.add_argument("--workers", type=int, help="worker processes (default 1, or JOB_GATEWAY_WORKERS)")
+    serve.add_argument(
+        "--insecure-no-auth",
+        action="store_true",
+        help="serve a MongoDB without authentication (every caller may read any domain it names)",
+    )
     serve.set_defaults(run=_serve)
 
     gen = sub.add_parser("generate", help="write a deterministic demo dataset")

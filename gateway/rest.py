@@ -10,8 +10,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from gateway.auth import Principal
 from gateway.errors import InvalidParameterType, InvalidRequestBody, PayloadTooLarge, RequiredParameter
-from gateway.service import JobService, collector_ref, scope_for
+from gateway.service import JobService, collector_ref
 from gateway.wire import rest_job
 
 LIST_FIELDS = frozenset({"query", "job_id", "status", "collector_id", "project_id", "domain_id"})
@@ -20,6 +21,10 @@ STAT_FIELDS = frozenset({"query", "domain_id"})
 
 def _service(request: Request) -> JobService:
     return request.app.state.service
+
+
+def _principal(request: Request) -> Principal | None:
+    return request.app.state.authenticator.authenticate(request.headers.get("authorization"))
 
 
 async def read_json_object(request: Request, max_bytes: int) -> dict[str, Any]:
@@ -50,26 +55,27 @@ def _check_fields(request: Mapping[str, Any], allowed: frozenset[str]) -> None:
         raise InvalidParameterType(f"unknown field(s) {sorted(unknown)}; accepted: {', '.join(sorted(allowed))}.")
 
 
-async def _list(request: Request, body: dict[str, Any]) -> JSONResponse:
+async def _list(request: Request, body: dict[str, Any], principal: Principal | None) -> JSONResponse:
     _check_fields(body, LIST_FIELDS)
     service = _service(request)
-    scope = scope_for(body.get("domain_id"))
-    page = await service.list_jobs(body, scope)
+    page = await service.list_jobs(body, principal)
     collectors: list[Any] = [None] * len(page.jobs)
     if "collector_info" in page.output.fields and page.jobs:
         refs = [collector_ref(job) for job in page.jobs]
-        found = iter(await service.load_collectors(scope.domain_id, [r for r in refs if r is not None]))
+        found = iter(await service.load_collectors(page.scope.domain_id, [r for r in refs if r is not None]))
         collectors = [next(found) if r is not None else None for r in refs]
     results = [rest_job(job, c, page.output) for job, c in zip(page.jobs, collectors, strict=True)]
     return JSONResponse({"results": results, "total_count": page.total_count or 0})
 
 
 async def search_jobs(request: Request) -> JSONResponse:
+    principal = _principal(request)  # who is calling, before reading what they send
     body = await read_json_object(request, request.app.state.settings.max_body_bytes)
-    return await _list(request, body)
+    return await _list(request, body, principal)
 
 
 async def list_jobs(request: Request) -> JSONResponse:
+    principal = _principal(request)
     params: dict[str, Any] = {}
     for name in set(request.query_params):
         values = request.query_params.getlist(name)
@@ -82,16 +88,16 @@ async def list_jobs(request: Request) -> JSONResponse:
             params["query"] = json.loads(raw_query)
         except ValueError as exc:
             raise InvalidRequestBody(f"query parameter is not valid JSON: {exc}.") from None
-    return await _list(request, params)
+    return await _list(request, params, principal)
 
 
 async def stat_jobs(request: Request) -> JSONResponse:
+    principal = _principal(request)
     body = await read_json_object(request, request.app.state.settings.max_body_bytes)
     _check_fields(body, STAT_FIELDS)
-    scope = scope_for(body.get("domain_id"))
     if body.get("query") is None:
         raise RequiredParameter("query is required.")
-    return JSONResponse(await _service(request).stat(body["query"], scope))
+    return JSONResponse(await _service(request).stat(body["query"], body.get("domain_id"), principal))
 
 
 routes = [

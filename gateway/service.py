@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from gateway.errors import InvalidParameterType, RequiredParameter
+from gateway.auth import Principal
+from gateway.errors import Forbidden, InvalidParameterType, RequiredParameter, Unauthenticated
 from gateway.query.conditions import CollectorIds, CollectorLookup, CompiledFilter
 from gateway.query.listing import JOB_FIELDS, Limits, ListPlan, Output, compile_list
 from gateway.query.operators import CompileContext
@@ -51,6 +52,7 @@ class JobPage:
     jobs: list[Document]
     total_count: int | None
     output: Output
+    scope: Scope  # what the caller was allowed to read (collectors come from its domain)
 
 
 def collector_ref(job: Mapping[str, Any]) -> CollectorRef | None:
@@ -61,13 +63,21 @@ def collector_ref(job: Mapping[str, Any]) -> CollectorRef | None:
     return None
 
 
-def scope_for(domain_id: object) -> Scope:
-    """The scope of a request that names its domain (authentication off)."""
-    if domain_id is None or domain_id == "":
-        raise RequiredParameter("domain_id is required.")
-    if not isinstance(domain_id, str):
+def authorize(principal: Principal | None, domain_id: object, *, auth_required: bool) -> Scope:
+    """What a request may read. With a principal: its domain (naming another one is
+    forbidden) and, for a project-scoped caller, its projects. Without one (only when
+    authentication is off): the domain the request names, which is then required."""
+    if domain_id is not None and domain_id != "" and not isinstance(domain_id, str):
         raise InvalidParameterType(f"domain_id must be a string, got {domain_id!r}.")
-    return Scope(domain_id=domain_id)
+    if principal is None:
+        if auth_required:
+            raise Unauthenticated("a bearer token is required.")
+        if not domain_id:
+            raise RequiredParameter("domain_id is required.")
+        return Scope(domain_id=str(domain_id))
+    if domain_id and domain_id != principal.domain_id:
+        raise Forbidden(f"the token's domain may not read domain {domain_id!r}.")
+    return Scope(domain_id=principal.domain_id, projects=principal.projects)
 
 
 class JobService:
@@ -78,8 +88,10 @@ class JobService:
         limits: Limits | None = None,
         clock: Clock = utc_now,
         collector_collection: str = "collector",
+        auth_required: bool = False,
     ) -> None:
         self._store = store
+        self._auth_required = auth_required
         self._limits = limits or Limits()
         self._clock = clock
         # The physical name, for the statistics pipeline's $lookup.
@@ -89,32 +101,47 @@ class JobService:
     def limits(self) -> Limits:
         return self._limits
 
+    def authorize(self, principal: Principal | None, domain_id: object) -> Scope:
+        return authorize(principal, domain_id, auth_required=self._auth_required)
+
     def _context(self) -> CompileContext:
         return CompileContext(now=self._clock(), max_regex_length=self._limits.max_regex_length)
 
     async def list_jobs(
         self,
         request: Mapping[str, Any],
-        scope: Scope,
+        principal: Principal | None = None,
         *,
         fields: frozenset[str] | None = None,
         with_count: bool = True,
     ) -> JobPage:
         """List jobs. ``fields`` narrows the wire fields fetched (a GraphQL selection);
         ``with_count`` false skips the count when nobody reads it."""
+        scope = self.authorize(principal, request.get("domain_id"))
         plan = compile_list(request, self._context(), self._limits)
         output = plan.output if fields is None else plan.output.restrict(fields)
         job_filter = await self._job_filter(plan.filter, scope)
         if plan.count_only:
-            return JobPage(jobs=[], total_count=await self._store.count(JOB, job_filter), output=output)
+            total = await self._store.count(JOB, job_filter)
+            return JobPage(jobs=[], total_count=total, output=output, scope=scope)
         if not with_count:
-            return JobPage(jobs=await self._find_page(plan, output, job_filter), total_count=None, output=output)
+            jobs = await self._find_page(plan, output, job_filter)
+            return JobPage(jobs=jobs, total_count=None, output=output, scope=scope)
         jobs, total = await asyncio.gather(
             self._find_page(plan, output, job_filter), self._store.count(JOB, job_filter)
         )
-        return JobPage(jobs=jobs, total_count=total, output=output)
+        return JobPage(jobs=jobs, total_count=total, output=output, scope=scope)
 
-    async def get_job(self, job_id: str, scope: Scope, *, fields: frozenset[str] | None = None) -> Document | None:
+    async def get_job(
+        self,
+        job_id: str,
+        domain_id: str | None = None,
+        principal: Principal | None = None,
+        *,
+        fields: frozenset[str] | None = None,
+    ) -> JobPage:
+        """One job (a page of one, or of none when it is not there or not readable)."""
+        scope = self.authorize(principal, domain_id)
         output = Output(frozenset(JOB_FIELDS) if fields is None else frozenset(JOB_FIELDS) & fields)
         found = await self._store.find(
             JOB,
@@ -122,10 +149,11 @@ class JobService:
             projection=output.projection(),
             limit=1,
         )
-        return found[0] if found else None
+        return JobPage(jobs=found, total_count=None, output=output, scope=scope)
 
-    async def stat(self, query: object, scope: Scope) -> dict[str, Any]:
+    async def stat(self, query: object, domain_id: object = None, principal: Principal | None = None) -> dict[str, Any]:
         """Run a StatisticsQuery as one aggregation pipeline; rows come back JSON-ready."""
+        scope = self.authorize(principal, domain_id)
         plan = compile_stat(
             query, scope.job_filter(), self._context(), self._limits, collector_collection=self._collector_collection
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 PREFIX = "JOB_GATEWAY_"
@@ -19,7 +19,8 @@ class SettingsError(ValueError):
 @dataclass(frozen=True)
 class Settings:
     # Store. No MONGODB_URI means the embedded engine with demo data (or --data files).
-    mongodb_uri: str | None = None
+    # (It may carry a password: kept out of repr and logs.)
+    mongodb_uri: str | None = field(default=None, repr=False)
     database: str = "inventory"
     job_collection: str = "job"
     collector_collection: str = "collector"
@@ -44,6 +45,10 @@ class Settings:
     max_aliases: int = 30
     max_tokens: int = 5000
     introspection: bool = True
+    # Authentication: RS256 public keys per domain (a JSON file), or an HS256 secret.
+    jwt_public_keys: str | None = None
+    jwt_secret: str | None = field(default=None, repr=False)
+    insecure_no_auth: bool = False
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
@@ -57,7 +62,7 @@ class Settings:
                 continue
             raw = environ.get(PREFIX + f.name.upper())
             if raw is not None and raw != "":
-                values[f.name] = _cast(f.name, raw, type(getattr(cls, f.name)))
+                values[f.name] = _cast(f.name, raw, _KINDS.get(f.name) or type(f.default))
         if environ.get(PREFIX + "DATA_FILES"):
             # os.pathsep-separated, as PATH is; how `serve --data` reaches extra workers.
             values["data_files"] = tuple(p for p in environ[PREFIX + "DATA_FILES"].split(os.pathsep) if p)
@@ -96,15 +101,30 @@ class Settings:
             raise SettingsError(f"{PREFIX}LOG_LEVEL must be one of critical, error, warning, info, debug")
         if self.mongodb_uri is not None and not self.mongodb_uri.startswith(("mongodb://", "mongodb+srv://")):
             raise SettingsError("MONGODB_URI must start with mongodb:// or mongodb+srv://")
+        if self.mongodb_uri and not self.auth_configured and not self.insecure_no_auth:
+            raise SettingsError(
+                "MONGODB_URI is set but no token key is configured: set JOB_GATEWAY_JWT_PUBLIC_KEYS or "
+                "JOB_GATEWAY_JWT_SECRET, or run with --insecure-no-auth on purpose"
+            )
+        if self.jwt_secret is not None and len(self.jwt_secret) < 32:
+            raise SettingsError("JOB_GATEWAY_JWT_SECRET must be at least 32 characters")
         for name in ("database", "job_collection", "collector_collection"):
             value = getattr(self, name)
             if not value or "$" in value or "\x00" in value:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be a non-empty name without '$', got {value!r}")
 
+    @property
+    def auth_configured(self) -> bool:
+        return bool(self.jwt_public_keys or self.jwt_secret)
+
     def with_(self, **changes: Any) -> Settings:
         updated = replace(self, **changes)
         updated.validate()
         return updated
+
+
+# Fields whose default (None) does not tell their type.
+_KINDS: dict[str, type] = {"jwt_public_keys": str, "jwt_secret": str}
 
 
 def _cast(name: str, raw: str, kind: type) -> Any:

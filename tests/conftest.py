@@ -112,7 +112,7 @@ def make_client(engine: str) -> Iterator[Any]:
         else:
             seed = MongoSeed(data)
             opened.append(seed)
-            settings = Settings(mongodb_uri=MONGODB_URI, database=seed.name, **overrides)
+            settings = Settings(mongodb_uri=MONGODB_URI, database=seed.name, insecure_no_auth=True, **overrides)
             app, store = create_app(settings, clock=fixed_clock), None
         client = TestClient(app, raise_server_exceptions=raise_server_exceptions)
         client.__enter__()

@@ -54,7 +54,12 @@ def test_export_schema_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_settings_from_environment_and_validation() -> None:
     settings = Settings.from_environ(
-        {"JOB_GATEWAY_MAX_PAGE_SIZE": "50", "JOB_GATEWAY_INTROSPECTION": "off", "MONGODB_URI": "mongodb://db:27017"}
+        {
+            "JOB_GATEWAY_MAX_PAGE_SIZE": "50",
+            "JOB_GATEWAY_INTROSPECTION": "off",
+            "MONGODB_URI": "mongodb://db:27017",
+            "JOB_GATEWAY_INSECURE_NO_AUTH": "true",
+        }
     )
     assert (settings.max_page_size, settings.introspection, settings.mongodb_uri) == (50, False, "mongodb://db:27017")
     for env, mentions in [
@@ -62,11 +67,24 @@ def test_settings_from_environment_and_validation() -> None:
         ({"JOB_GATEWAY_MAX_PAGE_SIZE": "0"}, "must be a positive integer"),
         ({"JOB_GATEWAY_PORT": "70000"}, "PORT"),
         ({"JOB_GATEWAY_INTROSPECTION": "maybe"}, "true or false"),
-        ({"MONGODB_URI": "postgres://x"}, "MONGODB_URI"),
+        ({"MONGODB_URI": "postgres://x", "JOB_GATEWAY_INSECURE_NO_AUTH": "1"}, "MONGODB_URI"),
+        ({"MONGODB_URI": "mongodb://db"}, "no token key is configured"),
+        ({"JOB_GATEWAY_JWT_SECRET": "short"}, "at least 32 characters"),
         ({"JOB_GATEWAY_STAT_READ_PREFERENCE": "fastest"}, "STAT_READ_PREFERENCE"),
     ]:
         with pytest.raises(SettingsError, match=mentions):
             Settings.from_environ(env)
+
+
+def test_serve_against_mongodb_needs_auth_or_the_insecure_flag() -> None:
+    env = {**os.environ, "MONGODB_URI": "mongodb://127.0.0.1:1/?directConnection=true"}
+    env.pop("JOB_GATEWAY_JWT_SECRET", None)
+    env.pop("JOB_GATEWAY_JWT_PUBLIC_KEYS", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway", "serve"], env=env, check=False, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2 and "--insecure-no-auth" in done.stderr
+    assert Settings.from_environ(env, insecure_no_auth=True).insecure_no_auth
 
 
 def test_serve_refuses_bad_settings_with_one_line(tmp_path: Path) -> None:

@@ -38,4 +38,3 @@ async def test_ping_and_indexes_are_idempotent(store: MongoJobStore) -> None:
     first = await ensure_indexes(store.database, names)
     assert sum(line.startswith("created") for line in first) == len(INDEXES)
     assert all(line.startswith("exists") for line in await ensure_indexes(store.database, names))
-

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded, RequiredParameter, UnsupportedOperator
-from gateway.service import JobService, Scope
+from gateway.service import JobService
 from tests.dataset import D1, D1_JOB_IDS, D2
 
 pytestmark = pytest.mark.anyio
@@ -26,9 +26,7 @@ AWS_JOBS = {J1, JABCD, JC6, J7}
 
 
 async def matching(service: JobService, key: str, operator: str, value: Any, domain: str = D1) -> set[str]:
-    page = await service.list_jobs(
-        {"query": {"filter": [{"k": key, "v": value, "o": operator}]}}, Scope(domain_id=domain)
-    )
+    page = await service.list_jobs({"query": {"filter": [{"k": key, "v": value, "o": operator}]}, "domain_id": domain})
     assert page.total_count == len(page.jobs)
     return {job["job_id"] for job in page.jobs}
 
@@ -176,7 +174,7 @@ ERROR_CASES = [
 async def test_bad_condition(service: JobService, condition: Any, error: type[Exception], mentions: str) -> None:
     with pytest.raises(error) as caught:
         await service.list_jobs(
-            {"query": {"filter": [{"k": "status", "v": "SUCCESS", "o": "eq"}, condition]}}, Scope(D1)
+            {"query": {"filter": [{"k": "status", "v": "SUCCESS", "o": "eq"}, condition]}, "domain_id": D1}
         )
     assert mentions in str(caught.value)
     # The message names the condition by its position.
@@ -185,9 +183,11 @@ async def test_bad_condition(service: JobService, condition: Any, error: type[Ex
 
 async def test_regex_length_limit(service: JobService) -> None:
     limit = service.limits.max_regex_length
-    ok = await service.list_jobs({"query": {"filter": [{"k": "job_id", "v": "a" * limit, "o": "regex"}]}}, Scope(D1))
+    ok = await service.list_jobs(
+        {"query": {"filter": [{"k": "job_id", "v": "a" * limit, "o": "regex"}]}, "domain_id": D1}
+    )
     assert ok.jobs == []
     with pytest.raises(LimitExceeded, match="max_regex_length"):
         await service.list_jobs(
-            {"query": {"filter": [{"k": "job_id", "v": "a" * (limit + 1), "o": "regex"}]}}, Scope(D1)
+            {"query": {"filter": [{"k": "job_id", "v": "a" * (limit + 1), "o": "regex"}]}, "domain_id": D1}
         )

@@ -38,7 +38,7 @@ def _closed_port() -> int:
 def gone() -> Any:
     """An app whose MongoDB is a closed loopback port, with a 300 ms selection budget."""
     uri = f"mongodb://127.0.0.1:{_closed_port()}/?directConnection=true"
-    settings = Settings(mongodb_uri=uri, server_selection_timeout_ms=300, max_time_ms=500)
+    settings = Settings(mongodb_uri=uri, server_selection_timeout_ms=300, max_time_ms=500, insecure_no_auth=True)
     with TestClient(create_app(settings)) as client:
         yield client
 

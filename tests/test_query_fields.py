@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded, RequiredParameter
-from gateway.service import JobService, Scope, scope_for
+from gateway.service import JobService, authorize
 from tests.dataset import D1, D1_JOB_IDS
 from tests.test_operators import J1, J2, J7, JABCD, JC6, JGONE, JOLD
 
@@ -18,7 +18,7 @@ NEWEST_FIRST = [JC6, J1, J7, J2, JABCD, JGONE, JOLD]
 
 
 async def listed(service: JobService, request: dict[str, Any], **kwargs: Any) -> tuple[list[str], int | None]:
-    page = await service.list_jobs(request, Scope(D1), **kwargs)
+    page = await service.list_jobs({"domain_id": D1, **request}, **kwargs)
     return [job.get("job_id") for job in page.jobs], page.total_count
 
 
@@ -135,38 +135,38 @@ async def test_shortcuts(service: JobService) -> None:
 async def test_domain_is_required_and_scopes_everything(service: JobService) -> None:
     for missing in (None, ""):
         with pytest.raises(RequiredParameter, match="domain_id"):
-            scope_for(missing)
+            authorize(None, missing, auth_required=False)
     with pytest.raises(InvalidParameterType):
-        scope_for(["domain-a"])
+        authorize(None, ["domain-a"], auth_required=False)
     ids, _ = await listed(service, {"query": {"filter": [{"k": "domain_id", "v": "domain-bbbbbbbbbbbb", "o": "eq"}]}})
     assert ids == []
 
 
 async def test_only_minimal_and_count_only(service: JobService) -> None:
-    page = await service.list_jobs({"query": {"only": ["job_id", "filter.region"]}}, Scope(D1))
+    page = await service.list_jobs({"query": {"only": ["job_id", "filter.region"]}, "domain_id": D1})
     assert page.output.fields == {"job_id", "filter"}
     assert page.jobs[1] == {"job_id": J1, "filters": {"region": "us-east-1"}}
-    page = await service.list_jobs({"query": {"minimal": True}}, Scope(D1))
+    page = await service.list_jobs({"query": {"minimal": True}, "domain_id": D1})
     assert page.output.fields == {"job_id", "status", "created_at", "finished_at"}
     assert set(page.jobs[1]) == {"job_id", "status", "created_at", "finished_at"}
     # only and minimal together: what both allow
-    page = await service.list_jobs({"query": {"minimal": True, "only": ["job_id", "errors"]}}, Scope(D1))
+    page = await service.list_jobs({"query": {"minimal": True, "only": ["job_id", "errors"]}, "domain_id": D1})
     assert page.output.fields == {"job_id"}
-    page = await service.list_jobs({"query": {"count_only": True}}, Scope(D1))
+    page = await service.list_jobs({"query": {"count_only": True}, "domain_id": D1})
     assert page.jobs == [] and page.total_count == 7
     with pytest.raises(InvalidQuery, match="not a job field"):
-        await service.list_jobs({"query": {"only": ["secret"]}}, Scope(D1))
+        await service.list_jobs({"query": {"only": ["secret"]}, "domain_id": D1})
     with pytest.raises(InvalidParameterType, match="count_only"):
-        await service.list_jobs({"query": {"count_only": "yes"}}, Scope(D1))
+        await service.list_jobs({"query": {"count_only": "yes"}, "domain_id": D1})
     with pytest.raises(InvalidParameterType, match="unknown field"):
-        await service.list_jobs({"query": {"filters": []}}, Scope(D1))
+        await service.list_jobs({"query": {"filters": []}, "domain_id": D1})
 
 
 async def test_get_job(service: JobService) -> None:
-    job = await service.get_job(J2, Scope(D1))
-    assert job is not None and job["status"] == "ERROR"
-    assert await service.get_job("job-0000000000d8", Scope(D1)) is None  # another domain's
-    assert await service.get_job("nope", Scope(D1)) is None
+    (job,) = (await service.get_job(J2, D1)).jobs
+    assert job["status"] == "ERROR"
+    assert (await service.get_job("job-0000000000d8", D1)).jobs == []  # another domain's
+    assert (await service.get_job("nope", D1)).jobs == []
 
 
 async def test_load_collectors_follows_both_references(service: JobService) -> None:

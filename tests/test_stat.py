@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded
-from gateway.service import JobService, Scope
+from gateway.service import JobService
 from tests.dataset import D1, D2, OID_OLD
 from tests.test_operators import J1, J2, J7, JABCD, JC6, JGONE, JOLD
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.anyio
 
 
 async def stat(service: JobService, query: dict[str, Any], domain: str = D1) -> Any:
-    return await service.stat(query, Scope(domain_id=domain))
+    return await service.stat(query, domain)
 
 
 def group(keys: list[dict] | None = None, fields: list[dict] | None = None) -> dict[str, Any]:

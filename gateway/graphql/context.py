@@ -9,6 +9,7 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
+from gateway.auth import Authenticator, Principal
 from gateway.service import CollectorRef, JobService
 
 CollectorKey = tuple[str, CollectorRef]  # (domain the caller may read, reference)
@@ -34,8 +35,21 @@ def collector_loader(service: JobService) -> DataLoader[CollectorKey, Any]:
 @dataclass
 class GraphQLContext:
     service: JobService
+    authenticator: Authenticator
     request: Any = None
     collectors: DataLoader[CollectorKey, Any] = field(init=False)
+    _principal: Principal | None = field(init=False, default=None)
+    _authenticated: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         self.collectors = collector_loader(self.service)
+
+    @property
+    def principal(self) -> Principal | None:
+        """The caller, from the request's bearer token (checked once per request);
+        raises Unauthenticated, which the resolver reports as UNAUTHENTICATED."""
+        if not self._authenticated:
+            header = self.request.headers.get("authorization") if self.request is not None else None
+            self._principal = self.authenticator.authenticate(header)
+            self._authenticated = True
+        return self._principal

@@ -11,7 +11,6 @@ from gateway.graphql.inputs import JobQueryInput, query_to_wire
 from gateway.graphql.selection import children, job_wire_fields
 from gateway.graphql.stat_inputs import StatisticsQueryInput, stat_query_to_wire
 from gateway.graphql.types import Job, JobsInfo, JobStatusFilter
-from gateway.service import scope_for
 
 Info = strawberry.Info[GraphQLContext, None]
 
@@ -26,8 +25,8 @@ async def resolve_jobs(
     project_id: list[str] | None,
     domain_id: str | None,
 ) -> JobsInfo:
-    scope = scope_for(domain_id)
     request: dict[str, Any] = {
+        "domain_id": domain_id,
         "query": query_to_wire(query),
         "job_id": job_id,
         "status": [s.value for s in status] if status is not None else None,
@@ -37,20 +36,19 @@ async def resolve_jobs(
     selections = info.selected_fields
     wanted = job_wire_fields(children(children(selections, info.field_name), "results"))
     with_count = any(f.name == "totalCount" for f in children(selections, info.field_name))
-    page = await info.context.service.list_jobs(request, scope, fields=wanted, with_count=with_count)
-    paths = page.output.collector_paths
+    page = await info.context.service.list_jobs(request, info.context.principal, fields=wanted, with_count=with_count)
+    paths, domain = page.output.collector_paths, page.scope.domain_id
     return JobsInfo(
-        results=[Job.from_doc(doc, scope.domain_id, paths) for doc in page.jobs],
+        results=[Job.from_doc(doc, domain, paths) for doc in page.jobs],
         total_count=page.total_count or 0,
     )
 
 
 async def resolve_job(info: Info, job_id: str, domain_id: str | None) -> Job | None:
-    scope = scope_for(domain_id)
     wanted = job_wire_fields(children(info.selected_fields, info.field_name))
-    doc = await info.context.service.get_job(job_id, scope, fields=wanted)
-    return None if doc is None else Job.from_doc(doc, scope.domain_id, None)
+    page = await info.context.service.get_job(job_id, domain_id, info.context.principal, fields=wanted)
+    return Job.from_doc(page.jobs[0], page.scope.domain_id, None) if page.jobs else None
 
 
 async def resolve_job_stat(info: Info, query: StatisticsQueryInput, domain_id: str | None) -> Any:
-    return await info.context.service.stat(stat_query_to_wire(query), scope_for(domain_id))
+    return await info.context.service.stat(stat_query_to_wire(query), domain_id, info.context.principal)
