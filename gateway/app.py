@@ -24,7 +24,7 @@ from gateway.graphql.context import GraphQLContext
 from gateway.graphql.errors import map_errors
 from gateway.graphql.schema import build_schema
 from gateway.metrics import CONTENT_TYPE, InstrumentedStore, Metrics
-from gateway.middleware import REQUEST_ID, RequestContextMiddleware
+from gateway.middleware import REQUEST_ID, BodyLimitMiddleware, RequestContextMiddleware
 from gateway.query.listing import Limits
 from gateway.service import Clock, JobService, utc_now
 from gateway.settings import Settings
@@ -142,7 +142,8 @@ def create_app(settings: Settings | None = None, store: JobStore | None = None, 
     app = Starlette(
         routes=routes,
         middleware=[
-            Middleware(RequestContextMiddleware, metrics=app_metrics, routes=frozenset(r.path for r in routes))
+            Middleware(RequestContextMiddleware, metrics=app_metrics, routes=frozenset(r.path for r in routes)),
+            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
         ],
         exception_handlers={GatewayError: _gateway_error, HTTPException: _http_error, Exception: _unexpected},
         lifespan=lifespan,

@@ -1,5 +1,6 @@
-"""One plain ASGI middleware for every HTTP request: a request id (an incoming
-`X-Request-ID` is honoured), the request's metrics, and one JSON log line."""
+"""Plain ASGI middlewares, one per concern: the request context (a request id, with an
+incoming `X-Request-ID` honoured; the request's metrics; one JSON log line), and the
+request body size limit."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import time
 import uuid
 from typing import Any
 
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.errors import PayloadTooLarge
 from gateway.metrics import Metrics
 
 log = logging.getLogger("gateway.access")
@@ -68,3 +71,36 @@ class RequestContextMiddleware:
                     "duration_ms": round(seconds * 1000, 3),
                 },
             )
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies over ``max_bytes`` on every route, GraphQL included: by
+    their declared length before reading, or as they stream in."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            too_large = PayloadTooLarge(
+                f"request body is {int(declared)} bytes; the limit max_body_bytes is {self.max_bytes}."
+            )
+            response = JSONResponse({"error": {"code": too_large.code, "message": too_large.message}}, status_code=413)
+            await response(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise PayloadTooLarge(f"request body is over the limit max_body_bytes ({self.max_bytes} bytes).")
+            return message
+
+        await self.app(scope, counted, send)

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from gateway.auth import Principal
-from gateway.errors import InvalidParameterType, InvalidRequestBody, PayloadTooLarge, RequiredParameter
+from gateway.errors import InvalidParameterType, InvalidRequestBody, RequiredParameter
 from gateway.service import JobService, collector_ref
 from gateway.wire import rest_job
 
@@ -27,21 +27,13 @@ def _principal(request: Request) -> Principal | None:
     return request.app.state.authenticator.authenticate(request.headers.get("authorization"))
 
 
-async def read_json_object(request: Request, max_bytes: int) -> dict[str, Any]:
-    """The body as a JSON object, refusing bodies over ``max_bytes`` before reading them
-    whole."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-        raise PayloadTooLarge(f"request body is {declared} bytes; the limit max_body_bytes is {max_bytes}.")
-    chunks = bytearray()
-    async for chunk in request.stream():
-        chunks.extend(chunk)
-        if len(chunks) > max_bytes:
-            raise PayloadTooLarge(f"request body is over the limit max_body_bytes ({max_bytes} bytes).")
-    if not chunks.strip():
+async def read_json_object(request: Request) -> dict[str, Any]:
+    """The body as a JSON object (its size is bounded by BodyLimitMiddleware)."""
+    raw = await request.body()
+    if not raw.strip():
         return {}
     try:
-        body = json.loads(chunks)
+        body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidRequestBody(f"request body is not valid JSON: {exc}.") from None
     if not isinstance(body, dict):
@@ -70,7 +62,7 @@ async def _list(request: Request, body: dict[str, Any], principal: Principal | N
 
 async def search_jobs(request: Request) -> JSONResponse:
     principal = _principal(request)  # who is calling, before reading what they send
-    body = await read_json_object(request, request.app.state.settings.max_body_bytes)
+    body = await read_json_object(request)
     return await _list(request, body, principal)
 
 
@@ -93,7 +85,7 @@ async def list_jobs(request: Request) -> JSONResponse:
 
 async def stat_jobs(request: Request) -> JSONResponse:
     principal = _principal(request)
-    body = await read_json_object(request, request.app.state.settings.max_body_bytes)
+    body = await read_json_object(request)
     _check_fields(body, STAT_FIELDS)
     if body.get("query") is None:
         raise RequiredParameter("query is required.")

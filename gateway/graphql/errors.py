@@ -4,18 +4,36 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from graphql import GraphQLError
 
-from gateway.errors import GatewayError, InvalidQuery
+from gateway.errors import GatewayError, InvalidQuery, LimitExceeded
 
 log = logging.getLogger("gateway.graphql")
 
 MASKED_MESSAGE = "Internal server error."
 
 
+# Strawberry's limiters answer with validation errors; these are the client's limits.
+_LIMITS = (
+    (re.compile(r"exceeds maximum operation depth"), "max_query_depth"),
+    (re.compile(r"aliases found\. Allowed"), "max_aliases"),
+    (re.compile(r"Document contains more than \d+ tokens"), "max_tokens"),
+)
+
+
 def _mapped(error: GraphQLError, request_id: str) -> GraphQLError:
     original = error.original_error
+    for pattern, limit in _LIMITS:
+        if original is None and pattern.search(error.message):
+            return GraphQLError(
+                f"{error.message} (limit {limit})",
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                extensions={"code": "BAD_USER_INPUT", "reason": LimitExceeded.code},
+            )
     if isinstance(original, GatewayError):
         extensions = {"code": original.graphql_code}
         if isinstance(original, InvalidQuery):
