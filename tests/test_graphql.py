@@ -160,9 +160,21 @@ def test_bad_input_is_bad_user_input(client: Any, field: str, reason: str, menti
 
 def test_document_errors_are_named(client: Any) -> None:
     body = gql(client, "{ jobs(domainId: 1) { nope } }")
-    assert body["errors"] and all(e["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED" for e in body["errors"])
+    expected = {"code": "BAD_USER_INPUT", "reason": "ERROR_INVALID_GRAPHQL_DOCUMENT"}
+    assert body["errors"] and all(e["extensions"] == expected for e in body["errors"])
     body = gql(client, "{ jobs(domainId: ")
-    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert body["errors"][0]["extensions"] == expected
+    assert body["errors"][0]["locations"] == [{"line": 1, "column": 18}]
+    body = gql(client, 'query($s: [JobStatusFilter!]) { jobs(domainId: "d", status: $s) { totalCount } }')
+    assert body == {"data": {"jobs": {"totalCount": 0}}}  # no variable given: no status filter
+    body = client.post(
+        "/graphql",
+        json={
+            "query": 'query($s: [JobStatusFilter!]) { jobs(domainId: "d", status: $s) { totalCount } }',
+            "variables": {"s": ["BOGUS"]},
+        },
+    ).json()
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "reason": "ERROR_INVALID_PARAMETER_TYPE"}
 
 
 def test_internal_errors_are_masked(make_client: Any, engine: str) -> None:

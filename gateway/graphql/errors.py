@@ -8,11 +8,13 @@ import re
 
 from graphql import GraphQLError
 
-from gateway.errors import GatewayError, InvalidQuery, LimitExceeded
+from gateway.errors import GatewayError, InvalidParameterType, InvalidQuery, LimitExceeded
 
 log = logging.getLogger("gateway.graphql")
 
 MASKED_MESSAGE = "Internal server error."
+# The reason of a document that does not parse or validate against the schema.
+INVALID_DOCUMENT = "ERROR_INVALID_GRAPHQL_DOCUMENT"
 
 
 # Strawberry's limiters answer with validation errors; these are the client's limits.
@@ -23,50 +25,46 @@ _LIMITS = (
 )
 
 
+def _rebuilt(error: GraphQLError, message: str, extensions: dict[str, str]) -> GraphQLError:
+    """The same error (locations, path) with our message and extensions."""
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions=extensions,
+    )
+
+
 def _mapped(error: GraphQLError, request_id: str) -> GraphQLError:
     original = error.original_error
-    for pattern, limit in _LIMITS:
-        if original is None and pattern.search(error.message):
-            return GraphQLError(
-                f"{error.message} (limit {limit})",
-                nodes=error.nodes,
-                source=error.source,
-                positions=error.positions,
-                extensions={"code": "BAD_USER_INPUT", "reason": LimitExceeded.code},
-            )
-    if isinstance(original, GatewayError):
-        extensions = {"code": original.graphql_code}
-        if isinstance(original, InvalidQuery):
-            extensions["reason"] = original.code
-        if original.graphql_code == "INTERNAL_SERVER_ERROR":
-            log.error(
-                "internal error in GraphQL operation",
-                exc_info=original.__cause__ or original,
-                extra={"request_id": request_id},
-            )
-            message = MASKED_MESSAGE
-        else:
-            message = original.message
-        return GraphQLError(
-            message,
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            extensions=extensions,
-        )
     if original is None:
+        for pattern, limit in _LIMITS:
+            if pattern.search(error.message):
+                return _rebuilt(error, f"{error.message} (limit {limit})", _bad_input(LimitExceeded.code))
         # Parse and validation errors: the document itself is wrong.
-        return GraphQLError(
-            error.message,
-            nodes=error.nodes,
-            path=error.path,
-            extensions={"code": "GRAPHQL_VALIDATION_FAILED", **(error.extensions or {})},
+        return _rebuilt(error, error.message, _bad_input(INVALID_DOCUMENT))
+    if isinstance(original, GraphQLError):
+        # Variables that do not fit their declared types.
+        return _rebuilt(error, error.message, _bad_input(InvalidParameterType.code))
+    if isinstance(original, GatewayError):
+        if isinstance(original, InvalidQuery):
+            return _rebuilt(error, original.message, _bad_input(original.code))
+        if original.graphql_code != "INTERNAL_SERVER_ERROR":
+            return _rebuilt(error, original.message, {"code": original.graphql_code})
+        log.error(
+            "internal error in GraphQL operation",
+            exc_info=original.__cause__ or original,
+            extra={"request_id": request_id},
         )
-    log.error("unexpected error in GraphQL operation", exc_info=original, extra={"request_id": request_id})
-    return GraphQLError(
-        MASKED_MESSAGE, nodes=error.nodes, path=error.path, extensions={"code": "INTERNAL_SERVER_ERROR"}
-    )
+    else:
+        log.error("unexpected error in GraphQL operation", exc_info=original, extra={"request_id": request_id})
+    return _rebuilt(error, MASKED_MESSAGE, {"code": "INTERNAL_SERVER_ERROR"})
+
+
+def _bad_input(reason: str) -> dict[str, str]:
+    return {"code": "BAD_USER_INPUT", "reason": reason}
 
 
 def map_errors(errors: list[GraphQLError], *, request_id: str = "") -> list[GraphQLError]:

@@ -62,6 +62,11 @@ class PipelineState:
         return stored_path(path)
 
 
+def _known(value: object, table: Mapping[str, Any]) -> bool:
+    """`value in table`, for values a client sent (which may be unhashable)."""
+    return isinstance(value, str) and value in table
+
+
 def check_name(raw: object, where: str) -> str:
     if not isinstance(raw, str) or not _NAME_RE.fullmatch(raw):
         raise InvalidQuery(f"{where} must be a field name (no '.', no '$', no spaces), got {raw!r}.")
@@ -104,7 +109,7 @@ def _group_key(raw: object, where: str, state: PipelineState) -> tuple[str, Any]
     fmt = spec.get("date_format")
     if fmt is None:
         return name, ref
-    if fmt in _DATE_PARTS:
+    if _known(fmt, _DATE_PARTS):
         return name, {_DATE_PARTS[fmt]: ref}
     return name, {"$dateToString": {"format": _date_format(fmt, where), "date": ref}}
 
@@ -114,7 +119,7 @@ def _conditions(raw: object, where: str, state: PipelineState) -> Any:
     for i, item in enumerate(_list(raw, f"{where}.conditions")):
         cond = _obj(item, f"{where}.conditions[{i}]")
         op = cond.get("operator", cond.get("o"))
-        if op not in _CONDITION_OPERATORS:
+        if not _known(op, _CONDITION_OPERATORS):
             raise InvalidQuery(
                 f"{where}.conditions[{i}]: operator {op!r} is not supported; one of {', '.join(_CONDITION_OPERATORS)}."
             )
@@ -130,7 +135,7 @@ def _group_field(raw: object, where: str, state: PipelineState) -> tuple[str, An
     spec = _obj(raw, where)
     name = check_name(spec.get("name"), f"{where}.name")
     op = spec.get("operator")
-    if op not in _GROUP_OPERATORS:
+    if not _known(op, _GROUP_OPERATORS):
         raise InvalidQuery(f"{where}: operator {op!r} is not supported; one of {', '.join(_GROUP_OPERATORS)}.")
     condition = _conditions(spec.get("conditions"), where, state)
     if condition is not None and op not in _CONDITIONAL:
@@ -225,7 +230,7 @@ def _arithmetic(op: str, operands: object, where: str, state: PipelineState) -> 
             args.append("$" + state.path(item, f"{where}.fields[{i}]"))
         else:
             nested = _obj(item, f"{where}.fields[{i}]")
-            if nested.get("operator") not in _ARITHMETIC:
+            if not _known(nested.get("operator"), _ARITHMETIC):
                 raise InvalidQuery(f"{where}.fields[{i}]: operator must be one of {', '.join(_ARITHMETIC)}.")
             args.append(_arithmetic(nested["operator"], nested.get("fields"), f"{where}.fields[{i}]", state))
     if op in ("add", "multiply"):
@@ -255,10 +260,10 @@ def project(raw: object, where: str, state: PipelineState) -> list[Stage]:
         at = f"{where}.fields[{i}]"
         name = check_name(entry.get("name"), f"{at}.name")
         op = entry.get("operator")
-        if op in _ARITHMETIC:
+        if _known(op, _ARITHMETIC):
             out[name] = _arithmetic(op, entry.get("fields"), at, state)
             continue
-        if op is not None and op not in _PROJECT_UNARY:
+        if op is not None and not _known(op, _PROJECT_UNARY):
             supported = ", ".join([*_PROJECT_UNARY, *_ARITHMETIC])
             raise InvalidQuery(f"{at}: operator {op!r} is not supported; one of {supported}.")
         if entry.get("key") is None:

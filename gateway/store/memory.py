@@ -64,12 +64,28 @@ class MemoryJobStore:
         return None
 
 
+# mongomock reports a query it cannot evaluate on the data (`$year` of a string, `$add`
+# of text) with plain Python exceptions where MongoDB answers a server error; these
+# come only from inside the mongomock call, never from the gateway's own code.
+_ENGINE_REFUSALS = (
+    OperationFailure,
+    TypeError,
+    ValueError,
+    AttributeError,
+    KeyError,
+    AssertionError,
+    ZeroDivisionError,
+)
+
+
 @contextmanager
 def _query_errors() -> Iterator[None]:
     """The engine refusing a query is the query's fault: answer it as a client error."""
     try:
         yield
-    except OperationFailure as exc:
+    except NotImplementedError as exc:
+        raise InvalidQuery(f"the embedded engine cannot run this query: {exc}", code="ERROR_DB_QUERY") from None
+    except _ENGINE_REFUSALS as exc:
         raise InvalidQuery(f"the database rejected the query: {exc}", code="ERROR_DB_QUERY") from None
 
 

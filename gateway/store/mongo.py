@@ -43,10 +43,23 @@ _CLIENT_ERROR_CODES = frozenset(
         16020,  # $divide / expression argument errors
         16608,  # divide by zero
         16554,  # arithmetic on non-numbers
-        16006,  # $dateToString on a non-date
+        16006,  # a date operator on a non-date
+        16609,  # $divide of non-numbers
+        16611,  # $mod of non-numbers
+        17124,  # $size of a non-array
+        40390,  # $objectToArray of a non-object
+        40386,  # $arrayToObject of a non-array
         40392,  # invalid $group accumulator
+        51075,  # $unwind of an invalid path
     }
 )
+
+
+def _caused_by_client(exc: OperationFailure) -> bool:
+    """Server errors the query's own shape or values caused. Beyond the codes above,
+    `LocationNNNNN` errors are the server's assertions on an expression's arguments."""
+    code_name = (exc.details or {}).get("codeName", "")
+    return exc.code in _CLIENT_ERROR_CODES or (isinstance(code_name, str) and code_name.startswith("Location"))
 
 
 class MongoJobStore:
@@ -153,7 +166,7 @@ def _errors() -> Iterator[None]:
     except ExecutionTimeout as exc:
         raise StoreUnavailable("the database did not answer within the time budget (maxTimeMS).") from exc
     except OperationFailure as exc:
-        if exc.code in _CLIENT_ERROR_CODES:
+        if _caused_by_client(exc):
             raise InvalidQuery(
                 f"the database rejected the query: {exc.details.get('errmsg', exc) if exc.details else exc}",
                 code="ERROR_DB_QUERY",
