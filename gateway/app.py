@@ -30,6 +30,7 @@ from gateway.service import Clock, JobService, utc_now
 from gateway.settings import Settings
 from gateway.storage import open_store
 from gateway.store.base import JobStore
+from gateway.wire import encode_json
 
 log = logging.getLogger("gateway")
 
@@ -45,6 +46,9 @@ class GraphQLApp(GraphQL):
         return GraphQLContext(
             service=request.app.state.service, authenticator=request.app.state.authenticator, request=request
         )
+
+    def encode_json(self, data: object) -> bytes:
+        return encode_json(data)
 
     async def process_result(self, request: Any, result: Any) -> Any:
         # The one place every result passes, parse and validation failures included.

@@ -13,10 +13,15 @@ from starlette.routing import Route
 from gateway.auth import Principal
 from gateway.errors import InvalidParameterType, InvalidRequestBody, RequiredParameter
 from gateway.service import JobService, collector_ref
-from gateway.wire import rest_job
+from gateway.wire import encode_json, rest_job
 
 LIST_FIELDS = frozenset({"query", "job_id", "status", "collector_id", "project_id", "domain_id"})
 STAT_FIELDS = frozenset({"query", "domain_id"})
+
+
+class FastJSONResponse(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return encode_json(content)
 
 
 def _service(request: Request) -> JobService:
@@ -47,7 +52,7 @@ def _check_fields(request: Mapping[str, Any], allowed: frozenset[str]) -> None:
         raise InvalidParameterType(f"unknown field(s) {sorted(unknown)}; accepted: {', '.join(sorted(allowed))}.")
 
 
-async def _list(request: Request, body: dict[str, Any], principal: Principal | None) -> JSONResponse:
+async def _list(request: Request, body: dict[str, Any], principal: Principal | None) -> FastJSONResponse:
     _check_fields(body, LIST_FIELDS)
     service = _service(request)
     page = await service.list_jobs(body, principal)
@@ -57,7 +62,7 @@ async def _list(request: Request, body: dict[str, Any], principal: Principal | N
         found = iter(await service.load_collectors(page.scope.domain_id, [r for r in refs if r is not None]))
         collectors = [next(found) if r is not None else None for r in refs]
     results = [rest_job(job, c, page.output) for job, c in zip(page.jobs, collectors, strict=True)]
-    return JSONResponse({"results": results, "total_count": page.total_count or 0})
+    return FastJSONResponse({"results": results, "total_count": page.total_count or 0})
 
 
 async def search_jobs(request: Request) -> JSONResponse:
@@ -89,7 +94,7 @@ async def stat_jobs(request: Request) -> JSONResponse:
     _check_fields(body, STAT_FIELDS)
     if body.get("query") is None:
         raise RequiredParameter("query is required.")
-    return JSONResponse(await _service(request).stat(body["query"], body.get("domain_id"), principal))
+    return FastJSONResponse(await _service(request).stat(body["query"], body.get("domain_id"), principal))
 
 
 routes = [

@@ -8,10 +8,12 @@ written even when empty (``{}``) and its contents are kept as they are.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from bson import ObjectId
 
 from gateway.query.listing import JOB_FIELDS, Output
@@ -23,7 +25,16 @@ def format_datetime(value: datetime) -> str:
     """UTC, milliseconds, `Z`: ``2022-06-17T08:00:01.225Z``. Naive values are UTC."""
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    # isoformat is several times faster than strftime, and this runs per timestamp.
+    return value.isoformat(timespec="milliseconds") + "Z"
+
+
+def encode_json(content: Any) -> bytes:
+    """JSON bytes, fast; numbers beyond 64 bits (which orjson refuses) via the stdlib."""
+    try:
+        return orjson.dumps(content)
+    except orjson.JSONEncodeError:
+        return json.dumps(content, separators=(",", ":")).encode()
 
 
 def jsonable(value: Any) -> Any:

@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -17,6 +18,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
+from gateway.graphql.execution import execution_context_class, leaf_plans
 from gateway.graphql.extensions import OperationName
 from gateway.graphql.inputs import JobQueryInput
 from gateway.graphql.resolvers import Info, resolve_job, resolve_job_stat, resolve_jobs
@@ -68,19 +70,26 @@ class GatewaySchema(strawberry.Schema):
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The executable schema; the limits come from ``settings`` (defaults if None)."""
     settings = settings or Settings()
+    # The limit rules are built once: the validation cache is keyed by the rule
+    # classes, so rules rebuilt per request would make every request a cache miss.
+    limit_rules = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
     # Factories, not instances: each request gets its own extension objects. The
     # parser and validation caches are shared by Strawberry across instances.
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
+        lambda: AddValidationRules(limit_rules),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
-        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         OperationName,
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
-    return GatewaySchema(query=Query, extensions=extensions, config=StrawberryConfig(scalar_map=SCALARS))
+    schema = GatewaySchema(query=Query, extensions=extensions, config=StrawberryConfig(scalar_map=SCALARS))
+    schema.execution_context_class = execution_context_class(leaf_plans(schema._schema))
+    return schema
 
 
 def export_sdl() -> str:

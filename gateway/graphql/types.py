@@ -5,16 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import strawberry
 
 from gateway.graphql.scalars import JSON, DateTime
-from gateway.service import CollectorRef, collector_ref
-from gateway.wire import prune
-
-if TYPE_CHECKING:
-    from gateway.graphql.context import GraphQLContext
 
 
 @strawberry.enum(description="The state of a collection job.")
@@ -143,29 +138,19 @@ class Job:
     total_tasks: int | None
     remained_tasks: int | None
     errors: list[ErrorInfo] | None
+    # Filled for a whole page at once through the request's DataLoader (see
+    # resolvers.py), so that no job needs a resolver of its own.
+    collector_info: CollectorInfo | None = strawberry.field(
+        description="The job's collector, in full; null when it no longer exists."
+    )
     project_id: str | None
     domain_id: str | None
     created_at: DateTime | None
     updated_at: DateTime | None
     finished_at: DateTime | None
-    # Where the collector is found: the caller's domain, and the job's reference.
-    _scope_domain: strawberry.Private[str]
-    _collector_ref: strawberry.Private[CollectorRef | None]
-    _collector_paths: strawberry.Private[frozenset[str] | None]
-
-    @strawberry.field(description="The job's collector; null when it no longer exists.")
-    async def collector_info(self, info: strawberry.Info[GraphQLContext, None]) -> CollectorInfo | None:
-        if self._collector_ref is None:
-            return None
-        doc = await info.context.collectors.load((self._scope_domain, self._collector_ref))
-        if doc is None:
-            return None
-        if self._collector_paths is not None:
-            doc = prune(doc, self._collector_paths)
-        return CollectorInfo.from_doc(doc)
 
     @classmethod
-    def from_doc(cls, doc: Mapping[str, Any], domain_id: str, collector_paths: frozenset[str] | None) -> Job:
+    def from_doc(cls, doc: Mapping[str, Any], collector: CollectorInfo | None = None) -> Job:
         errors = doc.get("errors")
         return cls(
             job_id=doc.get("job_id"),
@@ -174,14 +159,12 @@ class Job:
             total_tasks=doc.get("total_tasks"),
             remained_tasks=doc.get("remained_tasks"),
             errors=[ErrorInfo.from_doc(e) for e in errors] if isinstance(errors, list) else None,
+            collector_info=collector,
             project_id=doc.get("project_id"),
             domain_id=doc.get("domain_id"),
             created_at=doc.get("created_at"),
             updated_at=doc.get("updated_at"),
             finished_at=doc.get("finished_at"),
-            _scope_domain=domain_id,
-            _collector_ref=collector_ref(doc),
-            _collector_paths=collector_paths,
         )
 
 

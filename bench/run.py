@@ -1,0 +1,266 @@
+"""Benchmark job-gateway: GraphQL against REST on the same data and the same logical
+requests, and both against the floor (the store calls alone).
+
+    python bench/run.py                 # the full run documented in docs/performance.md
+    python bench/run.py --quick         # a few seconds, to check the scripts still work
+
+It generates a dataset (`job-gateway generate`), starts `job-gateway serve` on
+loopback in its own process, and drives it from this process at fixed concurrency,
+alternating the scenarios round by round so that machine drift hits them equally.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from load import Request, Result, drive, graphql_ok, one  # noqa: E402
+from scenarios import Scenario, list_page, scenarios  # noqa: E402
+
+OUT = HERE / "out"
+DOMAIN = "domain-58010aa2e451"
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def generate(jobs: int) -> Path:
+    OUT.mkdir(exist_ok=True)
+    path = OUT / f"jobs-{jobs}.json"
+    if not path.exists():
+        subprocess.run(
+            [sys.executable, "-m", "gateway", "generate", "--jobs", str(jobs), "--end", "2026-01-01T00:00:00", "--out", str(path)],
+            check=True,
+        )
+    return path
+
+
+@contextmanager
+def server(data: Path, port: int) -> Any:
+    env = {**os.environ, "JOB_GATEWAY_LOG_LEVEL": "warning", "JOB_GATEWAY_MAX_PAGE_SIZE": "1000"}
+    env.pop("MONGODB_URI", None)
+    command = [sys.executable, "-m", "gateway", "serve", "--data", str(data), "--port", str(port)]
+    with subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as proc:
+        try:
+            for _ in range(300):
+                try:
+                    if asyncio.run(one(HOST, port, Request("GET", "/healthz")))[0] == 200:
+                        break
+                except OSError:
+                    time.sleep(0.1)
+            else:
+                raise RuntimeError("the server did not start")
+            yield proc
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def store_calls(port: int, request: Request) -> int:
+    """Store calls one request costs, read from the server's own metrics."""
+
+    def total() -> float:
+        _, body = asyncio.run(one(HOST, port, Request("GET", "/metrics")))
+        counts = re.findall(r"^job_gateway_store_call_duration_seconds_count\{[^}]*\} (\S+)$", body.decode(), re.M)
+        return sum(float(c) for c in counts)
+
+    before = total()
+    status, body = asyncio.run(one(HOST, port, request))
+    assert status == 200 and graphql_ok(body), body[:300]
+    return round(total() - before)
+
+
+def median_ms(result: Result) -> float:
+    return statistics.median(result.latencies) * 1000
+
+
+def p99_ms(result: Result) -> float:
+    ordered = sorted(result.latencies)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+
+
+def throughput(result: Result) -> float:
+    return len(result.latencies) / result.elapsed if result.elapsed else 0.0
+
+
+def measure(port: int, pairs: list[tuple[str, Request, Request]], *, rounds: int, seconds: float, concurrency: int) -> dict[str, dict[str, Result]]:
+    """Alternate GraphQL and REST of every pair, round after round."""
+    results = {name: {"graphql": Result(), "rest": Result()} for name, _, _ in pairs}
+    for name, gql, rest in pairs:  # warm-up: caches, JIT-free but allocator-warm
+        asyncio.run(drive(HOST, port, gql, concurrency=concurrency, seconds=min(seconds, 0.5), check=graphql_ok))
+        asyncio.run(drive(HOST, port, rest, concurrency=concurrency, seconds=min(seconds, 0.5)))
+    for round_ in range(rounds):
+        for name, gql, rest in pairs:
+            order = [("graphql", gql), ("rest", rest)] if round_ % 2 == 0 else [("rest", rest), ("graphql", gql)]
+            for kind, request in order:
+                check = graphql_ok if kind == "graphql" else None
+                results[name][kind].merge(asyncio.run(drive(HOST, port, request, concurrency=concurrency, seconds=seconds, check=check)))
+    return results
+
+
+def floor_ms(data: Path, scenario: Scenario, repeats: int) -> float:
+    """The store calls of the scenario's REST request, replayed on the embedded store
+    without HTTP, GraphQL or JSON."""
+    from gateway.query.listing import Limits
+    from gateway.service import JobService, collector_ref
+    from gateway.store.datafile import read_data_file
+    from gateway.store.memory import MemoryJobStore
+
+    store = MemoryJobStore()
+    for name, docs in read_data_file(data).items():
+        store.insert(name, docs)
+    calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+
+    class Recorder:
+        def __getattr__(self, name: str) -> Any:
+            method = getattr(store, name)
+
+            async def record(*args: Any, **kwargs: Any) -> Any:
+                calls.append((name, args, kwargs))
+                return await method(*args, **kwargs)
+
+            return record
+
+    async def record_once() -> None:
+        service = JobService(Recorder(), limits=Limits())  # type: ignore[arg-type]
+        page = await service.list_jobs(scenario.service_call[1])
+        refs = [r for r in (collector_ref(j) for j in page.jobs) if r]
+        await service.load_collectors(page.scope.domain_id, refs)
+
+    async def replay() -> None:
+        for name, args, kwargs in calls:
+            await getattr(store, name)(*args, **kwargs)
+
+    asyncio.run(record_once())
+    timings = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        asyncio.run(replay())
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings) * 1000
+
+
+def soak(port: int, pid: int, requests: list[Request], *, seconds: float, concurrency: int) -> dict[str, Any]:
+    asyncio.run(drive(HOST, port, requests[0], concurrency=concurrency, seconds=min(5.0, seconds / 3)))
+    warm = rss_mib(pid)
+
+    async def mixed() -> list[Result]:
+        share = concurrency // len(requests)
+        return await asyncio.gather(*(drive(HOST, port, r, concurrency=share, seconds=seconds, check=graphql_ok) for r in requests))
+
+    results = asyncio.run(mixed())
+    end = rss_mib(pid)
+    return {
+        "connections": concurrency,
+        "seconds": seconds,
+        "requests": sum(len(r.latencies) for r in results),
+        "errors": sum(r.errors for r in results),
+        "rss_after_warmup_mib": round(warm, 1),
+        "rss_at_end_mib": round(end, 1),
+        "rss_growth_pct": round((end - warm) / warm * 100, 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--jobs", type=int, default=5000, help="jobs in the dataset (default 5000)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
+    parser.add_argument("--seconds", type=float, default=2.0, help="seconds per scenario per round (default 2)")
+    parser.add_argument("--concurrency", type=int, default=4, help="connections for the latency runs (default 4)")
+    parser.add_argument("--soak-seconds", type=float, default=30.0, help="the 64-connection run (default 30, 0 to skip)")
+    parser.add_argument("--quick", action="store_true", help="one short round of one scenario: checks the scripts")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.jobs, args.rounds, args.seconds, args.soak_seconds = 300, 1, 0.3, 0
+
+    data = generate(args.jobs)
+    port = free_port()
+    report: dict[str, Any] = {"jobs": args.jobs, "concurrency": args.concurrency, "rounds": args.rounds, "seconds": args.seconds}
+    chosen = [list_page(DOMAIN, 20)] if args.quick else scenarios(DOMAIN, "job-3b124006c2d2")
+    with server(data, port) as proc:
+        calls = {s.name: (store_calls(port, s.graphql), store_calls(port, s.rest)) for s in chosen}
+        results = measure(port, [(s.name, s.graphql, s.rest) for s in chosen], rounds=args.rounds, seconds=args.seconds, concurrency=args.concurrency)
+        if args.soak_seconds:
+            report["soak"] = soak(port, proc.pid, [list_page(DOMAIN, 20).graphql, list_page(DOMAIN, 20).rest], seconds=args.soak_seconds, concurrency=64)
+    floor = floor_ms(data, chosen[0], repeats=20 if args.quick else 300)
+
+    rows = []
+    for s in chosen:
+        g, r = results[s.name]["graphql"], results[s.name]["rest"]
+        rows.append(
+            {
+                "scenario": s.name,
+                "graphql_median_ms": round(median_ms(g), 2),
+                "graphql_p99_ms": round(p99_ms(g), 2),
+                "graphql_rps": round(throughput(g), 1),
+                "rest_median_ms": round(median_ms(r), 2),
+                "rest_p99_ms": round(p99_ms(r), 2),
+                "rest_rps": round(throughput(r), 1),
+                "graphql_over_rest": round(median_ms(g) / median_ms(r), 2),
+                "store_calls_graphql": calls[s.name][0],
+                "store_calls_rest": calls[s.name][1],
+                "errors": g.errors + r.errors,
+            }
+        )
+    page20 = rows[0]
+    report.update(
+        rows=rows,
+        floor_page20_ms=round(floor, 2),
+        graphql_over_floor_page20=round(page20["graphql_median_ms"] / floor, 2),
+        rest_over_floor_page20=round(page20["rest_median_ms"] / floor, 2),
+    )
+    print(render(report))
+    OUT.mkdir(exist_ok=True)
+    (OUT / ("quick.json" if args.quick else "results.json")).write_text(json.dumps(report, indent=2))
+    return 0 if all(r["errors"] == 0 for r in rows) and report.get("soak", {}).get("errors", 0) == 0 else 1
+
+
+def render(report: dict[str, Any]) -> str:
+    head = "| scenario | GraphQL median ms | p99 | req/s | REST median ms | p99 | req/s | GraphQL / REST | store calls (GraphQL, REST) |"
+    lines = [head, "|---|---|---|---|---|---|---|---|---|"]
+    for r in report["rows"]:
+        lines.append(
+            f"| {r['scenario']} | {r['graphql_median_ms']} | {r['graphql_p99_ms']} | {r['graphql_rps']} | {r['rest_median_ms']} | "
+            f"{r['rest_p99_ms']} | {r['rest_rps']} | **{r['graphql_over_rest']}** | {r['store_calls_graphql']}, {r['store_calls_rest']} |"
+        )
+    lines.append("")
+    lines.append(
+        f"Floor (the page-of-20 request's store calls alone): {report['floor_page20_ms']} ms median; "
+        f"gateway / floor: GraphQL **{report['graphql_over_floor_page20']}**, REST **{report['rest_over_floor_page20']}**."
+    )
+    if "soak" in report:
+        s = report["soak"]
+        lines.append(
+            f"Soak: {s['connections']} connections for {s['seconds']:.0f} s, {s['requests']} requests, {s['errors']} errors; "
+            f"RSS {s['rss_after_warmup_mib']} MiB after warm-up, {s['rss_at_end_mib']} MiB at the end ({s['rss_growth_pct']:+}%)."
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
