@@ -74,7 +74,9 @@ async def _worker(host: str, port: int, request: bytes, until: float, result: Re
         writer.close()
 
 
-async def drive(host: str, port: int, request: Request, *, concurrency: int, seconds: float, check: Any = None) -> Result:
+async def drive(
+    host: str, port: int, request: Request, *, concurrency: int, seconds: float, check: Any = None
+) -> Result:
     """Send ``request`` from ``concurrency`` connections, each waiting for its answer,
     for ``seconds``."""
     result = Result()

@@ -36,6 +36,12 @@ DOMAIN = "domain-58010aa2e451"
 HOST = "127.0.0.1"
 
 
+def newest_job_id(data: Path) -> str:
+    """A job of the benchmark's domain that exists in the dataset (with its collector)."""
+    jobs = json.loads(data.read_text())["collections"]["job"]
+    return next(j["job_id"] for j in jobs if j["domain_id"] == DOMAIN and j.get("collector_id"))
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
@@ -47,7 +53,18 @@ def generate(jobs: int) -> Path:
     path = OUT / f"jobs-{jobs}.json"
     if not path.exists():
         subprocess.run(
-            [sys.executable, "-m", "gateway", "generate", "--jobs", str(jobs), "--end", "2026-01-01T00:00:00", "--out", str(path)],
+            [
+                sys.executable,
+                "-m",
+                "gateway",
+                "generate",
+                "--jobs",
+                str(jobs),
+                "--end",
+                "2026-01-01T00:00:00",
+                "--out",
+                str(path),
+            ],
             check=True,
         )
     return path
@@ -95,6 +112,20 @@ def store_calls(port: int, request: Request) -> int:
     return round(total() - before)
 
 
+def selection_calls(port: int) -> dict[str, int]:
+    """Store calls of a GraphQL page of 20 as the selection narrows."""
+    selections = {
+        "totalCount + collectorInfo": "totalCount results { jobId collectorInfo { name } }",
+        "collectorInfo, no totalCount": "results { jobId collectorInfo { name } }",
+        "neither": "results { jobId status }",
+    }
+    query = "query($d: String!) {{ jobs(domainId: $d, query: {{page: {{limit: 20}}}}) {{ {} }} }}"
+    return {
+        name: store_calls(port, Request("POST", "/graphql", {"query": query.format(sel), "variables": {"d": DOMAIN}}))
+        for name, sel in selections.items()
+    }
+
+
 def median_ms(result: Result) -> float:
     return statistics.median(result.latencies) * 1000
 
@@ -108,10 +139,12 @@ def throughput(result: Result) -> float:
     return len(result.latencies) / result.elapsed if result.elapsed else 0.0
 
 
-def measure(port: int, pairs: list[tuple[str, Request, Request]], *, rounds: int, seconds: float, concurrency: int) -> dict[str, dict[str, Result]]:
+def measure(
+    port: int, pairs: list[tuple[str, Request, Request]], *, rounds: int, seconds: float, concurrency: int
+) -> dict[str, dict[str, Result]]:
     """Alternate GraphQL and REST of every pair, round after round."""
     results = {name: {"graphql": Result(), "rest": Result()} for name, _, _ in pairs}
-    for name, gql, rest in pairs:  # warm-up: caches, JIT-free but allocator-warm
+    for _name, gql, rest in pairs:  # warm-up: parser and validation caches, allocator
         asyncio.run(drive(HOST, port, gql, concurrency=concurrency, seconds=min(seconds, 0.5), check=graphql_ok))
         asyncio.run(drive(HOST, port, rest, concurrency=concurrency, seconds=min(seconds, 0.5)))
     for round_ in range(rounds):
@@ -119,7 +152,9 @@ def measure(port: int, pairs: list[tuple[str, Request, Request]], *, rounds: int
             order = [("graphql", gql), ("rest", rest)] if round_ % 2 == 0 else [("rest", rest), ("graphql", gql)]
             for kind, request in order:
                 check = graphql_ok if kind == "graphql" else None
-                results[name][kind].merge(asyncio.run(drive(HOST, port, request, concurrency=concurrency, seconds=seconds, check=check)))
+                results[name][kind].merge(
+                    asyncio.run(drive(HOST, port, request, concurrency=concurrency, seconds=seconds, check=check))
+                )
     return results
 
 
@@ -171,7 +206,9 @@ def soak(port: int, pid: int, requests: list[Request], *, seconds: float, concur
 
     async def mixed() -> list[Result]:
         share = concurrency // len(requests)
-        return await asyncio.gather(*(drive(HOST, port, r, concurrency=share, seconds=seconds, check=graphql_ok) for r in requests))
+        return await asyncio.gather(
+            *(drive(HOST, port, r, concurrency=share, seconds=seconds, check=graphql_ok) for r in requests)
+        )
 
     results = asyncio.run(mixed())
     end = rss_mib(pid)
@@ -191,8 +228,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=5000, help="jobs in the dataset (default 5000)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
     parser.add_argument("--seconds", type=float, default=2.0, help="seconds per scenario per round (default 2)")
-    parser.add_argument("--concurrency", type=int, default=4, help="connections for the latency runs (default 4)")
-    parser.add_argument("--soak-seconds", type=float, default=30.0, help="the 64-connection run (default 30, 0 to skip)")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        help="connections for the latency runs (default 1: latency is service time)",
+    )
+    parser.add_argument(
+        "--soak-seconds", type=float, default=30.0, help="the 64-connection run (default 30, 0 to skip)"
+    )
     parser.add_argument("--quick", action="store_true", help="one short round of one scenario: checks the scripts")
     args = parser.parse_args(argv)
     if args.quick:
@@ -200,13 +244,31 @@ def main(argv: list[str] | None = None) -> int:
 
     data = generate(args.jobs)
     port = free_port()
-    report: dict[str, Any] = {"jobs": args.jobs, "concurrency": args.concurrency, "rounds": args.rounds, "seconds": args.seconds}
-    chosen = [list_page(DOMAIN, 20)] if args.quick else scenarios(DOMAIN, "job-3b124006c2d2")
+    report: dict[str, Any] = {
+        "jobs": args.jobs,
+        "concurrency": args.concurrency,
+        "rounds": args.rounds,
+        "seconds": args.seconds,
+    }
+    chosen = [list_page(DOMAIN, 20)] if args.quick else scenarios(DOMAIN, newest_job_id(data))
     with server(data, port) as proc:
         calls = {s.name: (store_calls(port, s.graphql), store_calls(port, s.rest)) for s in chosen}
-        results = measure(port, [(s.name, s.graphql, s.rest) for s in chosen], rounds=args.rounds, seconds=args.seconds, concurrency=args.concurrency)
+        report["store_calls_per_list_request"] = selection_calls(port)
+        results = measure(
+            port,
+            [(s.name, s.graphql, s.rest) for s in chosen],
+            rounds=args.rounds,
+            seconds=args.seconds,
+            concurrency=args.concurrency,
+        )
         if args.soak_seconds:
-            report["soak"] = soak(port, proc.pid, [list_page(DOMAIN, 20).graphql, list_page(DOMAIN, 20).rest], seconds=args.soak_seconds, concurrency=64)
+            report["soak"] = soak(
+                port,
+                proc.pid,
+                [list_page(DOMAIN, 20).graphql, list_page(DOMAIN, 20).rest],
+                seconds=args.soak_seconds,
+                concurrency=64,
+            )
     floor = floor_ms(data, chosen[0], repeats=20 if args.quick else 300)
 
     rows = []
@@ -253,6 +315,12 @@ def render(report: dict[str, Any]) -> str:
         f"Floor (the page-of-20 request's store calls alone): {report['floor_page20_ms']} ms median; "
         f"gateway / floor: GraphQL **{report['graphql_over_floor_page20']}**, REST **{report['rest_over_floor_page20']}**."
     )
+    if "store_calls_per_list_request" in report:
+        lines.append(
+            "Store calls per GraphQL list request: "
+            + "; ".join(f"{name}: {n}" for name, n in report["store_calls_per_list_request"].items())
+            + "."
+        )
     if "soak" in report:
         s = report["soak"]
         lines.append(

@@ -33,21 +33,39 @@ def _gql(query: str, variables: dict[str, Any]) -> Request:
 def list_page(domain: str, limit: int) -> Scenario:
     query = f"query List($d: String!, $n: Int!) {{ jobs(domainId: $d, query: {{page: {{limit: $n}}}}) {{ totalCount results {{ {JOB_FIELDS} }} }} }}"
     body = {"domain_id": domain, "query": {"page": {"limit": limit}}}
-    return Scenario(f"list, page of {limit}", _gql(query, {"d": domain, "n": limit}), Request("POST", SEARCH, body), ("list", body))
+    return Scenario(
+        f"list, page of {limit}", _gql(query, {"d": domain, "n": limit}), Request("POST", SEARCH, body), ("list", body)
+    )
 
 
 def scenarios(domain: str, job_id: str) -> list[Scenario]:
     per_day = {
         "filter": [{"k": "created_at", "v": "now/d-60d", "o": "timediff_gte"}],
         "aggregate": [
-            {"group": {"keys": [{"key": "created_at", "name": "day", "date_format": "%Y-%m-%d"}, {"key": "status", "name": "status"}], "fields": [{"name": "count", "operator": "count"}]}},
+            {
+                "group": {
+                    "keys": [
+                        {"key": "created_at", "name": "day", "date_format": "%Y-%m-%d"},
+                        {"key": "status", "name": "status"},
+                    ],
+                    "fields": [{"name": "count", "operator": "count"}],
+                }
+            },
             {"sort": {"keys": [{"key": "day"}, {"key": "status"}]}},
         ],
     }
     gql_per_day = {
         "filter": [{"key": "created_at", "value": "now/d-60d", "operator": "timediff_gte"}],
         "aggregate": [
-            {"group": {"keys": [{"key": "created_at", "name": "day", "dateFormat": "%Y-%m-%d"}, {"key": "status", "name": "status"}], "fields": [{"name": "count", "operator": "count"}]}},
+            {
+                "group": {
+                    "keys": [
+                        {"key": "created_at", "name": "day", "dateFormat": "%Y-%m-%d"},
+                        {"key": "status", "name": "status"},
+                    ],
+                    "fields": [{"name": "count", "operator": "count"}],
+                }
+            },
             {"sort": {"keys": [{"key": "day"}, {"key": "status"}]}},
         ],
     }
@@ -59,13 +77,19 @@ def scenarios(domain: str, job_id: str) -> list[Scenario]:
         list_page(domain, 1000),
         Scenario(
             "list, count_only",
-            _gql("query Count($d: String!) { jobs(domainId: $d, query: {countOnly: true}) { totalCount } }", {"d": domain}),
+            _gql(
+                "query Count($d: String!) { jobs(domainId: $d, query: {countOnly: true}) { totalCount } }",
+                {"d": domain},
+            ),
             Request("POST", SEARCH, count_body),
             ("list", count_body),
         ),
         Scenario(
             "job(jobId)",
-            _gql(f"query One($d: String!, $id: ID!) {{ job(domainId: $d, jobId: $id) {{ {JOB_FIELDS} }} }}", {"d": domain, "id": job_id}),
+            _gql(
+                f"query One($d: String!, $id: ID!) {{ job(domainId: $d, jobId: $id) {{ {JOB_FIELDS} }} }}",
+                {"d": domain, "id": job_id},
+            ),
             Request("POST", SEARCH, one_body),
             ("list", one_body),
         ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 PREFIX = "JOB_GATEWAY_"
@@ -117,10 +117,6 @@ class Settings:
     def auth_configured(self) -> bool:
         return bool(self.jwt_public_keys or self.jwt_secret)
 
-    def with_(self, **changes: Any) -> Settings:
-        updated = replace(self, **changes)
-        updated.validate()
-        return updated
 
 
 # Fields whose default (None) does not tell their type.
