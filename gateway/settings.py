@@ -118,7 +118,6 @@ class Settings:
         return bool(self.jwt_public_keys or self.jwt_secret)
 
 
-
 # Fields whose default (None) does not tell their type.
 _KINDS: dict[str, type] = {"jwt_public_keys": str, "jwt_secret": str}
 
