@@ -22,15 +22,11 @@ class JobStatus(Enum):
     TIMEOUT = "TIMEOUT"
 
 
-@strawberry.enum(description="A status filter: `JOB_STATE_NONE` means no status filter.")
-class JobStatusFilter(Enum):
-    JOB_STATE_NONE = "JOB_STATE_NONE"
-    CREATED = "CREATED"
-    CANCELED = "CANCELED"
-    IN_PROGRESS = "IN_PROGRESS"
-    SUCCESS = "SUCCESS"
-    ERROR = "ERROR"
-    TIMEOUT = "TIMEOUT"
+# The list request's status enum: the statuses, and `JOB_STATE_NONE` for "no filter".
+JobStatusFilter = strawberry.enum(
+    Enum("JobStatusFilter", {"JOB_STATE_NONE": "JOB_STATE_NONE", **{m.name: m.value for m in JobStatus}}),  # type: ignore[misc]
+    description="A status filter: `JOB_STATE_NONE` means no status filter.",
+)
 
 
 @strawberry.enum

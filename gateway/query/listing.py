@@ -238,16 +238,17 @@ def keyword_conditions(keyword: object) -> list[_Condition]:
     return [_Condition("job_id", words, "contain_in")] if words else []
 
 
-def compile_list(request: Mapping[str, Any], ctx: CompileContext, limits: Limits) -> ListPlan:
-    query = request.get("query")
-    if query is None:
-        query = {}
+def compile_query_filter(
+    query: object, fields: frozenset[str], ctx: CompileContext, limits: Limits
+) -> tuple[Mapping[str, Any], CompiledFilter]:
+    """Check a Query or StatisticsQuery object's fields; compile its filter, filter_or
+    and keyword (which the two languages share)."""
     if not isinstance(query, Mapping):
         raise InvalidParameterType(f"query must be an object, got {query!r}.")
-    unknown = set(query) - QUERY_FIELDS
+    unknown = set(query) - fields
     if unknown:
         raise InvalidParameterType(
-            f"query has unknown field(s) {sorted(unknown)}; fields: {', '.join(sorted(QUERY_FIELDS))}."
+            f"query has unknown field(s) {sorted(unknown)}; fields: {', '.join(sorted(fields))}."
         )
     compiled = compile_filter(
         query.get("filter"),
@@ -256,6 +257,12 @@ def compile_list(request: Mapping[str, Any], ctx: CompileContext, limits: Limits
         ctx,
         max_conditions=limits.max_conditions,
     )
+    return query, compiled
+
+
+def compile_list(request: Mapping[str, Any], ctx: CompileContext, limits: Limits) -> ListPlan:
+    raw = request.get("query")
+    query, compiled = compile_query_filter({} if raw is None else raw, QUERY_FIELDS, ctx, limits)
     compiled.all_of.extend(compile_condition(c, ctx) for c in shortcut_conditions(request))
     skip, limit = compile_page(query.get("page"), limits)
     output, nested = compile_output(query.get("only"), _as_bool(query.get("minimal"), "minimal"))

@@ -11,8 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded
-from gateway.query.conditions import compile_condition, compile_filter
-from gateway.query.listing import Limits, keyword_conditions
+from gateway.query.listing import Limits, compile_query_filter
 from gateway.query.operators import CompileContext, Fragment
 from gateway.query.paths import COLLECTOR_INFO
 from gateway.query.stages import STAGES, PipelineState, Stage, as_count
@@ -98,23 +97,10 @@ def _distinct(path: object, state: PipelineState) -> list[Stage]:
 def compile_stat(
     query: object, scope: Fragment, ctx: CompileContext, limits: Limits, *, collector_collection: str = "collector"
 ) -> StatPlan:
-    if not isinstance(query, Mapping):
-        raise InvalidParameterType(f"query must be an object, got {query!r}.")
-    unknown = set(query) - STAT_FIELDS
-    if unknown:
-        raise InvalidParameterType(
-            f"query has unknown field(s) {sorted(unknown)}; fields: {', '.join(sorted(STAT_FIELDS))}."
-        )
+    query, compiled = compile_query_filter(query, STAT_FIELDS, ctx, limits)
     has_aggregate, has_distinct = query.get("aggregate") is not None, query.get("distinct") is not None
     if has_aggregate == has_distinct:
         raise InvalidQuery("query needs exactly one of 'aggregate' or 'distinct'.")
-    compiled = compile_filter(
-        query.get("filter"),
-        query.get("filter_or"),
-        [compile_condition(c, ctx) for c in keyword_conditions(query.get("keyword"))],
-        ctx,
-        max_conditions=limits.max_conditions,
-    )
     state = PipelineState()
     body = _distinct(query["distinct"], state) if has_distinct else _stages(query["aggregate"], state, limits)
     if compiled.lookups or state.needs_collector:
