@@ -87,6 +87,28 @@ def test_serve_against_mongodb_needs_auth_or_the_insecure_flag() -> None:
     assert Settings.from_environ(env, insecure_no_auth=True).insecure_no_auth
 
 
+def test_create_indexes_needs_a_mongodb(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MONGODB_URI", raising=False)
+    assert main(["create-indexes"]) == 2
+    assert "needs MONGODB_URI" in capsys.readouterr().err
+    # In a child process: the driver's refused connection attempt is its own to clean up.
+    env = {
+        **os.environ,
+        "MONGODB_URI": f"mongodb://127.0.0.1:{_free_port()}/?directConnection=true",
+        "JOB_GATEWAY_SERVER_SELECTION_TIMEOUT_MS": "200",
+        "JOB_GATEWAY_INSECURE_NO_AUTH": "1",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway", "create-indexes"],
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1 and "unreachable" in done.stderr
+
+
 def test_serve_refuses_bad_settings_with_one_line(tmp_path: Path) -> None:
     env = {**os.environ, "JOB_GATEWAY_MAX_PAGE_SIZE": "-1"}
     done = subprocess.run(
