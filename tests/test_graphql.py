@@ -241,3 +241,24 @@ class TestReadsOnlyWhatIsSelected:
             {"job_id": 1, "status": 1, "_id": 0},
             {"status": 1, "job_id": 1, "_id": 0},
         )
+
+
+def test_conditions_accept_the_short_names_too(client: Any) -> None:
+    short = f'{{ jobs(domainId: "{D1}", query: {{filter: [{{k: "status", v: "ERROR", o: "eq"}}]}}) {{ results {{ jobId }} }} }}'
+    assert gql(client, short)["data"]["jobs"]["results"] == [{"jobId": "job-000000000002"}]
+    missing = gql(
+        client,
+        f'{{ jobs(domainId: "{D1}", query: {{filter: [{{value: "ERROR", operator: "eq"}}]}}) {{ totalCount }} }}',
+    )
+    assert missing["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "reason": "ERROR_REQUIRED_PARAMETER"}
+    assert "filter[0]" in missing["errors"][0]["message"] and "'key'" in missing["errors"][0]["message"]
+    both = gql(
+        client,
+        f'{{ jobs(domainId: "{D1}", query: {{filter: [{{key: "status", k: "status", operator: "eq"}}]}}) {{ totalCount }} }}',
+    )
+    assert both["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    null_value = gql(
+        client,
+        f'{{ jobs(domainId: "{D1}", query: {{filter: [{{key: "project_id", operator: "eq", value: null}}]}}) {{ totalCount }} }}',
+    )
+    assert null_value["data"]["jobs"]["totalCount"] == 6

@@ -16,13 +16,22 @@ OPERATOR_HELP = (
 )
 
 
-@strawberry.input(description="A condition on a stored field path, e.g. `errors.error_code`.")
+@strawberry.input(
+    description="A condition on a stored field path, e.g. `errors.error_code`. As in the published API, "
+    "`k`, `v` and `o` are accepted for `key`, `value` and `operator`; one of each pair is required (but `value`)."
+)
 class ConditionInput:
-    key: str = strawberry.field(
-        description="Dotted path into the stored job (snake_case); `collector_info.*` selects by collector."
+    key: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Dotted path into the stored job (snake_case); `collector_info.*` selects by collector.",
     )
-    value: JSON | None = strawberry.field(default=None, description="A literal: never interpreted as an operator.")
-    operator: str = strawberry.field(description=OPERATOR_HELP)
+    value: JSON | None = strawberry.field(
+        default=strawberry.UNSET, description="A literal: never interpreted as an operator."
+    )
+    operator: str | None = strawberry.field(default=strawberry.UNSET, description=OPERATOR_HELP)
+    k: str | None = strawberry.field(default=strawberry.UNSET, description="Short for `key`.")
+    v: JSON | None = strawberry.field(default=strawberry.UNSET, description="Short for `value`.")
+    o: str | None = strawberry.field(default=strawberry.UNSET, description="Short for `operator`.")
 
 
 @strawberry.input
@@ -59,7 +68,10 @@ class JobQueryInput:
 def conditions_to_wire(items: list[ConditionInput] | None) -> list[dict[str, Any]] | None:
     if items is None:
         return None
-    return [{"key": c.key, "value": c.value, "operator": c.operator} for c in items]
+    names = ("key", "value", "operator", "k", "v", "o")
+    # Only what the client gave: the compiler names a missing key or operator, and
+    # refuses a field given in both its long and short form.
+    return [{n: getattr(c, n) for n in names if getattr(c, n) is not strawberry.UNSET} for c in items]
 
 
 def sort_to_wire(sort: SortInput | None) -> Any:
