@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,21 +55,8 @@ def scenarios(domain: str, job_id: str) -> list[Scenario]:
             {"sort": {"keys": [{"key": "day"}, {"key": "status"}]}},
         ],
     }
-    gql_per_day = {
-        "filter": [{"key": "created_at", "value": "now/d-60d", "operator": "timediff_gte"}],
-        "aggregate": [
-            {
-                "group": {
-                    "keys": [
-                        {"key": "created_at", "name": "day", "dateFormat": "%Y-%m-%d"},
-                        {"key": "status", "name": "status"},
-                    ],
-                    "fields": [{"name": "count", "operator": "count"}],
-                }
-            },
-            {"sort": {"keys": [{"key": "day"}, {"key": "status"}]}},
-        ],
-    }
+    # GraphQL's typed input names the date format in camelCase; the rest is the same.
+    gql_per_day = json.loads(json.dumps(per_day).replace('"date_format"', '"dateFormat"'))
     stat_query = "query Stat($d: String!, $q: StatisticsQueryInput!) { jobStat(domainId: $d, query: $q) }"
     count_body = {"domain_id": domain, "query": {"count_only": True}}
     one_body = {"domain_id": domain, "job_id": job_id}

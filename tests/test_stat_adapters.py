@@ -32,22 +32,8 @@ EXPECTED = {"results": [{"status": "ERROR", "n": 1, "tasks": 5}], "total_count":
 GQL = """
 query($d: String, $q: StatisticsQueryInput!) { jobStat(domainId: $d, query: $q) }
 """
-GQL_PER_STATUS = {
-    "filter": [{"key": "status", "value": ["SUCCESS", "ERROR"], "operator": "in"}],
-    "aggregate": [
-        {
-            "group": {
-                "keys": [{"key": "status", "name": "status"}],
-                "fields": [
-                    {"name": "n", "operator": "count"},
-                    {"name": "tasks", "operator": "sum", "key": "total_tasks"},
-                ],
-            }
-        },
-        {"sort": {"key": "status"}},
-    ],
-    "page": {"start": 1, "limit": 1},
-}
+# GraphQL takes the same shape: conditions accept k/v/o, the stage keys are the same.
+GQL_PER_STATUS = PER_STATUS
 
 
 def test_rest_stat(client: Any) -> None:
