@@ -39,7 +39,7 @@ def _request_id(request: Request) -> str:
     return getattr(request.state, REQUEST_ID, "")
 
 
-class GraphQLApp(GraphQL):
+class GraphQLApp(GraphQL[GraphQLContext, None]):
     """Strawberry's ASGI view with our per-request context and error mapping."""
 
     async def get_context(self, request: Any, response: Any) -> GraphQLContext:
@@ -116,7 +116,7 @@ def create_app(settings: Settings | None = None, store: JobStore | None = None, 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = store is None
-        raw = open_store(settings) if owned else store
+        raw: JobStore = open_store(settings) if store is None else store
         app.state.store = InstrumentedStore(raw, app_metrics)
         app.state.service = JobService(
             app.state.store,

@@ -89,6 +89,7 @@ class Authenticator:
         domain = unverified.get("did")
         if not isinstance(domain, str) or not domain:
             raise Unauthenticated("the token has no domain (did claim).")
+        key: Any
         if alg == "RS256":
             key = self._public_keys.get(domain)
             if key is None:

@@ -8,17 +8,19 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TextIO
 
 from bson import json_util
 from bson.json_util import RELAXED_JSON_OPTIONS
 
 from gateway import __version__
+from gateway.demo import Progress
 from gateway.logs import configure_logging
 from gateway.settings import Settings, SettingsError
 from gateway.store.datafile import DataFileError
 
 
-def _progress(stream: object = sys.stderr) -> object:
+def _progress(stream: TextIO = sys.stderr) -> Progress:
     """A one-line progress bar on stderr, redrawn in place."""
 
     def show(done: int, total: int) -> None:
@@ -56,7 +58,7 @@ def _serve(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     # Our middleware writes the access log (JSON, with request ids); uvicorn keeps the
     # logging configured above instead of installing its own.
-    common = {
+    common: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
         "log_level": settings.log_level,

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, NewType
 
 import strawberry
+from strawberry.types.scalar import ScalarDefinition
 
 from gateway.errors import InvalidQuery
 from gateway.query.instants import to_naive_utc
@@ -26,7 +27,7 @@ DateTime = NewType("DateTime", datetime)
 JSON = NewType("JSON", object)
 
 # Registered on the schema through StrawberryConfig.scalar_map.
-SCALARS = {
+SCALARS: dict[object, ScalarDefinition] = {
     DateTime: strawberry.scalar(
         name="DateTime",
         description="A UTC instant in ISO 8601 with milliseconds and `Z`, e.g. `2022-06-17T08:00:01.225Z`.",

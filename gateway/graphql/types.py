@@ -22,11 +22,16 @@ class JobStatus(Enum):
     TIMEOUT = "TIMEOUT"
 
 
-# The list request's status enum: the statuses, and `JOB_STATE_NONE` for "no filter".
-JobStatusFilter = strawberry.enum(
-    Enum("JobStatusFilter", {"JOB_STATE_NONE": "JOB_STATE_NONE", **{m.name: m.value for m in JobStatus}}),  # type: ignore[misc]
-    description="A status filter: `JOB_STATE_NONE` means no status filter.",
-)
+@strawberry.enum(description="A status filter: `JOB_STATE_NONE` means no status filter.")
+class JobStatusFilter(Enum):
+    # The list request's own enum (the published API's), kept beside JobStatus.
+    JOB_STATE_NONE = "JOB_STATE_NONE"
+    CREATED = "CREATED"
+    CANCELED = "CANCELED"
+    IN_PROGRESS = "IN_PROGRESS"
+    SUCCESS = "SUCCESS"
+    ERROR = "ERROR"
+    TIMEOUT = "TIMEOUT"
 
 
 @strawberry.enum

@@ -154,11 +154,11 @@ def _group_field(raw: object, where: str, state: PipelineState) -> tuple[str, An
         return name, {"$push": pushed}
     if spec.get("key") is None:
         raise InvalidQuery(f"{where}: operator {op!r} needs a key.")
-    ref = "$" + state.path(spec["key"], f"{where}.key")
+    ref: Any = "$" + state.path(spec["key"], f"{where}.key")
     if condition is not None:
         # Rows that fail the conditions add 0 to a sum and nothing to an average.
         ref = {"$cond": [condition, ref, 0 if op == "sum" else None]}
-    return name, {_GROUP_OPERATORS[op]: ref}
+    return name, {str(_GROUP_OPERATORS[str(op)]): ref}
 
 
 def group(raw: object, where: str, state: PipelineState) -> list[Stage]:
@@ -220,7 +220,7 @@ def _arithmetic(op: str, operands: object, where: str, state: PipelineState) -> 
     items = _list(operands, f"{where}.fields")
     if not items:
         raise InvalidQuery(f"{where}: {op} needs fields (names, numbers or nested operations).")
-    args = []
+    args: list[Any] = []
     for i, item in enumerate(items):
         if isinstance(item, bool) or item is None:
             raise InvalidParameterType(f"{where}.fields[{i}] must be a field name, a number or an operation.")
@@ -235,7 +235,7 @@ def _arithmetic(op: str, operands: object, where: str, state: PipelineState) -> 
             args.append(_arithmetic(nested["operator"], nested.get("fields"), f"{where}.fields[{i}]", state))
     if op in ("add", "multiply"):
         return {_ARITHMETIC[op]: args}
-    result = args[0]
+    result: Any = args[0]
     for arg in args[1:]:
         if op == "subtract":
             result = {"$subtract": [result, arg]}
@@ -261,7 +261,7 @@ def project(raw: object, where: str, state: PipelineState) -> list[Stage]:
         name = check_name(entry.get("name"), f"{at}.name")
         op = entry.get("operator")
         if _known(op, _ARITHMETIC):
-            out[name] = _arithmetic(op, entry.get("fields"), at, state)
+            out[name] = _arithmetic(str(op), entry.get("fields"), at, state)
             continue
         if op is not None and not _known(op, _PROJECT_UNARY):
             supported = ", ".join([*_PROJECT_UNARY, *_ARITHMETIC])

@@ -20,7 +20,7 @@ from gateway.store.base import Collection, Document, SortSpec
 class MemoryJobStore:
     def __init__(self, collection_names: Mapping[Collection, str] | None = None) -> None:
         names = {"job": "job", "collector": "collector", **(collection_names or {})}
-        db = mongomock.MongoClient(tz_aware=False).get_database("inventory")
+        db: Any = mongomock.MongoClient(tz_aware=False).get_database("inventory")
         self._collections = {logical: db.get_collection(physical) for logical, physical in names.items()}
 
     def insert(self, collection: Collection, documents: Iterable[Document]) -> int:
