@@ -13,7 +13,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     JOB_GATEWAY_HOST=0.0.0.0 \
     JOB_GATEWAY_PORT=8000 \
-    JOB_GATEWAY_WORKERS=2
+    JOB_GATEWAY_WORKERS=1
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir --no-index /wheels/*.whl \
     && rm -rf /wheels \
