@@ -49,3 +49,12 @@ async def test_rejected_queries_are_client_errors(store: MemoryJobStore) -> None
     with pytest.raises(InvalidQuery) as caught:
         await store.find("job", {"n": {"$bogus": 1}})
     assert caught.value.code == "ERROR_DB_QUERY"
+
+
+def test_null_range_rewrite_leaves_literals_alone() -> None:
+    from gateway.store.memory import rewrite_filter
+
+    query = {"$and": [{"a": {"$lte": None}}, {"b": {"$eq": {"$lte": None}}}, {"c": {"$in": [{"$gte": None}]}}]}
+    assert rewrite_filter(query) == {
+        "$and": [{"a": {"$eq": None}}, {"b": {"$eq": {"$lte": None}}}, {"c": {"$in": [{"$gte": None}]}}]
+    }

@@ -51,6 +51,8 @@ CASES = [
     ("total_tasks", "gt", 5, {J1, J7}),
     ("total_tasks", "gte", 5, {J1, J2, J7}),
     ("total_tasks", "gt", 100, set()),
+    ("project_id", "lte", None, D1_JOB_IDS - {J1}),  # null sorts lowest: null and missing
+    ("project_id", "lt", None, set()),
     # exists
     ("collector", "exists", True, {JOLD}),
     ("collector", "exists", False, D1_JOB_IDS - {JOLD}),

@@ -40,14 +40,16 @@ class MemoryJobStore:
         limit: int = 0,
     ) -> list[Document]:
         with _query_errors():
-            cursor = self._collections[collection].find(dict(filter), dict(projection) if projection else None)
+            cursor = self._collections[collection].find(
+                rewrite_filter(filter), dict(projection) if projection else None
+            )
             if sort:
                 cursor = cursor.sort(list(sort))
             return list(cursor.skip(skip).limit(limit))
 
     async def count(self, collection: Collection, filter: Mapping[str, Any]) -> int:
         with _query_errors():
-            return self._collections[collection].count_documents(dict(filter))
+            return self._collections[collection].count_documents(rewrite_filter(filter))
 
     async def aggregate(self, collection: Collection, pipeline: Sequence[Mapping[str, Any]]) -> list[Document]:
         with _query_errors():
@@ -91,6 +93,24 @@ def _query_errors() -> Iterator[None]:
 
 # Where mongomock lacks what real MongoDB has, the pipeline is rewritten into an
 # equivalent one it can run, so both engines give the same answer.
+
+
+def rewrite_filter(node: Any) -> Any:
+    """MongoDB's `$lte: null` and `$gte: null` match null and missing fields (null
+    sorts lowest and equals itself); mongomock matches nothing. `$eq: null` is the same
+    set, and mongomock gets it right."""
+    if isinstance(node, list):
+        return [rewrite_filter(n) for n in node]
+    if not isinstance(node, Mapping):
+        return node
+    return {
+        ("$eq" if k in ("$lte", "$gte") and v is None else k): v if k in _LITERAL_OPERANDS else rewrite_filter(v)
+        for k, v in node.items()
+    }
+
+
+# Operands that are data, not query: never rewritten.
+_LITERAL_OPERANDS = frozenset({"$eq", "$ne", "$in", "$nin"})
 
 
 _ROWS = "__rows"
