@@ -9,7 +9,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from gateway.store.base import Collection, Document, JobStore, SortSpec
+from gateway.store.base import Collection, Document, JobStore, ReadPurpose, SortSpec
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -80,9 +80,11 @@ class InstrumentedStore:
         with self._timer("count", collection):
             return await self._inner.count(collection, filter)
 
-    async def aggregate(self, collection: Collection, pipeline: Sequence[Mapping[str, Any]]) -> list[Document]:
+    async def aggregate(
+        self, collection: Collection, pipeline: Sequence[Mapping[str, Any]], *, read: ReadPurpose = "stat"
+    ) -> list[Document]:
         with self._timer("aggregate", collection):
-            return await self._inner.aggregate(collection, pipeline)
+            return await self._inner.aggregate(collection, pipeline, read=read)
 
     async def distinct(self, collection: Collection, key: str, filter: Mapping[str, Any]) -> list[Any]:
         with self._timer("distinct", collection):

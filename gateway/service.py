@@ -16,6 +16,7 @@ from typing import Any
 from gateway.auth import Principal
 from gateway.errors import Forbidden, InvalidParameterType, RequiredParameter, Unauthenticated
 from gateway.query.conditions import CollectorIds, CollectorLookup, CompiledFilter
+from gateway.query.joins import collector_join
 from gateway.query.listing import JOB_FIELDS, Limits, ListPlan, Output, compile_list
 from gateway.query.operators import CompileContext
 from gateway.query.statistics import ROWS, TOTAL, compile_stat
@@ -189,6 +190,17 @@ class JobService:
         return [by_ref.get(ref) for ref in refs]
 
     async def _find_page(self, plan: ListPlan, output: Output, job_filter: Document) -> list[Document]:
+        if plan.sorts_by_collector:
+            # The same page, as a pipeline that joins each job's collector to sort by it.
+            pipeline = [
+                {"$match": job_filter},
+                *collector_join(self._collector_collection),
+                {"$sort": dict(plan.sort)},
+                {"$skip": plan.skip},
+                {"$limit": plan.limit},
+                {"$project": plan.projection(output)},
+            ]
+            return await self._store.aggregate(JOB, pipeline, read="list")
         return await self._store.find(
             JOB,
             job_filter,

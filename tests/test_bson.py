@@ -37,9 +37,9 @@ class BSONCheckingStore:
         self._check(filter=filter)
         return await self.inner.count(collection, filter)  # type: ignore[arg-type]
 
-    async def aggregate(self, collection: str, pipeline: Any) -> Any:
+    async def aggregate(self, collection: str, pipeline: Any, **kwargs: Any) -> Any:
         self._check(pipeline=pipeline)
-        return await self.inner.aggregate(collection, pipeline)  # type: ignore[arg-type]
+        return await self.inner.aggregate(collection, pipeline, **kwargs)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -108,3 +108,12 @@ async def test_statistics_pipelines_encode(checked: Any) -> None:
     for query in queries:
         await service.stat(query, D1)
     assert store.encoded == len(queries)
+
+
+async def test_list_sorted_by_a_collector_field_encodes(checked: Any) -> None:
+    service, store = checked
+    page = await service.list_jobs(
+        {"domain_id": D1, "query": {"sort": {"key": "collector_info.name", "desc": True}, "page": {"limit": 2}}}
+    )
+    assert [j["job_id"] for j in page.jobs] == ["job-0000000old04", "job-000000000002"]
+    assert store.encoded == 2

@@ -226,6 +226,13 @@ class TestReadsOnlyWhatIsSelected:
         assert len(results) == limit
         assert sorted(store.calls) == [("count", "job"), ("find", "collector"), ("find", "job")]
 
+    def test_collector_sort_page_costs_three_calls(self, counted: Any) -> None:
+        client, store = counted
+        query = f'{{ jobs(domainId: "{D1}", query: {{sort: {{key: "collector_info.name", desc: true}}, page: {{limit: 2}}}}) {{ totalCount results {{ jobId collectorInfo {{ name }} }} }} }}'
+        results = gql(client, query)["data"]["jobs"]["results"]
+        assert [r["collectorInfo"]["name"] for r in results] == ["Legacy OpenStack", "Google Cloud"]
+        assert sorted(store.calls) == [("aggregate", "job"), ("count", "job"), ("find", "collector")]
+
     def test_rest_page_costs_three_calls(self, counted: Any) -> None:
         client, store = counted
         assert len(client.post("/inventory/v1/jobs/search", json={"domain_id": D1}).json()["results"]) == 7

@@ -40,9 +40,23 @@ async def test_sort_forms(service: JobService) -> None:
     assert (await listed(service, {"query": {"sort": {"key": "filter.region", "desc": True}}}))[0][0] == J1
 
 
+async def test_sort_by_a_collector_field(service: JobService) -> None:
+    # A gone collector sorts as null, first ascending; ties by id whatever the direction.
+    by_name = [JGONE, J1, JABCD, JC6, J7, J2, JOLD]
+    assert await listed(service, {"query": {"sort": {"key": "collector_info.name"}}}) == (by_name, 7)
+    desc = await listed(
+        service, {"query": {"sort": {"key": "collector_info.name", "desc": True}, "page": {"start": 2, "limit": 3}}}
+    )
+    assert desc == ([J2, J1, JABCD], 7)
+    page = await service.list_jobs(
+        {"domain_id": D1, "query": {"sort": {"key": "collector_info.provider"}, "only": ["job_id"]}}
+    )
+    assert page.jobs[0] == {"job_id": JGONE}
+
+
 async def test_sort_errors(service: JobService) -> None:
-    with pytest.raises(InvalidQuery, match="collector_info"):
-        await listed(service, {"query": {"sort": {"key": "collector_info.name"}}})
+    with pytest.raises(InvalidQuery, match="collector field"):
+        await listed(service, {"query": {"sort": {"key": "collector_info"}}})
     with pytest.raises(InvalidQuery, match="sort"):
         await listed(service, {"query": {"sort": {"desc": True}}})
     with pytest.raises(InvalidParameterType, match="desc"):

@@ -83,6 +83,11 @@ class ListPlan:
     only_paths: tuple[str, ...]  # nested `only` paths below a top-level field (projected as is)
     count_only: bool
 
+    @property
+    def sorts_by_collector(self) -> bool:
+        """Sorted by a `collector_info.*` field: the page needs the collector joined."""
+        return any(collector_subpath(key) is not None for key, _ in self.sort)
+
     def projection(self, output: Output | None = None) -> dict[str, int]:
         """Stored fields to fetch for ``output`` (default: the query's own)."""
         output = output or self.output
@@ -136,8 +141,8 @@ def compile_sort(raw: object) -> tuple[tuple[str, int], ...]:
             if unknown:
                 raise InvalidParameterType(f"query.sort[{i}] has unknown field(s) {sorted(unknown)}.")
             key = check_path(item["key"], f"query.sort[{i}].key")
-            if collector_subpath(key) is not None:
-                raise InvalidQuery(f"query.sort[{i}]: sorting by {key!r} is not supported; sort by a job field.")
+            if key == COLLECTOR_INFO:
+                raise InvalidQuery(f"query.sort[{i}]: sort by a collector field, e.g. 'collector_info.name'.")
             desc = _as_bool(item.get("desc"), f"sort[{i}].desc")
             keys.append((stored_path(key), -1 if desc else 1))
     # Ties broken by the document id, ascending, so pages never overlap or skip.

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded
+from gateway.query.joins import collector_join
 from gateway.query.listing import Limits, compile_query_filter
 from gateway.query.operators import CompileContext, Fragment
-from gateway.query.paths import COLLECTOR_INFO
 from gateway.query.stages import STAGES, PipelineState, Stage, as_count
 
 STAT_FIELDS = frozenset({"filter", "filter_or", "keyword", "aggregate", "distinct", "page"})
@@ -25,26 +25,6 @@ class StatPlan:
     pipeline: list[Stage]
     paged: bool  # the pipeline ends in a $facet of {total_count, results}
     distinct: bool  # rows are {"value": v}: answer the values alone
-
-
-def collector_join(collector_collection: str) -> list[Stage]:
-    """`collector_info` on each job: its collector by `collector_id`, or by the old
-    `collector` reference, and only a collector of the job's own domain."""
-    candidates = {"$concatArrays": ["$_by_id", "$_by_ref"]}
-    same_domain = {"$filter": {"input": candidates, "as": "c", "cond": {"$eq": ["$$c.domain_id", "$domain_id"]}}}
-    return [
-        {
-            "$lookup": {
-                "from": collector_collection,
-                "localField": "collector_id",
-                "foreignField": "collector_id",
-                "as": "_by_id",
-            }
-        },
-        {"$lookup": {"from": collector_collection, "localField": "collector", "foreignField": "_id", "as": "_by_ref"}},
-        {"$addFields": {COLLECTOR_INFO: {"$arrayElemAt": [same_domain, 0]}}},
-        {"$project": {"_by_id": 0, "_by_ref": 0}},
-    ]
 
 
 def _page(raw: object, limits: Limits) -> tuple[int, int]:

@@ -15,6 +15,7 @@ JOB: Collection = "job"
 COLLECTOR: Collection = "collector"
 
 Document = dict[str, Any]
+ReadPurpose = Literal["list", "stat"]
 SortSpec = Sequence[tuple[str, int]]
 
 
@@ -34,7 +35,12 @@ class JobStore(Protocol):
 
     async def count(self, collection: Collection, filter: Mapping[str, Any]) -> int: ...
 
-    async def aggregate(self, collection: Collection, pipeline: Sequence[Mapping[str, Any]]) -> list[Document]: ...
+    async def aggregate(
+        self, collection: Collection, pipeline: Sequence[Mapping[str, Any]], *, read: ReadPurpose = "stat"
+    ) -> list[Document]:
+        """Run a pipeline; ``read`` says whose read preference applies (statistics by
+        default, or that of lists for a page that needs a pipeline)."""
+        ...
 
     async def distinct(self, collection: Collection, key: str, filter: Mapping[str, Any]) -> list[Any]: ...
 

@@ -14,7 +14,7 @@ import mongomock
 from pymongo.errors import OperationFailure
 
 from gateway.errors import InvalidQuery
-from gateway.store.base import Collection, Document, SortSpec
+from gateway.store.base import Collection, Document, ReadPurpose, SortSpec
 
 
 class MemoryJobStore:
@@ -51,7 +51,9 @@ class MemoryJobStore:
         with _query_errors():
             return self._collections[collection].count_documents(rewrite_filter(filter))
 
-    async def aggregate(self, collection: Collection, pipeline: Sequence[Mapping[str, Any]]) -> list[Document]:
+    async def aggregate(
+        self, collection: Collection, pipeline: Sequence[Mapping[str, Any]], *, read: ReadPurpose = "stat"
+    ) -> list[Document]:
         with _query_errors():
             return list(self._collections[collection].aggregate(rewrite_pipeline(pipeline)))
 

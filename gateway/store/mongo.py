@@ -23,7 +23,7 @@ from pymongo.errors import (
 )
 
 from gateway.errors import InternalError, InvalidQuery, StoreUnavailable
-from gateway.store.base import Collection, Document, SortSpec
+from gateway.store.base import Collection, Document, ReadPurpose, SortSpec
 
 # Server error codes that mean "the query itself is wrong" (the client's fault).
 _CLIENT_ERROR_CODES = frozenset(
@@ -119,9 +119,12 @@ class MongoJobStore:
         with _errors():
             return await self._lists[collection].count_documents(dict(filter), maxTimeMS=self._max_time_ms)
 
-    async def aggregate(self, collection: Collection, pipeline: Sequence[Mapping[str, Any]]) -> list[Document]:
+    async def aggregate(
+        self, collection: Collection, pipeline: Sequence[Mapping[str, Any]], *, read: ReadPurpose = "stat"
+    ) -> list[Document]:
+        collections = self._lists if read == "list" else self._stats
         with _errors():
-            cursor = await self._stats[collection].aggregate([dict(s) for s in pipeline], maxTimeMS=self._max_time_ms)
+            cursor = await collections[collection].aggregate([dict(s) for s in pipeline], maxTimeMS=self._max_time_ms)
             return await cursor.to_list()
 
     async def distinct(self, collection: Collection, key: str, filter: Mapping[str, Any]) -> list[Any]:
