@@ -56,12 +56,8 @@ async def _list(request: Request, body: dict[str, Any], principal: Principal | N
     _check_fields(body, LIST_FIELDS)
     service = _service(request)
     page = await service.list_jobs(body, principal)
-    collectors: list[Any] = [None] * len(page.jobs)
-    if "collector_info" in page.output.fields and page.jobs:
-        refs = [collector_ref(job) for job in page.jobs]
-        found = iter(await service.load_collectors(page.scope.domain_id, [r for r in refs if r is not None]))
-        collectors = [next(found) if r is not None else None for r in refs]
-    results = [rest_job(job, c, page.output) for job, c in zip(page.jobs, collectors, strict=True)]
+    collectors = await service.page_collectors(page) if "collector_info" in page.output.fields else {}
+    results = [rest_job(job, collectors.get(collector_ref(job)), page.output) for job in page.jobs]
     return FastJSONResponse({"results": results, "total_count": page.total_count or 0})
 
 

@@ -170,6 +170,12 @@ class JobService:
             answer["total_count"] = total
         return answer
 
+    async def page_collectors(self, page: JobPage) -> dict[CollectorRef | None, Document]:
+        """The collectors of a page's jobs, by reference, in one store call."""
+        refs = list({ref for ref in map(collector_ref, page.jobs) if ref is not None})
+        found = await self.load_collectors(page.scope.domain_id, refs)
+        return {ref: doc for ref, doc in zip(refs, found, strict=True) if doc is not None}
+
     async def load_collectors(self, domain_id: str, refs: Sequence[CollectorRef]) -> list[Document | None]:
         """The collectors of ``refs`` (same order, None where gone) in one store call."""
         ids = sorted({v for kind, v in refs if kind == "id"})
