@@ -76,12 +76,23 @@ def _literal_regex(text: str) -> re.Pattern[str]:
     return re.compile(re.escape(text), re.IGNORECASE)
 
 
+# A quantified group that itself ends in a quantifier, `(a+)+` or `(\w*)*`: the shape
+# whose backtracking grows exponentially with the input.
+_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}]\)[+*{]")
+
+
 def user_regex(key: str, pattern: str, ctx: CompileContext) -> re.Pattern[str]:
-    """Compile a client's regular expression, bounded in length, case-insensitive."""
+    """Compile a client's regular expression: bounded in length, without nested
+    quantifiers (the embedded engine has no time limit to stop them), case-insensitive."""
     if len(pattern) > ctx.max_regex_length:
         raise LimitExceeded(
             f"condition on {key!r}: regular expression is {len(pattern)} characters long; "
             f"the limit max_regex_length is {ctx.max_regex_length}."
+        )
+    if _NESTED_QUANTIFIER.search(pattern):
+        raise InvalidQuery(
+            f"condition on {key!r}: regular expression {pattern!r} nests quantifiers (like '(a+)+'), "
+            "which can take exponential time; rewrite it without the nesting."
         )
     try:
         return re.compile(pattern, re.IGNORECASE)
