@@ -12,6 +12,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -148,6 +149,19 @@ def create_app(settings: Settings | None = None, store: JobStore | None = None, 
         middleware=[
             Middleware(RequestContextMiddleware, metrics=app_metrics, routes=frozenset(r.path for r in routes)),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+            *(
+                [
+                    Middleware(
+                        CORSMiddleware,
+                        allow_origins=settings.cors_origin_list,
+                        allow_methods=["GET", "POST"],
+                        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+                        expose_headers=["X-Request-ID"],
+                    )
+                ]
+                if settings.cors_origin_list
+                else []
+            ),
         ],
         exception_handlers={GatewayError: _gateway_error, HTTPException: _http_error, Exception: _unexpected},
         lifespan=lifespan,

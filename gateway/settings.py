@@ -35,6 +35,8 @@ class Settings:
     port: int = 8000
     workers: int = 1
     log_level: str = "info"
+    # Browser origins allowed to call the API (comma-separated); none by default.
+    cors_origins: str = ""
     # Limits
     max_page_size: int = 1000
     max_conditions: int = 50
@@ -112,6 +114,10 @@ class Settings:
             value = getattr(self, name)
             if not value or "$" in value or "\x00" in value:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be a non-empty name without '$', got {value!r}")
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
 
     @property
     def auth_configured(self) -> bool:

@@ -167,3 +167,26 @@ def test_dockerfile_builds_from_what_the_repo_has() -> None:
     assert re.search(r"^USER (?!root|0\b)\S+", dockerfile, re.M)
     assert "/healthz" in re.search(r"^HEALTHCHECK[\s\S]+?\n(?=\S)", dockerfile + "\nX", re.M).group(0)
     assert "JOB_GATEWAY_HOST=0.0.0.0" in dockerfile and "JOB_GATEWAY_WORKERS" in dockerfile
+
+
+def test_cors_only_for_configured_origins() -> None:
+    from tests.conftest import memory_with
+    from tests.dataset import dataset
+
+    settings = Settings(cors_origins="https://console.example.com, https://other.example.com")
+    with TestClient(create_app(settings, memory_with(dataset()))) as client:
+        headers = {
+            "Origin": "https://console.example.com",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        }
+        preflight = client.options("/graphql", headers=headers)
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == "https://console.example.com"
+        refused = client.options("/graphql", headers={**headers, "Origin": "https://evil.example.com"})
+        assert "access-control-allow-origin" not in refused.headers
+    with TestClient(create_app(Settings(), memory_with(dataset()))) as client:
+        response = client.post(
+            "/inventory/v1/jobs/search", json={"domain_id": D1}, headers={"Origin": "https://console.example.com"}
+        )
+        assert "access-control-allow-origin" not in response.headers
