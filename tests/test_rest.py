@@ -191,3 +191,12 @@ def test_unexpected_errors_are_masked(make_client: Any, engine: str) -> None:
     assert response.status_code == 500
     assert response.json() == {"error": {"code": "ERROR_INTERNAL", "message": "Internal server error."}}
     assert "secret" not in response.text
+
+
+def test_shipped_example_is_the_published_one(published: dict[str, Any]) -> None:
+    from tests.conftest import ROOT
+
+    shared = ROOT.parent / "shared" / "fixtures" / "seed_jobs.json"
+    if not shared.exists():
+        pytest.skip("the published fixture (../shared/fixtures/seed_jobs.json) is not beside this checkout")
+    assert json.loads(shared.read_text()) == published
