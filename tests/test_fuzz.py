@@ -3,6 +3,7 @@ whatever a client sends, the answer is never a 5xx, never a hang, always in budg
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
