@@ -162,7 +162,7 @@ def floor_ms(data: Path, scenario: Scenario, repeats: int) -> float:
     """The store calls of the scenario's REST request, replayed on the embedded store
     without HTTP, GraphQL or JSON."""
     from gateway.query.listing import Limits
-    from gateway.service import JobService, collector_ref
+    from gateway.service import JobService
     from gateway.store.datafile import read_data_file
     from gateway.store.memory import MemoryJobStore
 
@@ -184,8 +184,7 @@ def floor_ms(data: Path, scenario: Scenario, repeats: int) -> float:
     async def record_once() -> None:
         service = JobService(Recorder(), limits=Limits())  # type: ignore[arg-type]
         page = await service.list_jobs(scenario.service_call[1])
-        refs = [r for r in (collector_ref(j) for j in page.jobs) if r]
-        await service.load_collectors(page.scope.domain_id, refs)
+        await service.page_collectors(page)  # as the REST route does
 
     async def replay() -> None:
         for name, args, kwargs in calls:

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded
-from gateway.query.conditions import CompiledFilter, compile_condition, compile_filter
-from gateway.query.conditions import Condition as _Condition
+from gateway.query.conditions import CompiledFilter, Condition, compile_condition, compile_filter
 from gateway.query.operators import CompileContext
 from gateway.query.paths import COLLECTOR_INFO, check_path, collector_subpath, stored_path
 
@@ -203,7 +202,7 @@ def compile_output(only: object, minimal: bool) -> tuple[Output, tuple[str, ...]
     return Output(fields, paths), tuple(nested)
 
 
-def shortcut_conditions(request: Mapping[str, Any]) -> list[_Condition]:
+def shortcut_conditions(request: Mapping[str, Any]) -> list[Condition]:
     """`job_id`, `status`, ... given beside the query: an `eq` (a list: an `in`) each."""
     conditions = []
     for name in SHORTCUTS:
@@ -215,9 +214,9 @@ def shortcut_conditions(request: Mapping[str, Any]) -> list[_Condition]:
         if isinstance(value, list):
             if not all(isinstance(v, str) for v in value):
                 raise InvalidParameterType(f"{name} must be a string or a list of strings, got {value!r}.")
-            conditions.append(_Condition(name, value, "in"))
+            conditions.append(Condition(name, value, "in"))
         elif isinstance(value, str):
-            conditions.append(_Condition(name, value, "eq"))
+            conditions.append(Condition(name, value, "eq"))
         else:
             raise InvalidParameterType(f"{name} must be a string or a list of strings, got {value!r}.")
     return conditions
@@ -234,13 +233,13 @@ def _statuses(value: object) -> object:
     return kept[0] if kept else None
 
 
-def keyword_conditions(keyword: object) -> list[_Condition]:
+def keyword_conditions(keyword: object) -> list[Condition]:
     if keyword is None:
         return []
     if not isinstance(keyword, str):
         raise InvalidParameterType(f"query.keyword must be a string, got {keyword!r}.")
     words = keyword.split()
-    return [_Condition("job_id", words, "contain_in")] if words else []
+    return [Condition("job_id", words, "contain_in")] if words else []
 
 
 def compile_query_filter(

@@ -87,7 +87,7 @@ def compile_stat(
         # Narrow to the caller's domain first, join, then apply the whole filter.
         pipeline = [{"$match": scope}, *collector_join(collector_collection), {"$match": compiled.build(scope)}]
     else:
-        pipeline = [{"$match": compiled.build(scope, {})}]
+        pipeline = [{"$match": compiled.build(scope)}]
     pipeline += body
     skip, limit = _page(query.get("page"), limits)
     if limit > 0:
