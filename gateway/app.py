@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -20,7 +20,8 @@ from strawberry.asgi import GraphQL
 
 from gateway import rest
 from gateway.auth import Authenticator
-from gateway.errors import GatewayError, InternalError, NotFound, StoreUnavailable
+from gateway.encoding import encode_json
+from gateway.errors import GatewayError, InternalError, InvalidQuery, MethodNotAllowed, NotFound, StoreUnavailable
 from gateway.graphql.context import GraphQLContext
 from gateway.graphql.errors import map_errors
 from gateway.graphql.schema import build_schema
@@ -29,9 +30,8 @@ from gateway.middleware import REQUEST_ID, BodyLimitMiddleware, RequestContextMi
 from gateway.query.listing import Limits
 from gateway.service import Clock, JobService, utc_now
 from gateway.settings import Settings
-from gateway.storage import open_store
 from gateway.store.base import JobStore
-from gateway.wire import encode_json
+from gateway.store.factory import open_store
 
 log = logging.getLogger("gateway")
 
@@ -60,9 +60,11 @@ class GraphQLApp(GraphQL[GraphQLContext, None]):
         return await super().process_result(request, result)
 
 
-def error_response(request: Request, exc: GatewayError) -> JSONResponse:
+def error_response(request: Request, exc: GatewayError, headers: Mapping[str, str] | None = None) -> JSONResponse:
     request.app.state.metrics.error(exc.code)
-    return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.http_status)
+    return JSONResponse(
+        {"error": {"code": exc.code, "message": exc.message}}, status_code=exc.http_status, headers=headers
+    )
 
 
 async def _gateway_error(request: Request, exc: Exception) -> Response:
@@ -73,12 +75,19 @@ async def _gateway_error(request: Request, exc: Exception) -> Response:
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own HTTP errors (no route, wrong method) in the REST error form,
+    their headers (``Allow``) kept."""
     assert isinstance(exc, HTTPException)
+    error: GatewayError
     if exc.status_code == 404:
-        return error_response(request, NotFound(f"no route {request.url.path}."))
-    error = GatewayError(exc.detail, code="ERROR_HTTP")
-    error.http_status = exc.status_code
-    return error_response(request, error)
+        error = NotFound(f"no route {request.url.path}.")
+    elif exc.status_code == 405:
+        error = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}.")
+    elif exc.status_code < 500:
+        error = InvalidQuery(exc.detail)
+    else:
+        error = InternalError()
+    return error_response(request, error, exc.headers)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -123,7 +132,6 @@ def create_app(settings: Settings | None = None, store: JobStore | None = None, 
             app.state.store,
             limits=limits,
             clock=clock,
-            collector_collection=settings.collector_collection,
             auth_required=authenticator.enabled,
         )
         if not authenticator.enabled:

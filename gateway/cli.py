@@ -105,7 +105,7 @@ def _create_indexes(args: argparse.Namespace) -> int:
     from pymongo.errors import PyMongoError
 
     from gateway.errors import GatewayError
-    from gateway.storage import collection_names
+    from gateway.store.factory import collection_names
     from gateway.store.indexes import ensure_indexes
     from gateway.store.mongo import MongoJobStore
 

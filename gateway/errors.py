@@ -3,38 +3,44 @@
 Every expected failure is a ``GatewayError``; the adapters map it at the edge, REST to
 an HTTP status and ``{"error": {"code", "message"}}``, GraphQL to ``extensions.code``
 (and ``extensions.reason`` for client errors). Anything else is a bug: it is logged and
-answered as a masked internal error.
+answered as a masked internal error. Every code below belongs to exactly one class;
+no code is made up where an error is raised.
 
     GatewayError
-    ├── InvalidQuery             400  BAD_USER_INPUT        (client sent something wrong)
-    │   ├── RequiredParameter        ERROR_REQUIRED_PARAMETER
-    │   ├── InvalidParameterType     ERROR_INVALID_PARAMETER_TYPE
-    │   ├── UnsupportedOperator      ERROR_UNSUPPORTED_OPERATOR
-    │   ├── LimitExceeded            ERROR_LIMIT_EXCEEDED
-    │   │   └── PayloadTooLarge      413 (request body over max_body_bytes)
-    │   └── InvalidRequestBody       ERROR_INVALID_REQUEST_BODY
-    ├── Unauthenticated          401  UNAUTHENTICATED
-    ├── Forbidden                403  FORBIDDEN
-    ├── NotFound                 404  NOT_FOUND
-    ├── StoreUnavailable         503  UNAVAILABLE
-    └── InternalError            500  INTERNAL_SERVER_ERROR (message masked)
+    ├── InvalidQuery             400  BAD_USER_INPUT  ERROR_INVALID_PARAMETER
+    │   ├── RequiredParameter         ERROR_REQUIRED_PARAMETER
+    │   ├── InvalidParameterType      ERROR_INVALID_PARAMETER_TYPE
+    │   ├── UnsupportedOperator       ERROR_UNSUPPORTED_OPERATOR
+    │   ├── LimitExceeded             ERROR_LIMIT_EXCEEDED
+    │   │   └── PayloadTooLarge  413
+    │   ├── InvalidRequestBody        ERROR_INVALID_REQUEST_BODY
+    │   ├── InvalidGraphQLDocument    ERROR_INVALID_GRAPHQL_DOCUMENT (does not parse or validate)
+    │   └── QueryRejected             ERROR_DB_QUERY (the database refused the query as written)
+    ├── Unauthenticated          401  UNAUTHENTICATED  ERROR_AUTHENTICATE_FAILURE
+    ├── Forbidden                403  FORBIDDEN        ERROR_PERMISSION_DENIED
+    ├── NotFound                 404  NOT_FOUND        ERROR_NOT_FOUND
+    ├── MethodNotAllowed         405  BAD_REQUEST      ERROR_METHOD_NOT_ALLOWED
+    ├── StoreUnavailable         503  UNAVAILABLE      ERROR_DB_UNAVAILABLE
+    └── InternalError            500  INTERNAL_SERVER_ERROR  ERROR_INTERNAL (message masked)
 """
 
 from __future__ import annotations
 
 
 class GatewayError(Exception):
-    """Base of every expected error; ``code`` is stable and part of the API."""
+    """Base of every expected error; ``code`` is stable and part of the API.
+
+    ``http_status`` is the REST status, ``graphql_code`` the GraphQL
+    ``extensions.code``; both come from the class, never from the raising site.
+    """
 
     code = "ERROR_UNKNOWN"
     http_status = 500
     graphql_code = "INTERNAL_SERVER_ERROR"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-        if code is not None:
-            self.code = code
 
 
 class InvalidQuery(GatewayError):
@@ -46,54 +52,97 @@ class InvalidQuery(GatewayError):
 
 
 class RequiredParameter(InvalidQuery):
+    """A required field is missing."""
+
     code = "ERROR_REQUIRED_PARAMETER"
 
 
 class InvalidParameterType(InvalidQuery):
+    """A field has the wrong type or shape."""
+
     code = "ERROR_INVALID_PARAMETER_TYPE"
 
 
 class UnsupportedOperator(InvalidQuery):
+    """A condition or stage names an operator the language does not have."""
+
     code = "ERROR_UNSUPPORTED_OPERATOR"
 
 
 class LimitExceeded(InvalidQuery):
+    """A request over a configured limit; the message names the limit."""
+
     code = "ERROR_LIMIT_EXCEEDED"
 
 
-class InvalidRequestBody(InvalidQuery):
-    code = "ERROR_INVALID_REQUEST_BODY"
-
-
 class PayloadTooLarge(LimitExceeded):
+    """A request body over ``max_body_bytes``."""
+
     http_status = 413
 
 
+class InvalidRequestBody(InvalidQuery):
+    """A body that is not the JSON object the route reads."""
+
+    code = "ERROR_INVALID_REQUEST_BODY"
+
+
+class InvalidGraphQLDocument(InvalidQuery):
+    """A GraphQL document that does not parse or does not validate against the schema."""
+
+    code = "ERROR_INVALID_GRAPHQL_DOCUMENT"
+
+
+class QueryRejected(InvalidQuery):
+    """The database refused the query as the client wrote it (a regular expression it
+    cannot compile, an expression over values of the wrong type...)."""
+
+    code = "ERROR_DB_QUERY"
+
+
 class Unauthenticated(GatewayError):
+    """No valid bearer token."""
+
     code = "ERROR_AUTHENTICATE_FAILURE"
     http_status = 401
     graphql_code = "UNAUTHENTICATED"
 
 
 class Forbidden(GatewayError):
+    """A valid caller asking for what it may not read."""
+
     code = "ERROR_PERMISSION_DENIED"
     http_status = 403
     graphql_code = "FORBIDDEN"
 
 
 class NotFound(GatewayError):
+    """No such route."""
+
     code = "ERROR_NOT_FOUND"
     http_status = 404
     graphql_code = "NOT_FOUND"
 
 
+class MethodNotAllowed(GatewayError):
+    """A route called with a method it does not serve (the answer carries ``Allow``)."""
+
+    code = "ERROR_METHOD_NOT_ALLOWED"
+    http_status = 405
+    graphql_code = "BAD_REQUEST"
+
+
 class StoreUnavailable(GatewayError):
+    """The database cannot be reached or did not answer within the time budget."""
+
     code = "ERROR_DB_UNAVAILABLE"
     http_status = 503
     graphql_code = "UNAVAILABLE"
 
 
 class InternalError(GatewayError):
+    """A bug or an unexpected database answer; the message is masked."""
+
     code = "ERROR_INTERNAL"
     http_status = 500
     graphql_code = "INTERNAL_SERVER_ERROR"

@@ -1,8 +1,10 @@
 """JobService: the one place requests meet the store, below both adapters.
 
-It scopes every read to one domain, compiles requests with the pure query compiler,
-resolves `collector_info.*` conditions against the collector collection of the same
-domain, and runs filters, sorts, pages and counts in the database.
+It scopes every read to one domain (``gateway.authorization``), compiles requests with
+the pure query compiler (``gateway.query``), answers `collector_info.*` conditions with
+the collectors of the caller's domain, and runs filters, sorts, pages and counts in
+the database. Both adapters call it with the published request form (snake_case wire
+names, contract sections 3 and 4).
 """
 
 from __future__ import annotations
@@ -14,95 +16,62 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gateway.auth import Principal
-from gateway.errors import Forbidden, InvalidParameterType, RequiredParameter, Unauthenticated
-from gateway.query.conditions import CollectorIds, CollectorLookup, CompiledFilter
-from gateway.query.joins import collector_join
-from gateway.query.listing import JOB_FIELDS, Limits, ListPlan, Output, compile_list
+from gateway.authorization import ReadScope, authorize
+from gateway.encoding import jsonable
+from gateway.query.collectors import CollectorIds, CollectorRef, collector_ref, collectors_filter, match_refs
+from gateway.query.conditions import CollectorLookup, CompiledFilter
+from gateway.query.listing import JOB_FIELDS, Limits, ListPlan, ResponseFields, compile_list
 from gateway.query.operators import CompileContext
 from gateway.query.statistics import ROWS, TOTAL, compile_stat
 from gateway.store.base import COLLECTOR, JOB, Document, JobStore
-from gateway.wire import jsonable
 
 Clock = Callable[[], datetime]
 
-# A job's reference to its collector: ("id", collector_id) or ("oid", collector _id),
-# the latter for older databases that stored the collector document's id.
-CollectorRef = tuple[str, Any]
-
 
 def utc_now() -> datetime:
+    """The service's default clock: now, in UTC."""
     return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
-class Scope:
-    """What a request may read: one domain, and optionally only some projects."""
-
-    domain_id: str
-    projects: tuple[str, ...] | None = None
-
-    def job_filter(self) -> Document:
-        scope: Document = {"domain_id": self.domain_id}
-        if self.projects is not None:
-            scope["projects"] = {"$in": list(self.projects)}
-        return scope
-
-
-@dataclass(frozen=True)
 class JobPage:
+    """Jobs as stored (projected to what ``fields`` writes), the count of every match
+    (None when not asked for), and the scope they were read under (a page's collectors
+    come from that domain)."""
+
     jobs: list[Document]
     total_count: int | None
-    output: Output
-    scope: Scope  # what the caller was allowed to read (collectors come from its domain)
-
-
-def collector_ref(job: Mapping[str, Any]) -> CollectorRef | None:
-    if job.get("collector_id"):
-        return ("id", job["collector_id"])
-    if job.get("collector") is not None:
-        return ("oid", job["collector"])
-    return None
-
-
-def authorize(principal: Principal | None, domain_id: object, *, auth_required: bool) -> Scope:
-    """What a request may read. With a principal: its domain (naming another one is
-    forbidden) and, for a project-scoped caller, its projects. Without one (only when
-    authentication is off): the domain the request names, which is then required."""
-    if domain_id is not None and domain_id != "" and not isinstance(domain_id, str):
-        raise InvalidParameterType(f"domain_id must be a string, got {domain_id!r}.")
-    if principal is None:
-        if auth_required:
-            raise Unauthenticated("a bearer token is required.")
-        if not domain_id:
-            raise RequiredParameter("domain_id is required.")
-        return Scope(domain_id=str(domain_id))
-    if domain_id and domain_id != principal.domain_id:
-        raise Forbidden(f"the token's domain may not read domain {domain_id!r}.")
-    return Scope(domain_id=principal.domain_id, projects=principal.projects)
+    fields: ResponseFields
+    scope: ReadScope
 
 
 class JobService:
+    """List, get and stat jobs for a caller.
+
+    Every method raises ``InvalidQuery`` (and subclasses) for bad input,
+    ``Unauthenticated``/``Forbidden`` from authorization, ``StoreUnavailable`` when the
+    database cannot answer in time."""
+
     def __init__(
         self,
         store: JobStore,
         *,
         limits: Limits | None = None,
         clock: Clock = utc_now,
-        collector_collection: str = "collector",
         auth_required: bool = False,
     ) -> None:
         self._store = store
         self._auth_required = auth_required
         self._limits = limits or Limits()
         self._clock = clock
-        # The physical name, for the statistics pipeline's $lookup.
-        self._collector_collection = collector_collection
 
     @property
     def limits(self) -> Limits:
+        """The request limits this service enforces."""
         return self._limits
 
-    def authorize(self, principal: Principal | None, domain_id: object) -> Scope:
+    def authorize(self, principal: Principal | None, domain_id: object) -> ReadScope:
+        """What ``principal`` may read when it names ``domain_id`` (see ``authorize``)."""
         return authorize(principal, domain_id, auth_required=self._auth_required)
 
     def _context(self) -> CompileContext:
@@ -116,22 +85,25 @@ class JobService:
         fields: frozenset[str] | None = None,
         with_count: bool = True,
     ) -> JobPage:
-        """List jobs. ``fields`` narrows the wire fields fetched (a GraphQL selection);
-        ``with_count`` false skips the count when nobody reads it."""
+        """List jobs (contract section 3): ``request`` is the published list request
+        (``query`` and the shortcuts). ``fields`` narrows the wire fields fetched (a
+        GraphQL selection); ``with_count`` false skips the count when nobody reads it.
+        At most three store calls besides one collector query per ``collector_info.*``
+        condition: the page, the count, and (by the adapter) the page's collectors."""
         scope = self.authorize(principal, request.get("domain_id"))
         plan = compile_list(request, self._context(), self._limits)
-        output = plan.output if fields is None else plan.output.restrict(fields)
+        response_fields = plan.fields if fields is None else plan.fields.restrict(fields)
         job_filter = await self._job_filter(plan.filter, scope)
         if plan.count_only:
             total = await self._store.count(JOB, job_filter)
-            return JobPage(jobs=[], total_count=total, output=output, scope=scope)
+            return JobPage(jobs=[], total_count=total, fields=response_fields, scope=scope)
         if not with_count:
-            jobs = await self._find_page(plan, output, job_filter)
-            return JobPage(jobs=jobs, total_count=None, output=output, scope=scope)
+            jobs = await self._find_page(plan, response_fields, job_filter)
+            return JobPage(jobs=jobs, total_count=None, fields=response_fields, scope=scope)
         jobs, total = await asyncio.gather(
-            self._find_page(plan, output, job_filter), self._store.count(JOB, job_filter)
+            self._find_page(plan, response_fields, job_filter), self._store.count(JOB, job_filter)
         )
-        return JobPage(jobs=jobs, total_count=total, output=output, scope=scope)
+        return JobPage(jobs=jobs, total_count=total, fields=response_fields, scope=scope)
 
     async def get_job(
         self,
@@ -141,24 +113,25 @@ class JobService:
         *,
         fields: frozenset[str] | None = None,
     ) -> JobPage:
-        """One job (a page of one, or of none when it is not there or not readable)."""
+        """One job by id: a page of one, or of none when it is not there or not readable."""
         scope = self.authorize(principal, domain_id)
-        output = Output(frozenset(JOB_FIELDS) if fields is None else frozenset(JOB_FIELDS) & fields)
+        response_fields = ResponseFields(frozenset(JOB_FIELDS) if fields is None else frozenset(JOB_FIELDS) & fields)
         found = await self._store.find(
             JOB,
             {"$and": [scope.job_filter(), {"job_id": {"$eq": job_id}}]},
-            projection=output.projection(),
+            projection=response_fields.projection(),
             limit=1,
         )
-        return JobPage(jobs=found, total_count=None, output=output, scope=scope)
+        return JobPage(jobs=found, total_count=None, fields=response_fields, scope=scope)
 
     async def stat(self, query: object, domain_id: object = None, principal: Principal | None = None) -> dict[str, Any]:
-        """Run a StatisticsQuery as one aggregation pipeline; rows come back JSON-ready."""
+        """Run a StatisticsQuery (contract section 4) as one aggregation pipeline.
+
+        Returns ``{"results": [row...]}`` plus ``"total_count"`` when paged; rows are
+        JSON-ready (dates as wire timestamps, object ids as strings)."""
         scope = self.authorize(principal, domain_id)
-        plan = compile_stat(
-            query, scope.job_filter(), self._context(), self._limits, collector_collection=self._collector_collection
-        )
-        rows = await self._store.aggregate(JOB, plan.pipeline)
+        plan = compile_stat(query, self._context(), self._limits)
+        rows = await self._store.aggregate(JOB, plan.pipeline(await self._job_filter(plan.filter, scope)))
         total = None
         if plan.paged:
             facet = rows[0] if rows else {}
@@ -170,54 +143,33 @@ class JobService:
             answer["total_count"] = total
         return answer
 
-    async def page_collectors(self, page: JobPage) -> dict[CollectorRef | None, Document]:
-        """The collectors of a page's jobs, by reference, in one store call."""
+    async def page_collectors(self, page: JobPage) -> dict[CollectorRef, Document]:
+        """The collectors of a page's jobs, by reference, in one store call (gone ones absent)."""
         refs = list({ref for ref in map(collector_ref, page.jobs) if ref is not None})
         found = await self.load_collectors(page.scope.domain_id, refs)
         return {ref: doc for ref, doc in zip(refs, found, strict=True) if doc is not None}
 
     async def load_collectors(self, domain_id: str, refs: Sequence[CollectorRef]) -> list[Document | None]:
-        """The collectors of ``refs`` (same order, None where gone) in one store call."""
-        ids = sorted({v for kind, v in refs if kind == "id"})
-        oids = list({v for kind, v in refs if kind == "oid"})
+        """The collectors ``refs`` name in ``domain_id`` (same order, None where gone),
+        in one store call (none when ``refs`` is empty)."""
         if not refs:
             return []
-        clauses = []
-        if ids:
-            clauses.append({"collector_id": {"$in": ids}})
-        if oids:
-            clauses.append({"_id": {"$in": oids}})
-        docs = await self._store.find(COLLECTOR, {"domain_id": domain_id, "$or": clauses})
-        by_ref: dict[CollectorRef, Document] = {}
-        for doc in docs:
-            by_ref[("oid", doc["_id"])] = doc
-            if doc.get("collector_id"):
-                by_ref[("id", doc["collector_id"])] = doc
-        return [by_ref.get(ref) for ref in refs]
+        return match_refs(refs, await self._store.find(COLLECTOR, collectors_filter(domain_id, refs)))
 
-    async def _find_page(self, plan: ListPlan, output: Output, job_filter: Document) -> list[Document]:
+    async def _find_page(self, plan: ListPlan, fields: ResponseFields, job_filter: Document) -> list[Document]:
         if plan.sorts_by_collector:
-            # The same page, as a pipeline that joins each job's collector to sort by it.
-            pipeline = [
-                {"$match": job_filter},
-                *collector_join(self._collector_collection),
-                {"$sort": dict(plan.sort)},
-                {"$skip": plan.skip},
-                {"$limit": plan.limit},
-                {"$project": plan.projection(output)},
-            ]
-            return await self._store.aggregate(JOB, pipeline, read="list")
+            return await self._store.aggregate(JOB, plan.page_pipeline(job_filter, fields), read="list")
         return await self._store.find(
             JOB,
             job_filter,
-            projection=plan.projection(output),
+            projection=plan.projection(fields),
             sort=plan.sort,
             skip=plan.skip,
             limit=plan.limit,
         )
 
-    async def _job_filter(self, compiled: CompiledFilter, scope: Scope) -> Document:
-        """The job filter, with each `collector_info.*` lookup answered by the
+    async def _job_filter(self, compiled: CompiledFilter, scope: ReadScope) -> Document:
+        """The job filter, each `collector_info.*` lookup answered by one query on the
         collectors of the caller's domain."""
         found: dict[CollectorLookup, CollectorIds] = {}
         for lookup in compiled.lookups:
@@ -226,8 +178,5 @@ class JobService:
                 {"$and": [{"domain_id": scope.domain_id}, lookup.collector_filter]},
                 projection={"_id": 1, "collector_id": 1},
             )
-            found[lookup] = CollectorIds(
-                collector_ids=tuple(d["collector_id"] for d in docs if d.get("collector_id")),
-                object_ids=tuple(d["_id"] for d in docs),
-            )
+            found[lookup] = CollectorIds.of(docs)
         return compiled.build(scope.job_filter(), found)

@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
+from gateway.authorization import authorize
 from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded, RequiredParameter
-from gateway.service import JobService, authorize
+from gateway.query.collectors import CollectorRef
+from gateway.service import JobService
 from tests.dataset import D1, D1_JOB_IDS
 from tests.test_operators import J1, J2, J7, JABCD, JC6, JGONE, JOLD
 
@@ -158,14 +160,14 @@ async def test_domain_is_required_and_scopes_everything(service: JobService) -> 
 
 async def test_only_minimal_and_count_only(service: JobService) -> None:
     page = await service.list_jobs({"query": {"only": ["job_id", "filter.region"]}, "domain_id": D1})
-    assert page.output.fields == {"job_id", "filter"}
+    assert page.fields.fields == {"job_id", "filter"}
     assert page.jobs[1] == {"job_id": J1, "filters": {"region": "us-east-1"}}
     page = await service.list_jobs({"query": {"minimal": True}, "domain_id": D1})
-    assert page.output.fields == {"job_id", "status", "created_at", "finished_at"}
+    assert page.fields.fields == {"job_id", "status", "created_at", "finished_at"}
     assert set(page.jobs[1]) == {"job_id", "status", "created_at", "finished_at"}
     # only and minimal together: what both allow
     page = await service.list_jobs({"query": {"minimal": True, "only": ["job_id", "errors"]}, "domain_id": D1})
-    assert page.output.fields == {"job_id"}
+    assert page.fields.fields == {"job_id"}
     page = await service.list_jobs({"query": {"count_only": True}, "domain_id": D1})
     assert page.jobs == [] and page.total_count == 7
     with pytest.raises(InvalidQuery, match="not a job field"):
@@ -189,10 +191,10 @@ async def test_load_collectors_follows_both_references(service: JobService) -> N
     found = await service.load_collectors(
         D1,
         [
-            ("id", "collector-aws000000001"),
-            ("oid", OID_OLD),
-            ("id", "collector-deleted00000"),
-            ("id", "collector-aws000000003"),
+            CollectorRef(collector_id="collector-aws000000001"),
+            CollectorRef(object_id=OID_OLD),
+            CollectorRef(collector_id="collector-deleted00000"),
+            CollectorRef(collector_id="collector-aws000000003"),
         ],
     )
     assert [c and c["name"] for c in found] == ["AWS prod", "Legacy OpenStack", None, None]

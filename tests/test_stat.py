@@ -489,7 +489,9 @@ async def test_bad_statistics_queries(
     assert mentions in str(caught.value)
 
 
-async def test_statistics_only_call_aggregate() -> None:
+async def test_statistics_run_in_one_pipeline() -> None:
+    """The statistics are one aggregation; a `collector_info.*` condition costs one
+    collector query first, as in a list (the same jobs are selected)."""
     from tests.conftest import CountingStore, fixed_clock, memory_with
     from tests.dataset import dataset
 
@@ -504,4 +506,4 @@ async def test_statistics_only_call_aggregate() -> None:
         },
     )
     await stat(service, {"distinct": "collector_info.name", "page": {"limit": 2}})
-    assert store.calls == [("aggregate", "job"), ("aggregate", "job")]
+    assert store.calls == [("find", "collector"), ("aggregate", "job"), ("aggregate", "job")]

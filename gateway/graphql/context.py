@@ -10,7 +10,8 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 
 from gateway.auth import Authenticator, Principal
-from gateway.service import CollectorRef, JobService
+from gateway.query.collectors import CollectorRef
+from gateway.service import JobService
 
 CollectorKey = tuple[str, CollectorRef]  # (domain the caller may read, reference)
 

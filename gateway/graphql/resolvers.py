@@ -11,8 +11,8 @@ from gateway.graphql.inputs import JobQueryInput, query_to_wire
 from gateway.graphql.selection import children, job_wire_fields
 from gateway.graphql.stat_inputs import StatisticsQueryInput, stat_query_to_wire
 from gateway.graphql.types import CollectorInfo, Job, JobsInfo, JobStatusFilter
-from gateway.service import CollectorRef, JobPage, collector_ref
-from gateway.wire import prune
+from gateway.query.collectors import CollectorRef, collector_ref
+from gateway.service import JobPage
 
 Info = strawberry.Info[GraphQLContext, None]
 
@@ -39,9 +39,9 @@ async def resolve_jobs(
     wanted = job_wire_fields(children(children(selections, info.field_name), "results"))
     with_count = any(f.name == "totalCount" for f in children(selections, info.field_name))
     page = await info.context.service.list_jobs(request, info.context.principal, fields=wanted, with_count=with_count)
-    collectors = await _collectors(info, page) if "collector_info" in page.output.fields else {}
+    collectors = await _collectors(info, page) if "collector_info" in page.fields.fields else {}
     return JobsInfo(
-        results=[Job.from_doc(doc, collectors.get(collector_ref(doc))) for doc in page.jobs],
+        results=[Job.from_doc(doc, _collector(collectors, doc)) for doc in page.jobs],
         total_count=page.total_count or 0,
     )
 
@@ -51,19 +51,24 @@ async def resolve_job(info: Info, job_id: str, domain_id: str | None) -> Job | N
     page = await info.context.service.get_job(job_id, domain_id, info.context.principal, fields=wanted)
     if not page.jobs:
         return None
-    collectors = await _collectors(info, page) if "collector_info" in page.output.fields else {}
-    return Job.from_doc(page.jobs[0], collectors.get(collector_ref(page.jobs[0])))
+    collectors = await _collectors(info, page) if "collector_info" in page.fields.fields else {}
+    return Job.from_doc(page.jobs[0], _collector(collectors, page.jobs[0]))
 
 
-async def _collectors(info: Info, page: JobPage) -> dict[CollectorRef | None, CollectorInfo]:
+def _collector(collectors: dict[CollectorRef, CollectorInfo], job: dict[str, Any]) -> CollectorInfo | None:
+    ref = collector_ref(job)
+    return None if ref is None else collectors.get(ref)
+
+
+async def _collectors(info: Info, page: JobPage) -> dict[CollectorRef, CollectorInfo]:
     """The page's collectors through the request's DataLoader: one batch for the whole
     page (and for every `jobs`/`job` field of the request that loads in the same tick),
     each collector built once however many jobs share it."""
     refs = list({ref for ref in map(collector_ref, page.jobs) if ref is not None})
-    domain, paths = page.scope.domain_id, page.output.collector_paths
+    domain = page.scope.domain_id
     docs = await info.context.collectors.load_many([(domain, ref) for ref in refs])
     return {
-        ref: CollectorInfo.from_doc(doc if paths is None else prune(doc, paths))
+        ref: CollectorInfo.from_doc(page.fields.collector_view(doc))
         for ref, doc in zip(refs, docs, strict=True)
         if doc is not None
     }

@@ -9,9 +9,9 @@ from typing import Any, NewType
 import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
+from gateway.encoding import format_datetime, jsonable
 from gateway.errors import InvalidQuery
 from gateway.query.instants import to_naive_utc
-from gateway.wire import format_datetime, jsonable
 
 
 def _parse_datetime(value: Any) -> datetime:

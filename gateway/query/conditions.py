@@ -3,7 +3,9 @@
 A condition on ``collector_info.x`` cannot be answered from the job document alone:
 it becomes a ``CollectorLookup`` that the service resolves with one query on the
 collector collection (scoped to the caller's domain), and ``CompiledFilter.build``
-turns the ids found into a job filter. The compiler itself stays pure.
+turns the collectors found into a job filter (``gateway.query.collectors``). List and
+statistics filters both take this path, so both select the same jobs (contract
+section 4.1: "as in list"). The compiler itself stays pure.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded, RequiredParameter, UnsupportedOperator
+from gateway.query.collectors import CollectorIds, jobs_of_collectors
 from gateway.query.operators import NEGATED, OPERATORS, CompileContext, Fragment
 from gateway.query.paths import COLLECTOR_INFO, check_path, collector_subpath, stored_path
 
@@ -21,6 +24,8 @@ _ALIASES = (("key", "k"), ("value", "v"), ("operator", "o"))
 
 @dataclass(frozen=True)
 class Condition:
+    """One condition of the published language: a key (wire path), a value, an operator."""
+
     key: str
     value: Any
     operator: str
@@ -28,22 +33,11 @@ class Condition:
 
 @dataclass(frozen=True, eq=False)
 class CollectorLookup:
-    """Jobs whose collector matches ``collector_filter`` (or, if ``negate``, does not).
-
-    ``joined`` is the same condition on a job whose collector was joined in as
-    `collector_info` (the statistics pipeline's way of answering it)."""
+    """Jobs whose collector matches ``collector_filter`` (or, if ``negate``, does not:
+    jobs whose collector is gone included, contract section 3.2)."""
 
     collector_filter: Fragment
     negate: bool
-    joined: Fragment
-
-
-@dataclass(frozen=True)
-class CollectorIds:
-    """The collectors a lookup found: their `collector_id`s and document `_id`s."""
-
-    collector_ids: tuple[str, ...] = ()
-    object_ids: tuple[Any, ...] = ()
 
 
 Part = Fragment | CollectorLookup
@@ -51,40 +45,30 @@ Part = Fragment | CollectorLookup
 
 @dataclass
 class CompiledFilter:
+    """A compiled ``filter`` (all must hold) and ``filter_or`` (one must hold)."""
+
     all_of: list[Part] = field(default_factory=list)
     any_of: list[Part] = field(default_factory=list)
 
     @property
     def lookups(self) -> list[CollectorLookup]:
+        """The ``collector_info.*`` conditions, which need the collector collection."""
         return [p for p in (*self.all_of, *self.any_of) if isinstance(p, CollectorLookup)]
 
-    def build(self, scope: Fragment, found: Mapping[CollectorLookup, CollectorIds] | None = None) -> Fragment:
-        """The job filter: ``scope`` AND every `all_of` part AND (any `any_of` part).
-        Lookups are answered by ``found`` or, when it is None, on the joined
-        `collector_info` field."""
+    def build(self, scope: Fragment, found: Mapping[CollectorLookup, CollectorIds]) -> Fragment:
+        """The job filter: ``scope`` AND every `all_of` part AND (any `any_of` part), each
+        lookup answered by the collectors ``found`` for it (KeyError if one is missing:
+        a bug of the caller)."""
 
         def resolve(part: Part) -> Fragment:
-            if not isinstance(part, CollectorLookup):
-                return part
-            if found is None:
-                return part.joined
-            return jobs_of_collectors(found.get(part, CollectorIds()), negate=part.negate)
+            if isinstance(part, CollectorLookup):
+                return jobs_of_collectors(found[part], negate=part.negate)
+            return part
 
         clauses = [scope, *(resolve(p) for p in self.all_of)]
         if self.any_of:
             clauses.append({"$or": [resolve(p) for p in self.any_of]})
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-
-def jobs_of_collectors(ids: CollectorIds, *, negate: bool) -> Fragment:
-    """Jobs referencing one of ``ids``: by `collector_id`, or by the old `collector` ref."""
-    among: Fragment = {
-        "$or": [
-            {"collector_id": {"$in": list(ids.collector_ids)}},
-            {"collector_id": None, "collector": {"$in": list(ids.object_ids)}},
-        ]
-    }
-    return {"$nor": [among]} if negate else among
 
 
 def normalize_condition(raw: object, where: str) -> Condition:
@@ -119,16 +103,15 @@ def normalize_condition(raw: object, where: str) -> Condition:
 
 
 def compile_condition(cond: Condition, ctx: CompileContext) -> Part:
+    """A filter fragment, or a lookup for a ``collector_info.*`` key. A negative
+    operator there becomes "not among the collectors matching the positive form"."""
     sub = collector_subpath(cond.key)
     if sub is None:
         return OPERATORS[cond.operator](stored_path(cond.key), cond.value, ctx)
-    # A negative operator on a joined collector (`$ne`, `$nin`, `$not`) also keeps the
-    # jobs whose collector is gone, which is what the positive form + negate does.
-    joined = OPERATORS[cond.operator](cond.key, cond.value, ctx)
     positive = NEGATED.get(cond.operator)
     if positive is None:
-        return CollectorLookup(OPERATORS[cond.operator](sub, cond.value, ctx), negate=False, joined=joined)
-    return CollectorLookup(OPERATORS[positive](sub, cond.value, ctx), negate=True, joined=joined)
+        return CollectorLookup(OPERATORS[cond.operator](sub, cond.value, ctx), negate=False)
+    return CollectorLookup(OPERATORS[positive](sub, cond.value, ctx), negate=True)
 
 
 def compile_conditions(raw: object, name: str, ctx: CompileContext, max_conditions: int) -> list[Part]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded
+from gateway.query.collectors import REF_FIELDS, join_stages
 from gateway.query.conditions import CompiledFilter, Condition, compile_condition, compile_filter
 from gateway.query.operators import CompileContext
 from gateway.query.paths import COLLECTOR_INFO, check_path, collector_subpath, stored_path
@@ -37,8 +38,7 @@ MINIMAL_FIELDS = frozenset({"job_id", "status", "created_at", "finished_at"})
 SHORTCUTS = ("job_id", "status", "collector_id", "project_id")
 QUERY_FIELDS = frozenset({"filter", "filter_or", "sort", "page", "only", "minimal", "count_only", "keyword"})
 DEFAULT_SORT = (("created_at", -1),)
-# The stored fields a job's collector is found by.
-COLLECTOR_REFS = ("collector_id", "collector")
+Document = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -50,22 +50,27 @@ class Limits:
 
 
 @dataclass(frozen=True)
-class Output:
-    """Which wire fields to write: top-level names, and collector_info sub-paths
-    (None: the whole collector)."""
+class ResponseFields:
+    """Which JobInfo fields a response writes: top-level wire names, and the
+    ``collector_info`` sub-paths (None: the whole collector)."""
 
     fields: frozenset[str]
     collector_paths: frozenset[str] | None = None
 
-    def restrict(self, fields: frozenset[str]) -> Output:
-        return Output(self.fields & fields, self.collector_paths)
+    def restrict(self, fields: frozenset[str]) -> ResponseFields:
+        """Only those of ``fields`` (a GraphQL selection) that are written anyway."""
+        return ResponseFields(self.fields & fields, self.collector_paths)
+
+    def collector_view(self, collector: Document) -> Document:
+        """The collector document cut down to ``collector_paths`` (dotted paths)."""
+        return collector if self.collector_paths is None else _prune(collector, self.collector_paths)
 
     def projection(self) -> dict[str, int]:
         """Stored fields to fetch for these wire fields."""
         proj: dict[str, int] = {}
         for name in self.fields:
             if name == COLLECTOR_INFO:
-                proj.update(dict.fromkeys(COLLECTOR_REFS, 1))
+                proj.update(dict.fromkeys(REF_FIELDS, 1))
             else:
                 proj[stored_path(name)] = 1
         # Nothing wanted (e.g. only `__typename` selected): fetch the id alone.
@@ -74,11 +79,14 @@ class Output:
 
 @dataclass(frozen=True)
 class ListPlan:
+    """A compiled list request. ``skip`` and ``limit`` are row counts (``page.start`` is
+    1-based, so ``skip = start - 1``); ``sort`` ends with the ``_id`` tie-break."""
+
     filter: CompiledFilter
     sort: tuple[tuple[str, int], ...]
     skip: int
     limit: int
-    output: Output
+    fields: ResponseFields
     only_paths: tuple[str, ...]  # nested `only` paths below a top-level field (projected as is)
     count_only: bool
 
@@ -87,16 +95,44 @@ class ListPlan:
         """Sorted by a `collector_info.*` field: the page needs the collector joined."""
         return any(collector_subpath(key) is not None for key, _ in self.sort)
 
-    def projection(self, output: Output | None = None) -> dict[str, int]:
-        """Stored fields to fetch for ``output`` (default: the query's own)."""
-        output = output or self.output
-        proj = output.projection()
+    def projection(self, fields: ResponseFields | None = None) -> dict[str, int]:
+        """Stored fields to fetch for ``fields`` (default: the query's own)."""
+        fields = fields or self.fields
+        proj = fields.projection()
         for path in self.only_paths:
             head = path.partition(".")[0]
-            if head in output.fields and head != COLLECTOR_INFO:
+            if head in fields.fields and head != COLLECTOR_INFO:
                 proj.pop(stored_path(head), None)
                 proj[stored_path(path)] = 1
         return proj
+
+    def page_pipeline(self, job_filter: Document, fields: ResponseFields | None = None) -> list[Document]:
+        """The page as one aggregation pipeline that joins each job's collector, for a
+        sort by a ``collector_info.*`` field (what ``find`` cannot do)."""
+        return [
+            {"$match": job_filter},
+            *join_stages(),
+            {"$sort": dict(self.sort)},
+            {"$skip": self.skip},
+            {"$limit": self.limit},
+            {"$project": self.projection(fields)},
+        ]
+
+
+def _prune(value: Document, paths: frozenset[str]) -> Document:
+    """Keep only the dotted ``paths`` of a nested object."""
+    kept: Document = {}
+    for path in paths:
+        head, _, rest = path.partition(".")
+        if head not in value:
+            continue
+        if not rest:
+            kept[head] = value[head]
+        elif isinstance(value[head], dict):
+            inner = _prune(value[head], frozenset([rest]))
+            if inner:
+                kept[head] = {**kept.get(head, {}), **inner}
+    return kept
 
 
 def _as_bool(value: object, name: str) -> bool:
@@ -170,7 +206,7 @@ def compile_page(raw: object, limits: Limits) -> tuple[int, int]:
     return max(start, 1) - 1, limit
 
 
-def compile_output(only: object, minimal: bool) -> tuple[Output, tuple[str, ...]]:
+def compile_fields(only: object, minimal: bool) -> tuple[ResponseFields, tuple[str, ...]]:
     fields = frozenset(JOB_FIELDS)
     collector_paths: set[str] | None = None
     nested: list[str] = []
@@ -199,7 +235,7 @@ def compile_output(only: object, minimal: bool) -> tuple[Output, tuple[str, ...]
     if minimal:
         fields &= MINIMAL_FIELDS
     paths = frozenset(collector_paths) if collector_paths is not None else None
-    return Output(fields, paths), tuple(nested)
+    return ResponseFields(fields, paths), tuple(nested)
 
 
 def shortcut_conditions(request: Mapping[str, Any]) -> list[Condition]:
@@ -269,13 +305,13 @@ def compile_list(request: Mapping[str, Any], ctx: CompileContext, limits: Limits
     query, compiled = compile_query_filter({} if raw is None else raw, QUERY_FIELDS, ctx, limits)
     compiled.all_of.extend(compile_condition(c, ctx) for c in shortcut_conditions(request))
     skip, limit = compile_page(query.get("page"), limits)
-    output, nested = compile_output(query.get("only"), _as_bool(query.get("minimal"), "minimal"))
+    fields, nested = compile_fields(query.get("only"), _as_bool(query.get("minimal"), "minimal"))
     return ListPlan(
         filter=compiled,
         sort=compile_sort(query.get("sort")),
         skip=skip,
         limit=limit,
-        output=output,
+        fields=fields,
         only_paths=nested,
         count_only=_as_bool(query.get("count_only"), "count_only"),
     )

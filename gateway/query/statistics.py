@@ -1,6 +1,7 @@
 """A StatisticsQuery (section 4) -> one MongoDB aggregation pipeline. Pure.
 
-Order: `$match` (domain scope, filter, filter_or, keyword), the collector join when a
+Order: `$match` (domain scope, filter, filter_or, keyword - the same job filter a list
+builds, `collector_info.*` conditions included), the collector join when a
 `collector_info.*` path is read before grouping, the client's stages, then the page
 (`$facet` of the total and the slice) when `page.limit` > 0.
 """
@@ -11,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded
-from gateway.query.joins import collector_join
+from gateway.query.collectors import join_stages
+from gateway.query.conditions import CompiledFilter
 from gateway.query.listing import Limits, compile_query_filter
 from gateway.query.operators import CompileContext, Fragment
 from gateway.query.stages import STAGES, PipelineState, Stage, as_count
@@ -22,9 +24,18 @@ TOTAL, ROWS = "total_count", "results"
 
 @dataclass(frozen=True)
 class StatPlan:
-    pipeline: list[Stage]
+    """A compiled StatisticsQuery: its job filter (resolved by the service, as a list's
+    is) and the stages that run after it."""
+
+    filter: CompiledFilter
+    stages: list[Stage]  # the client's stages (or distinct's), then the page
+    joins_collector: bool  # a `collector_info.*` path is read by the stages
     paged: bool  # the pipeline ends in a $facet of {total_count, results}
     distinct: bool  # rows are {"value": v}: answer the values alone
+
+    def pipeline(self, job_filter: Fragment) -> list[Stage]:
+        """The whole pipeline over the jobs ``job_filter`` selects."""
+        return [{"$match": job_filter}, *(join_stages() if self.joins_collector else []), *self.stages]
 
 
 def _page(raw: object, limits: Limits) -> tuple[int, int]:
@@ -74,22 +85,23 @@ def _distinct(path: object, state: PipelineState) -> list[Stage]:
     ]
 
 
-def compile_stat(
-    query: object, scope: Fragment, ctx: CompileContext, limits: Limits, *, collector_collection: str = "collector"
-) -> StatPlan:
+def compile_stat(query: object, ctx: CompileContext, limits: Limits) -> StatPlan:
+    """Compile a StatisticsQuery (contract 4.1).
+
+    Raises ``InvalidQuery`` (or a subclass) naming the offending part."""
     query, compiled = compile_query_filter(query, STAT_FIELDS, ctx, limits)
     has_aggregate, has_distinct = query.get("aggregate") is not None, query.get("distinct") is not None
     if has_aggregate == has_distinct:
         raise InvalidQuery("query needs exactly one of 'aggregate' or 'distinct'.")
     state = PipelineState()
-    body = _distinct(query["distinct"], state) if has_distinct else _stages(query["aggregate"], state, limits)
-    if compiled.lookups or state.needs_collector:
-        # Narrow to the caller's domain first, join, then apply the whole filter.
-        pipeline = [{"$match": scope}, *collector_join(collector_collection), {"$match": compiled.build(scope)}]
-    else:
-        pipeline = [{"$match": compiled.build(scope)}]
-    pipeline += body
+    stages = _distinct(query["distinct"], state) if has_distinct else _stages(query["aggregate"], state, limits)
     skip, limit = _page(query.get("page"), limits)
     if limit > 0:
-        pipeline.append({"$facet": {TOTAL: [{"$count": "n"}], ROWS: [{"$skip": skip}, {"$limit": limit}]}})
-    return StatPlan(pipeline=pipeline, paged=limit > 0, distinct=has_distinct)
+        stages.append({"$facet": {TOTAL: [{"$count": "n"}], ROWS: [{"$skip": skip}, {"$limit": limit}]}})
+    return StatPlan(
+        filter=compiled,
+        stages=stages,
+        joins_collector=state.needs_collector,
+        paged=limit > 0,
+        distinct=has_distinct,
+    )

@@ -15,8 +15,32 @@ JOB: Collection = "job"
 COLLECTOR: Collection = "collector"
 
 Document = dict[str, Any]
+# The logical collection names, mapped to the database's own by each engine.
+DEFAULT_NAMES: Mapping[Collection, str] = {JOB: "job", COLLECTOR: "collector"}
 ReadPurpose = Literal["list", "stat"]
 SortSpec = Sequence[tuple[str, int]]
+
+
+def physical_pipeline(pipeline: Sequence[Mapping[str, Any]], names: Mapping[Collection, str]) -> list[Document]:
+    """``pipeline`` with each ``$lookup``'s ``from`` (logical: ``job``/``collector``)
+    replaced by the collection's name in the database; ``$facet`` branches and
+    ``$lookup`` sub-pipelines included."""
+
+    def stage(node: Mapping[str, Any]) -> Document:
+        out = dict(node)
+        if isinstance(out.get("$lookup"), Mapping):
+            lookup = dict(out["$lookup"])
+            logical = lookup.get("from")
+            if logical in (JOB, COLLECTOR):
+                lookup["from"] = names[logical]
+            if isinstance(lookup.get("pipeline"), list):
+                lookup["pipeline"] = [stage(s) for s in lookup["pipeline"]]
+            out["$lookup"] = lookup
+        if isinstance(out.get("$facet"), Mapping):
+            out["$facet"] = {k: [stage(s) for s in v] for k, v in out["$facet"].items()}
+        return out
+
+    return [stage(s) for s in pipeline]
 
 
 class JobStore(Protocol):

@@ -13,13 +13,14 @@ from typing import Any
 import mongomock
 from pymongo.errors import OperationFailure
 
-from gateway.errors import InvalidQuery
-from gateway.store.base import Collection, Document, ReadPurpose, SortSpec
+from gateway.errors import QueryRejected
+from gateway.store.base import DEFAULT_NAMES, Collection, Document, ReadPurpose, SortSpec, physical_pipeline
 
 
 class MemoryJobStore:
     def __init__(self, collection_names: Mapping[Collection, str] | None = None) -> None:
-        names = {"job": "job", "collector": "collector", **(collection_names or {})}
+        names = {**DEFAULT_NAMES, **(collection_names or {})}
+        self._names = names
         db: Any = mongomock.MongoClient(tz_aware=False).get_database("inventory")
         self._collections = {logical: db.get_collection(physical) for logical, physical in names.items()}
 
@@ -55,7 +56,9 @@ class MemoryJobStore:
         self, collection: Collection, pipeline: Sequence[Mapping[str, Any]], *, read: ReadPurpose = "stat"
     ) -> list[Document]:
         with _query_errors():
-            return list(self._collections[collection].aggregate(rewrite_pipeline(pipeline)))
+            return list(
+                self._collections[collection].aggregate(rewrite_pipeline(physical_pipeline(pipeline, self._names)))
+            )
 
     async def distinct(self, collection: Collection, key: str, filter: Mapping[str, Any]) -> list[Any]:
         with _query_errors():
@@ -88,9 +91,9 @@ def _query_errors() -> Iterator[None]:
     try:
         yield
     except NotImplementedError as exc:
-        raise InvalidQuery(f"the embedded engine cannot run this query: {exc}", code="ERROR_DB_QUERY") from None
+        raise QueryRejected(f"the embedded engine cannot run this query: {exc}") from None
     except _ENGINE_REFUSALS as exc:
-        raise InvalidQuery(f"the database rejected the query: {exc}", code="ERROR_DB_QUERY") from None
+        raise QueryRejected(f"the database rejected the query: {exc}") from None
 
 
 # Where mongomock lacks what real MongoDB has, the pipeline is rewritten into an

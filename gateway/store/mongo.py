@@ -22,8 +22,8 @@ from pymongo.errors import (
     ServerSelectionTimeoutError,
 )
 
-from gateway.errors import InternalError, InvalidQuery, StoreUnavailable
-from gateway.store.base import Collection, Document, ReadPurpose, SortSpec
+from gateway.errors import InternalError, QueryRejected, StoreUnavailable
+from gateway.store.base import DEFAULT_NAMES, Collection, Document, ReadPurpose, SortSpec, physical_pipeline
 
 # Server error codes that mean "the query itself is wrong" (the client's fault).
 _CLIENT_ERROR_CODES = frozenset(
@@ -87,7 +87,8 @@ class MongoJobStore:
             socketTimeoutMS=max_time_ms + 2000,
         )
         db = self._client.get_database(database)
-        names = {"job": "job", "collector": "collector", **(collection_names or {})}
+        names = {**DEFAULT_NAMES, **(collection_names or {})}
+        self._names = names
         list_pref = _read_preference(list_read_preference)
         stat_pref = _read_preference(stat_read_preference)
         self._lists = {k: db.get_collection(v, read_preference=list_pref) for k, v in names.items()}
@@ -124,7 +125,9 @@ class MongoJobStore:
     ) -> list[Document]:
         collections = self._lists if read == "list" else self._stats
         with _errors():
-            cursor = await collections[collection].aggregate([dict(s) for s in pipeline], maxTimeMS=self._max_time_ms)
+            cursor = await collections[collection].aggregate(
+                physical_pipeline(pipeline, self._names), maxTimeMS=self._max_time_ms
+            )
             return await cursor.to_list()
 
     async def distinct(self, collection: Collection, key: str, filter: Mapping[str, Any]) -> list[Any]:
@@ -170,9 +173,8 @@ def _errors() -> Iterator[None]:
         raise StoreUnavailable("the database did not answer within the time budget (maxTimeMS).") from exc
     except OperationFailure as exc:
         if _caused_by_client(exc):
-            raise InvalidQuery(
-                f"the database rejected the query: {exc.details.get('errmsg', exc) if exc.details else exc}",
-                code="ERROR_DB_QUERY",
+            raise QueryRejected(
+                f"the database rejected the query: {exc.details.get('errmsg', exc) if exc.details else exc}"
             ) from exc
         raise InternalError() from exc
     except PyMongoError as exc:

@@ -1,4 +1,4 @@
-"""The published REST routes over the same service, in the published JSON form."""
+"""The published REST routes over the same service, answering in the published JSON form."""
 
 from __future__ import annotations
 
@@ -11,9 +11,12 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from gateway.auth import Principal
+from gateway.encoding import encode_json
 from gateway.errors import InvalidParameterType, InvalidRequestBody, RequiredParameter
-from gateway.service import JobService, collector_ref
-from gateway.wire import encode_json, rest_job
+from gateway.query.collectors import CollectorRef, collector_ref
+from gateway.rest.protojson import job_info
+from gateway.service import JobService
+from gateway.store.base import Document
 
 LIST_FIELDS = frozenset({"query", "job_id", "status", "collector_id", "project_id", "domain_id"})
 STAT_FIELDS = frozenset({"query", "domain_id"})
@@ -56,9 +59,14 @@ async def _list(request: Request, body: dict[str, Any], principal: Principal | N
     _check_fields(body, LIST_FIELDS)
     service = _service(request)
     page = await service.list_jobs(body, principal)
-    collectors = await service.page_collectors(page) if "collector_info" in page.output.fields else {}
-    results = [rest_job(job, collectors.get(collector_ref(job)), page.output) for job in page.jobs]
+    collectors = await service.page_collectors(page) if "collector_info" in page.fields.fields else {}
+    results = [job_info(job, _collector(collectors, job), page.fields) for job in page.jobs]
     return FastJSONResponse({"results": results, "total_count": page.total_count or 0})
+
+
+def _collector(collectors: Mapping[CollectorRef, Document], job: Document) -> Document | None:
+    ref = collector_ref(job)
+    return None if ref is None else collectors.get(ref)
 
 
 async def search_jobs(request: Request) -> JSONResponse:
