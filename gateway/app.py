@@ -23,7 +23,6 @@ from gateway.auth import Authenticator
 from gateway.encoding import encode_json
 from gateway.errors import GatewayError, InternalError, InvalidQuery, MethodNotAllowed, NotFound, StoreUnavailable
 from gateway.graphql.context import GraphQLContext
-from gateway.graphql.errors import map_errors
 from gateway.graphql.schema import build_schema
 from gateway.metrics import CONTENT_TYPE, InstrumentedStore, Metrics
 from gateway.middleware import REQUEST_ID, BodyLimitMiddleware, RequestContextMiddleware
@@ -52,9 +51,8 @@ class GraphQLApp(GraphQL[GraphQLContext, None]):
         return encode_json(data)
 
     async def process_result(self, request: Any, result: Any) -> Any:
-        # The one place every result passes, parse and validation failures included.
+        # Errors come mapped by the schema's GatewayErrors extension.
         if result.errors:
-            result.errors = map_errors(result.errors, request_id=_request_id(request))
             for error in result.errors:
                 request.app.state.metrics.error((error.extensions or {}).get("reason") or error.extensions["code"])
         return await super().process_result(request, result)

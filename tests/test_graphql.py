@@ -269,3 +269,24 @@ def test_conditions_accept_the_short_names_too(client: Any) -> None:
         f'{{ jobs(domainId: "{D1}", query: {{filter: [{{key: "project_id", operator: "eq", value: null}}]}}) {{ totalCount }} }}',
     )
     assert null_value["data"]["jobs"]["totalCount"] == 6
+
+
+@pytest.mark.anyio
+async def test_errors_are_mapped_by_the_schema_not_only_the_http_view() -> None:
+    """Executing the schema directly (as a WebSocket transport would) gives the same
+    error shape as /graphql: the mapping lives in a schema extension."""
+    from gateway.auth import Authenticator
+    from gateway.graphql.context import GraphQLContext
+    from gateway.graphql.schema import build_schema
+    from gateway.service import JobService
+    from tests.conftest import memory_with
+    from tests.dataset import dataset
+
+    schema = build_schema()
+    context = GraphQLContext(service=JobService(memory_with(dataset())), authenticator=Authenticator())
+    missing_domain = await schema.execute("{ jobs { totalCount } }", context_value=context)
+    assert missing_domain.errors is not None
+    assert missing_domain.errors[0].extensions == {"code": "BAD_USER_INPUT", "reason": "ERROR_REQUIRED_PARAMETER"}
+    not_parsed = await schema.execute("{ jobs(", context_value=context)
+    assert not_parsed.errors is not None
+    assert not_parsed.errors[0].extensions == {"code": "BAD_USER_INPUT", "reason": "ERROR_INVALID_GRAPHQL_DOCUMENT"}

@@ -138,3 +138,22 @@ def test_introspection_can_be_switched_off() -> None:
         body = gql(client, "{ __schema { queryType { name } } }")
         assert body["errors"] and "introspection" in body["errors"][0]["message"].lower()
         assert "errors" not in gql(client, f'{{ jobs(domainId: "{D1}") {{ totalCount }} }}')
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "{ ...Nope }",
+        '{ jobs(domainId: "x") { ...F } }',
+        "query { __typename ...on Query { ...X } }",
+        "fragment A on Query { ...B } fragment B on Query { ...A } { ...A }",
+        "fragment A on Query { ...A } { ...A }",
+    ],
+)
+def test_limit_rules_are_safe_on_invalid_documents(client: Any, document: str) -> None:
+    """Undefined fragments and fragment cycles are validation errors the client can
+    read, not a crash of a limit rule."""
+    body = client.post("/graphql", json={"query": document}).json()
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "reason": "ERROR_INVALID_GRAPHQL_DOCUMENT"}
+    assert "fragment" in body["errors"][0]["message"].lower()

@@ -1,21 +1,35 @@
-"""Errors at the GraphQL edge: a `GatewayError` becomes `extensions.code` (and
-`extensions.reason` for client errors); anything else is masked and logged."""
+"""Errors at the GraphQL edge, mapped by a schema extension (as Strawberry's own
+``MaskErrors`` does) so that every entry point - HTTP, WebSocket, direct
+``schema.execute`` - answers the same shape.
+
+A ``GatewayError`` becomes ``extensions.code`` (its ``graphql_code``) and, for client
+errors, ``extensions.reason`` (its stable ``ERROR_...`` code). A document that does not
+parse or validate is ``BAD_USER_INPUT`` / ``ERROR_INVALID_GRAPHQL_DOCUMENT``; variables
+that do not fit their types ``ERROR_INVALID_PARAMETER_TYPE``; a validation limit
+``ERROR_LIMIT_EXCEEDED``. Anything else is logged with its cause and masked as
+``INTERNAL_SERVER_ERROR``.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
+from typing import Any
 
 from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
 
-from gateway.errors import GatewayError, InvalidParameterType, InvalidQuery, LimitExceeded
+from gateway.errors import (
+    GatewayError,
+    InternalError,
+    InvalidGraphQLDocument,
+    InvalidParameterType,
+    InvalidQuery,
+    LimitExceeded,
+)
 
 log = logging.getLogger("gateway.graphql")
-
-MASKED_MESSAGE = "Internal server error."
-# The reason of a document that does not parse or validate against the schema.
-INVALID_DOCUMENT = "ERROR_INVALID_GRAPHQL_DOCUMENT"
-
 
 # Strawberry's limiters answer with validation errors; these are the client's limits.
 _LIMITS = (
@@ -37,37 +51,67 @@ def _rebuilt(error: GraphQLError, message: str, extensions: dict[str, str]) -> G
     )
 
 
-def _mapped(error: GraphQLError, request_id: str) -> GraphQLError:
+def _bad_input(error_class: type[InvalidQuery]) -> dict[str, str]:
+    return {"code": error_class.graphql_code, "reason": error_class.code}
+
+
+def _shape(error: GraphQLError, request_id: str) -> tuple[str, dict[str, str]]:
+    """The message and extensions an unmapped error gets."""
     original = error.original_error
     if original is None:
         for pattern, limit in _LIMITS:
             if pattern.search(error.message):
-                return _rebuilt(error, f"{error.message} (limit {limit})", _bad_input(LimitExceeded.code))
-        # Parse and validation errors: the document itself is wrong.
-        return _rebuilt(error, error.message, _bad_input(INVALID_DOCUMENT))
+                return f"{error.message} (limit {limit})", _bad_input(LimitExceeded)
+        return error.message, _bad_input(InvalidGraphQLDocument)
     if isinstance(original, GraphQLError):
         # Variables that do not fit their declared types.
-        return _rebuilt(error, error.message, _bad_input(InvalidParameterType.code))
-    if isinstance(original, GatewayError):
-        if isinstance(original, InvalidQuery):
-            return _rebuilt(error, original.message, _bad_input(original.code))
-        if original.graphql_code != "INTERNAL_SERVER_ERROR":
-            return _rebuilt(error, original.message, {"code": original.graphql_code})
-        log.error(
-            "internal error in GraphQL operation",
-            exc_info=original.__cause__ or original,
-            extra={"request_id": request_id},
-        )
-    else:
-        log.error("unexpected error in GraphQL operation", exc_info=original, extra={"request_id": request_id})
-    return _rebuilt(error, MASKED_MESSAGE, {"code": "INTERNAL_SERVER_ERROR"})
+        return error.message, _bad_input(InvalidParameterType)
+    if isinstance(original, InvalidQuery):
+        return original.message, _bad_input(type(original))
+    if isinstance(original, GatewayError) and not isinstance(original, InternalError):
+        return original.message, {"code": original.graphql_code}
+    cause = original.__cause__ or original if isinstance(original, InternalError) else original
+    log.error("internal error in GraphQL operation", exc_info=cause, extra={"request_id": request_id})
+    return InternalError().message, {"code": InternalError.graphql_code}
 
 
-def _bad_input(reason: str) -> dict[str, str]:
-    return {"code": "BAD_USER_INPUT", "reason": reason}
+def map_error(error: GraphQLError, request_id: str = "") -> GraphQLError:
+    """One error in the gateway's shape (see the module docstring); an error already
+    in that shape is returned as it is."""
+    if error.original_error is None and "code" in (error.extensions or {}):
+        return error
+    return _rebuilt(error, *_shape(error, request_id))
 
 
-def map_errors(errors: list[GraphQLError], *, request_id: str = "") -> list[GraphQLError]:
-    """Called on every result the HTTP view returns, pre-execution errors included;
-    internal errors are logged with the request id, then masked."""
-    return [_mapped(e, request_id) for e in errors]
+def map_errors(errors: list[GraphQLError], request_id: str = "") -> list[GraphQLError]:
+    """``map_error`` of each."""
+    return [map_error(e, request_id) for e in errors]
+
+
+def _request_id(context: Any) -> str:
+    request = getattr(context, "request", None)
+    state = getattr(getattr(request, "scope", None), "get", lambda *_: None)("state") or {}
+    return str(state.get("request_id", ""))
+
+
+class GatewayErrors(SchemaExtension):
+    """Maps the errors of every operation's result (parse, validation and execution
+    errors alike) with ``map_error``.
+
+    An exception raised out of another extension's hook (Strawberry's ``ParserCache``
+    parses inside ``on_parse``, so a syntax error leaves that way) is answered by
+    Strawberry after this hook has run; it is replaced on its way out by its mapped form,
+    which Strawberry then answers as it is."""
+
+    def on_operation(self) -> Iterator[None]:
+        request_id = _request_id(self.execution_context.context)
+        try:
+            yield
+        except GraphQLError as exc:
+            raise map_error(exc, request_id) from exc
+        except Exception as exc:
+            raise map_error(GraphQLError(str(exc), original_error=exc), request_id) from exc
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = map_errors(errors, request_id)  # type: ignore[union-attr]

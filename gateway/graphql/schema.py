@@ -9,18 +9,18 @@ import strawberry
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 
+from gateway.graphql.errors import GatewayErrors
 from gateway.graphql.execution import execution_context_class, leaf_plans
 from gateway.graphql.extensions import OperationName
 from gateway.graphql.inputs import JobQueryInput
+from gateway.graphql.limits import limit_rules
 from gateway.graphql.resolvers import Info, resolve_job, resolve_job_stat, resolve_jobs
 from gateway.graphql.scalars import JSON, SCALARS
 from gateway.graphql.stat_inputs import StatisticsQueryInput
@@ -62,8 +62,8 @@ class Query:
 
 class GatewaySchema(strawberry.Schema):
     def process_errors(self, errors: Any, execution_context: Any = None) -> None:
-        # map_errors (in the HTTP view) logs what deserves it (unexpected errors, with their cause and
-        # stack); a client's bad input is not worth a stack trace in the log.
+        # The GatewayErrors extension logs what deserves it (unexpected errors, with their cause
+        # and stack); a client's bad input is not worth a stack trace in the log.
         return None
 
 
@@ -72,18 +72,16 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
     # The limit rules are built once: the validation cache is keyed by the rule
     # classes, so rules rebuilt per request would make every request a cache miss.
-    limit_rules = [
-        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
-    ]
+    rules = limit_rules(max_depth=settings.max_query_depth, max_aliases=settings.max_aliases)
     # Factories, not instances: each request gets its own extension objects. The
     # parser and validation caches are shared by Strawberry across instances.
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
-        lambda: AddValidationRules(limit_rules),
+        lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         OperationName,
+        GatewayErrors,
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
