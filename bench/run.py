@@ -32,6 +32,8 @@ from load import Request, Result, drive, graphql_ok, one  # noqa: E402
 from scenarios import Scenario, list_page, scenarios  # noqa: E402
 
 OUT = HERE / "out"
+
+
 DOMAIN = "domain-58010aa2e451"
 HOST = "127.0.0.1"
 
@@ -48,9 +50,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def generate(jobs: int) -> Path:
-    OUT.mkdir(exist_ok=True)
-    path = OUT / f"jobs-{jobs}.json"
+def generate(jobs: int, out: Path = OUT) -> Path:
+    """A dataset of ``jobs`` jobs in ``out`` (made once, then reused)."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"jobs-{jobs}.json"
     if not path.exists():
         subprocess.run(
             [
@@ -237,11 +240,12 @@ def main(argv: list[str] | None = None) -> int:
         "--soak-seconds", type=float, default=30.0, help="the 64-connection run (default 30, 0 to skip)"
     )
     parser.add_argument("--quick", action="store_true", help="one short round of one scenario: checks the scripts")
+    parser.add_argument("--out-dir", type=Path, default=OUT, help="where datasets and results go (default bench/out)")
     args = parser.parse_args(argv)
     if args.quick:
         args.jobs, args.rounds, args.seconds, args.soak_seconds = 300, 1, 0.3, 0
 
-    data = generate(args.jobs)
+    data = generate(args.jobs, args.out_dir)
     port = free_port()
     report: dict[str, Any] = {
         "jobs": args.jobs,
@@ -296,8 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         rest_over_floor_page20=round(page20["rest_median_ms"] / floor, 2),
     )
     print(render(report))
-    OUT.mkdir(exist_ok=True)
-    (OUT / ("quick.json" if args.quick else "results.json")).write_text(json.dumps(report, indent=2))
+    (args.out_dir / ("quick.json" if args.quick else "results.json")).write_text(json.dumps(report, indent=2))
     return 0 if all(r["errors"] == 0 for r in rows) and report.get("soak", {}).get("errors", 0) == 0 else 1
 
 

@@ -84,18 +84,20 @@ class JobService:
         *,
         fields: frozenset[str] | None = None,
         with_count: bool = True,
+        with_rows: bool = True,
     ) -> JobPage:
         """List jobs (contract section 3): ``request`` is the published list request
         (``query`` and the shortcuts). ``fields`` narrows the wire fields fetched (a
-        GraphQL selection); ``with_count`` false skips the count when nobody reads it.
+        GraphQL selection); ``with_count`` false skips the count, ``with_rows`` false the
+        page, when nobody reads them.
         At most three store calls besides one collector query per ``collector_info.*``
         condition: the page, the count, and (by the adapter) the page's collectors."""
         scope = self.authorize(principal, request.get("domain_id"))
         plan = compile_list(request, self._context(), self._limits)
         response_fields = plan.fields if fields is None else plan.fields.restrict(fields)
         job_filter = await self._job_filter(plan.filter, scope)
-        if plan.count_only:
-            total = await self._store.count(JOB, job_filter)
+        if plan.count_only or not with_rows:
+            total = await self._store.count(JOB, job_filter) if with_count or plan.count_only else None
             return JobPage(jobs=[], total_count=total, fields=response_fields, scope=scope)
         if not with_count:
             jobs = await self._find_page(plan, response_fields, job_filter)

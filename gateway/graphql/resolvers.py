@@ -36,9 +36,15 @@ async def resolve_jobs(
         "project_id": project_id,
     }
     selections = info.selected_fields
+    selected = {f.name for f in children(selections, info.field_name)}
     wanted = job_wire_fields(children(children(selections, info.field_name), "results"))
-    with_count = any(f.name == "totalCount" for f in children(selections, info.field_name))
-    page = await info.context.service.list_jobs(request, info.context.principal, fields=wanted, with_count=with_count)
+    page = await info.context.service.list_jobs(
+        request,
+        info.context.principal,
+        fields=wanted,
+        with_count="totalCount" in selected,
+        with_rows="results" in selected,
+    )
     collectors = await _collectors(info, page) if "collector_info" in page.fields.fields else {}
     return JobsInfo(
         results=[Job.from_doc(doc, _collector(collectors, doc)) for doc in page.jobs],
