@@ -1,5 +1,6 @@
 """Shared fixtures: one behaviour suite over both engines (the embedded one always;
-a real MongoDB when MONGODB_URI is set), and a store that counts its calls."""
+the MongoDB server at MONGODB_URI too, see tests/engines.py), and a store that counts
+its calls on either."""
 
 from __future__ import annotations
 
@@ -17,12 +18,27 @@ from gateway.app import create_app
 from gateway.service import JobService
 from gateway.settings import Settings
 from gateway.store.base import JobStore
+from gateway.store.factory import open_store
 from gateway.store.memory import MemoryJobStore
+from tests import engines
 from tests.dataset import NOW, dataset
+from tests.engines import MONGODB_URI, require_mongodb
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "gateway" / "demo" / "seed_jobs.json"
-MONGODB_URI = os.environ.get("MONGODB_URI")
+__all__ = ["MONGODB_URI", "ROOT", "MongoSeed", "child_env"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    engines.configure(config)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    engines.mark_deviations(config, items)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    engines.summary(terminalreporter, config)
 
 
 @pytest.fixture
@@ -65,11 +81,12 @@ def memory_with(data: dict[str, list[dict]]) -> MemoryJobStore:
 class MongoSeed:
     """A throwaway database on the real server, seeded with pymongo's sync client."""
 
-    def __init__(self, data: dict[str, list[dict]]) -> None:
+    def __init__(self, data: dict[str, list[dict]], uri: str | None = None) -> None:
         from pymongo import MongoClient
 
         self.name = f"job_gateway_test_{uuid.uuid4().hex[:12]}"
-        self.client: Any = MongoClient(MONGODB_URI, serverSelectionTimeoutMS=3000)
+        self.uri = uri or require_mongodb()
+        self.client: Any = MongoClient(self.uri, serverSelectionTimeoutMS=3000)
         for coll, docs in data.items():
             if docs:
                 self.client[self.name][coll].insert_many(docs)
@@ -79,52 +96,45 @@ class MongoSeed:
         self.client.close()
 
 
-ENGINES = [
-    pytest.param("memory", id="memory"),
-    pytest.param(
-        "mongodb",
-        id="mongodb",
-        marks=[
-            pytest.mark.mongodb,
-            pytest.mark.skipif(not MONGODB_URI, reason="needs a real MongoDB: set MONGODB_URI to run"),
-        ],
-    ),
-]
-
-
-@pytest.fixture(params=ENGINES)
+@pytest.fixture(params=[pytest.param("memory", id="memory"), engines.mongodb_param()])
 def engine(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
 @pytest.fixture
 def make_client(engine: str) -> Iterator[Any]:
-    """make_client(data=None, **settings) -> (TestClient, CountingStore | None) over ``engine``."""
+    """make_client(data=None, **settings) -> (TestClient, CountingStore) over ``engine``."""
     opened: list[Any] = []
 
     def make(
         data: dict[str, list[dict]] | None = None, *, raise_server_exceptions: bool = True, **overrides: Any
-    ) -> tuple[TestClient, CountingStore | None]:
+    ) -> tuple[TestClient, CountingStore]:
         data = dataset() if data is None else data
         if engine == "memory":
+            settings = Settings(**overrides)
             store = CountingStore(memory_with(data))
-            app = create_app(Settings(**overrides), store, clock=fixed_clock)  # type: ignore[arg-type]
         else:
             seed = MongoSeed(data)
             opened.append(seed)
-            settings = Settings(mongodb_uri=MONGODB_URI, database=seed.name, insecure_no_auth=True, **overrides)
-            app, store = create_app(settings, clock=fixed_clock), None
-        client = TestClient(app, raise_server_exceptions=raise_server_exceptions)
+            settings = Settings(mongodb_uri=seed.uri, database=seed.name, insecure_no_auth=True, **overrides)
+            store = CountingStore(open_store(settings))
+        client = TestClient(
+            create_app(settings, store, clock=fixed_clock),  # type: ignore[arg-type]
+            raise_server_exceptions=raise_server_exceptions,
+        )
         client.__enter__()
-        opened.append(client)
+        opened.append((client, store))
         return client, store
 
     yield make
     for item in reversed(opened):
-        if isinstance(item, TestClient):
-            item.__exit__(None, None, None)
-        else:
+        if isinstance(item, MongoSeed):
             item.drop()
+            continue
+        client, store = item
+        # The app closes only the stores it opens; this one is closed on the app's loop.
+        client.portal.call(store.close)
+        client.__exit__(None, None, None)
 
 
 @pytest.fixture
@@ -141,12 +151,23 @@ async def service(engine: str) -> Any:
     from gateway.store.mongo import MongoJobStore
 
     seed = MongoSeed(dataset())
-    store = MongoJobStore(MONGODB_URI or "", database=seed.name)
+    store = MongoJobStore(seed.uri, database=seed.name)
     try:
         yield JobService(store, clock=fixed_clock)
     finally:
         await store.close()
         seed.drop()
+
+
+# What a child process needs from the OS; everything else it gets is named by its test.
+_OS_ENVIRONMENT = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT", "VIRTUAL_ENV")
+
+
+def child_env(**variables: str) -> dict[str, str]:
+    """The whole environment of a child process (a `job-gateway` command): the OS
+    essentials, then exactly ``variables``; never the caller's MONGODB_URI or
+    JOB_GATEWAY_* settings."""
+    return {**{k: os.environ[k] for k in _OS_ENVIRONMENT if k in os.environ}, **variables}
 
 
 @pytest.fixture(scope="session")

@@ -8,12 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, child_env
 
 
 def test_bench_quick_run(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--out-dir", str(tmp_path)],
+        env=child_env(),
         check=False,
         capture_output=True,
         text=True,

@@ -4,7 +4,6 @@ actually serving GraphiQL and REST on the embedded demo data."""
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from gateway.cli import main
 from gateway.demo import DEMO_DOMAINS, generate_dataset
 from gateway.settings import Settings, SettingsError
 from gateway.store.datafile import read_data_file
-from tests.conftest import ROOT
+from tests.conftest import ROOT, child_env
 
 END = datetime(2024, 6, 1)
 
@@ -77,9 +76,7 @@ def test_settings_from_environment_and_validation() -> None:
 
 
 def test_serve_against_mongodb_needs_auth_or_the_insecure_flag() -> None:
-    env = {**os.environ, "MONGODB_URI": "mongodb://127.0.0.1:1/?directConnection=true"}
-    env.pop("JOB_GATEWAY_JWT_SECRET", None)
-    env.pop("JOB_GATEWAY_JWT_PUBLIC_KEYS", None)
+    env = child_env(MONGODB_URI="mongodb://127.0.0.1:1/?directConnection=true")
     done = subprocess.run(
         [sys.executable, "-m", "gateway", "serve"], env=env, check=False, capture_output=True, text=True, timeout=60
     )
@@ -92,12 +89,11 @@ def test_create_indexes_needs_a_mongodb(capsys: pytest.CaptureFixture[str], monk
     assert main(["create-indexes"]) == 2
     assert "needs MONGODB_URI" in capsys.readouterr().err
     # In a child process: the driver's refused connection attempt is its own to clean up.
-    env = {
-        **os.environ,
-        "MONGODB_URI": f"mongodb://127.0.0.1:{_free_port()}/?directConnection=true",
-        "JOB_GATEWAY_SERVER_SELECTION_TIMEOUT_MS": "200",
-        "JOB_GATEWAY_INSECURE_NO_AUTH": "1",
-    }
+    env = child_env(
+        MONGODB_URI=f"mongodb://127.0.0.1:{_free_port()}/?directConnection=true",
+        JOB_GATEWAY_SERVER_SELECTION_TIMEOUT_MS="200",
+        JOB_GATEWAY_INSECURE_NO_AUTH="1",
+    )
     done = subprocess.run(
         [sys.executable, "-m", "gateway", "create-indexes"],
         env=env,
@@ -110,7 +106,7 @@ def test_create_indexes_needs_a_mongodb(capsys: pytest.CaptureFixture[str], monk
 
 
 def test_serve_refuses_bad_settings_with_one_line(tmp_path: Path) -> None:
-    env = {**os.environ, "JOB_GATEWAY_MAX_PAGE_SIZE": "-1"}
+    env = child_env(JOB_GATEWAY_MAX_PAGE_SIZE="-1")
     done = subprocess.run(
         [sys.executable, "-m", "gateway", "serve"], env=env, check=False, capture_output=True, text=True, timeout=60
     )
@@ -120,6 +116,7 @@ def test_serve_refuses_bad_settings_with_one_line(tmp_path: Path) -> None:
     ]
     missing = subprocess.run(
         [sys.executable, "-m", "gateway", "serve", "--data", str(tmp_path / "none.json")],
+        env=child_env(),
         check=False,
         capture_output=True,
         text=True,
@@ -142,7 +139,7 @@ def _get(url: str, data: bytes | None = None, headers: dict[str, str] | None = N
 
 def test_serve_runs_graphiql_and_rest_on_demo_data() -> None:
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
+    env = child_env()
     base = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "gateway", "serve", "--port", str(port)]
     with subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as proc:

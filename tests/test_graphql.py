@@ -177,9 +177,7 @@ def test_document_errors_are_named(client: Any) -> None:
     assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "reason": "ERROR_INVALID_PARAMETER_TYPE"}
 
 
-def test_internal_errors_are_masked(make_client: Any, engine: str) -> None:
-    if engine != "memory":
-        pytest.skip("injects a failing embedded store")
+def test_internal_errors_are_masked(make_client: Any) -> None:
     client, store = make_client()
 
     async def broken(*args: Any, **kwargs: Any) -> Any:
@@ -194,9 +192,7 @@ def test_internal_errors_are_masked(make_client: Any, engine: str) -> None:
 
 class TestReadsOnlyWhatIsSelected:
     @pytest.fixture
-    def counted(self, make_client: Any, engine: str) -> Any:
-        if engine != "memory":
-            pytest.skip("counts the calls of the embedded store")
+    def counted(self, make_client: Any) -> Any:
         return make_client()
 
     def test_no_total_count_no_count_call(self, counted: Any) -> None:

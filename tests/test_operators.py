@@ -9,7 +9,8 @@ import pytest
 
 from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded, RequiredParameter, UnsupportedOperator
 from gateway.service import JobService
-from tests.dataset import D1, D1_JOB_IDS, D2
+from tests.dataset import D1, D1_JOB_IDS, D2, dataset
+from tests.engines import LONG_REGEX
 
 pytestmark = pytest.mark.anyio
 
@@ -66,7 +67,21 @@ CASES = [
     ("status", "in", [], set()),
     ("status", "not_in", ["SUCCESS", "CREATED"], D1_JOB_IDS - {J1, J7, JC6}),
     ("projects", "in", ["project-a"], {J1, J2}),
+    ("projects", "in", [["project-b"], ["project-a"]], {J1, JOLD}),  # a list value: the whole array
+    ("projects", "not_in", [["project-a", "project-b"]], D1_JOB_IDS - {J2}),
+    # objects with `$`-keys are literal values, never operators (MongoDB refuses them in `$in`)
     ("filters", "in", [{"$ne": None}], {JC6}),
+    ("filters", "in", ["x", {"$ne": None}, {"region": "us-east-1"}], {J1, JC6}),
+    ("filters", "in", [{"$gt": ""}, {"$exists": True}], set()),
+    ("filters", "in", [{"region": "us-east-1", "$ne": None}], set()),
+    ("filters", "in", [[{"$ne": None}]], set()),
+    ("filters", "not_in", [{"$ne": None}], D1_JOB_IDS - {JC6}),
+    ("filters", "not_in", [{"$ne": None}, {"region": "us-east-1"}], D1_JOB_IDS - {J1, JC6}),
+    ("filters", "not_in", [{"$exists": True}], D1_JOB_IDS),
+    ("errors", "in", [{"$exists": True}], set()),
+    ("project_id", "in", [None, {"$ne": None}], D1_JOB_IDS - {J1}),
+    ("filters", "eq", {"$exists": True}, set()),
+    ("filters", "not", {"$exists": True}, D1_JOB_IDS),
     # contain_in / not_contain_in
     ("job_id", "contain_in", ["OLD", "gone"], {JOLD, JGONE}),
     ("job_id", "contain_in", ["^job"], set()),
@@ -121,6 +136,9 @@ COLLECTOR_CASES = [
     ("collector_info.name", "not_contain", "aws", {J2, JOLD, JGONE}),
     ("collector_info.plugin_info.plugin_id", "eq", "plugin-openstack", {JOLD}),
     ("collector_info.is_public", "eq", False, {J2}),
+    ("collector_info.tags", "in", [{"$ne": None}, {"team": "platform"}], D1_JOB_IDS - {JGONE}),
+    ("collector_info.tags", "in", [{"$exists": True}], set()),
+    ("collector_info.tags", "not_in", [{"$exists": True}], D1_JOB_IDS),
 ]
 
 
@@ -135,6 +153,31 @@ async def test_collector_info_stays_in_the_callers_domain(service: JobService) -
     # D2's only collector is an AWS one; D1's AWS collector must not pull D1 jobs into D2.
     assert await matching(service, "collector_info.provider", "eq", "aws", domain=D2) == {"job-0000000000d8"}
     assert await matching(service, "collector_info.name", "eq", "AWS other tenant") == set()
+
+
+def test_object_values_match_array_elements_literally(make_client: Any) -> None:
+    data = dataset()
+    labels = {J1: [{"$ne": None}, "x"], J2: [{"a": 1}], J7: [[{"$ne": None}]]}
+    for job in data["job"]:
+        if job["job_id"] in labels:
+            job["labels"] = labels[job["job_id"]]
+    client, _ = make_client(data)
+
+    def ids(operator: str, value: Any) -> set[str]:
+        body = {"domain_id": D1, "query": {"filter": [{"k": "labels", "v": value, "o": operator}]}}
+        response = client.post("/inventory/v1/jobs/search", json=body)
+        assert response.status_code == 200, response.text
+        return {job["job_id"] for job in response.json()["results"]}
+
+    assert ids("eq", {"$ne": None}) == ids("in", [{"$ne": None}]) == {J1}
+    assert ids("in", [[{"$ne": None}]]) == {J7}
+    # A list value equals the whole array or one of its elements, as `$eq` does.
+    assert ids("in", [[{"$ne": None}, "x"]]) == {J1}
+    assert ids("in", [["x"], [{"$ne": None}]]) == {J7}
+    assert ids("not_in", [[{"$ne": None}, "x"], [{"a": 1}]]) == D1_JOB_IDS - {J1, J2}
+    assert ids("in", ["x", {"a": 1}]) == {J1, J2}
+    assert ids("not", {"$ne": None}) == ids("not_in", [{"$ne": None}]) == D1_JOB_IDS - {J1}
+    assert ids("not_in", [{"$ne": None}, {"a": 1}]) == D1_JOB_IDS - {J1, J2}
 
 
 ERROR_CASES = [
@@ -186,12 +229,17 @@ async def test_bad_condition(service: JobService, condition: Any, error: type[Ex
     assert "filter[1]" in str(caught.value) or "condition on" in str(caught.value)
 
 
-async def test_regex_length_limit(service: JobService) -> None:
+@LONG_REGEX.mark
+async def test_regex_of_the_longest_length_runs(service: JobService) -> None:
     limit = service.limits.max_regex_length
     ok = await service.list_jobs(
         {"query": {"filter": [{"k": "job_id", "v": "a" * limit, "o": "regex"}]}, "domain_id": D1}
     )
     assert ok.jobs == []
+
+
+async def test_regex_length_limit(service: JobService) -> None:
+    limit = service.limits.max_regex_length
     with pytest.raises(LimitExceeded, match="max_regex_length"):
         await service.list_jobs(
             {"query": {"filter": [{"k": "job_id", "v": "a" * (limit + 1), "o": "regex"}]}, "domain_id": D1}

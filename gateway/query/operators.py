@@ -4,6 +4,13 @@ Each takes the stored field path, the condition's value and the compile context,
 returns a MongoDB filter fragment. Values are always embedded as literals: under
 ``$eq``/``$ne``/``$in``, as compiled regular expressions, or as ``$elemMatch`` of
 literal equalities, so a value such as ``{"$ne": null}`` can never act as an operator.
+
+An object value with ``$``-prefixed keys is matched as that literal object by every
+operator that takes objects. ``$eq`` and ``$ne`` take it as it is, but MongoDB refuses
+it inside ``$in``/``$nin`` ("cannot nest $ under $in"), so ``in`` and ``not_in`` match
+such values with ``$eq`` clauses beside the ``$in`` of the others: the same answer,
+since ``$in`` is documented as equality with any one of its values, array elements
+included (https://www.mongodb.com/docs/manual/reference/operator/query/in/).
 """
 
 from __future__ import annotations
@@ -130,12 +137,31 @@ def _not_contain(path: str, value: Any, ctx: CompileContext) -> Fragment:
     return {path: {"$not": _literal_regex(_string(path, "not_contain", value))}}
 
 
+def _operator_like(value: Any) -> bool:
+    """An object with a `$`-prefixed key, which MongoDB does not take as a literal
+    value inside `$in`/`$nin` (a list holding one, it does)."""
+    return isinstance(value, dict) and any(isinstance(k, str) and k.startswith("$") for k in value)
+
+
+def _any_of(path: str, values: list[Any]) -> Fragment:
+    """The field equals one of ``values`` (`$in`), operator-like objects included."""
+    literal = [v for v in values if _operator_like(v)]
+    if not literal:
+        return {path: {"$in": values}}
+    plain = [v for v in values if not _operator_like(v)]
+    return {"$or": [*([{path: {"$in": plain}}] if plain else []), *({path: {"$eq": v}} for v in literal)]}
+
+
 def _in(path: str, value: Any, ctx: CompileContext) -> Fragment:
-    return {path: {"$in": _list(path, "in", value)}}
+    return _any_of(path, _list(path, "in", value))
 
 
 def _not_in(path: str, value: Any, ctx: CompileContext) -> Fragment:
-    return {path: {"$nin": _list(path, "not_in", value)}}
+    values = _list(path, "not_in", value)
+    if not any(_operator_like(v) for v in values):
+        return {path: {"$nin": values}}
+    # `$nin` is the negation of `$in`, missing fields included.
+    return {"$nor": [_any_of(path, values)]}
 
 
 def _contain_in(path: str, value: Any, ctx: CompileContext) -> Fragment:

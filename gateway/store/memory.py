@@ -103,19 +103,54 @@ def _query_errors() -> Iterator[None]:
 def rewrite_filter(node: Any) -> Any:
     """MongoDB's `$lte: null` and `$gte: null` match null and missing fields (null
     sorts lowest and equals itself); mongomock matches nothing. `$eq: null` is the same
-    set, and mongomock gets it right."""
+    set, and mongomock gets it right. List operands of equality: see `_list_equality`."""
     if isinstance(node, list):
         return [rewrite_filter(n) for n in node]
     if not isinstance(node, Mapping):
         return node
-    return {
-        ("$eq" if k in ("$lte", "$gte") and v is None else k): v if k in _LITERAL_OPERANDS else rewrite_filter(v)
-        for k, v in node.items()
-    }
+    out: dict[str, Any] = {}
+    lists: list[dict[str, Any]] = []
+    for k, v in node.items():
+        if not k.startswith("$") and isinstance(v, Mapping) and _has_list_operand(v):
+            lists.append(_list_equality(k, v))
+        else:
+            out["$eq" if k in ("$lte", "$gte") and v is None else k] = (
+                v if k in _LITERAL_OPERANDS else rewrite_filter(v)
+            )
+    if not lists:
+        return out
+    return {"$and": [out, *lists]} if out else lists[0] if len(lists) == 1 else {"$and": lists}
 
 
 # Operands that are data, not query: never rewritten.
 _LITERAL_OPERANDS = frozenset({"$eq", "$ne", "$in", "$nin"})
+
+
+def _has_list_operand(ops: Mapping[str, Any]) -> bool:
+    return any(
+        (op in ("$eq", "$ne") and isinstance(v, list))
+        or (op in ("$in", "$nin") and isinstance(v, list) and any(isinstance(x, list) for x in v))
+        for op, v in ops.items()
+    )
+
+
+def _list_equality(path: str, ops: Mapping[str, Any]) -> dict[str, Any]:
+    """A list value equals a field that is that list or that holds it as an element
+    (https://www.mongodb.com/docs/manual/reference/operator/query/eq/#array-element).
+    mongomock's `$eq`/`$ne` see only the first, its `$in`/`$nin` only the second; its
+    implicit equality `{path: [...]}` sees both, so list values are matched that way."""
+    clauses: list[dict[str, Any]] = []
+    for op, value in ops.items():
+        if op in ("$eq", "$ne") and isinstance(value, list):
+            clauses.append({path: value} if op == "$eq" else {"$nor": [{path: value}]})
+        elif op in ("$in", "$nin") and isinstance(value, list):
+            others = [v for v in value if not isinstance(v, list)]
+            lists = [{path: v} for v in value if isinstance(v, list)]
+            any_of = [*([{path: {"$in": others}}] if others else []), *lists]
+            clauses.append({"$or": any_of} if op == "$in" else {"$nor": any_of})
+        else:
+            clauses.append(rewrite_filter({path: {op: value}}))
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
 _ROWS = "__rows"
@@ -124,11 +159,13 @@ _ROWS = "__rows"
 def rewrite_pipeline(pipeline: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """mongomock answers `$count` and a `$group` by null with a row even when no
     document comes in (a count of 0); MongoDB answers no row. Count the rows in the
-    group and drop the group when it saw none."""
+    group and drop the group when it saw none. `$match` filters as `rewrite_filter`."""
     out: list[dict[str, Any]] = []
     for stage in pipeline:
         if "$count" in stage:
             out += rewrite_pipeline([{"$group": {"_id": None, stage["$count"]: {"$sum": 1}}}, {"$project": {"_id": 0}}])
+        elif "$match" in stage:
+            out.append({"$match": rewrite_filter(stage["$match"])})
         elif "$facet" in stage:
             out.append({"$facet": {name: rewrite_pipeline(sub) for name, sub in stage["$facet"].items()}})
         elif "$group" in stage and stage["$group"].get("_id") is None:

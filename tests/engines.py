@@ -1,0 +1,167 @@
+"""The engines the behaviour suite runs on, and where a MongoDB stand-in deviates.
+
+Every test that takes the `engine` fixture (directly or through `service`,
+`make_client`, `client`) runs on the embedded engine and on the server at
+``MONGODB_URI``. Without ``MONGODB_URI`` the `mongodb` runs are skipped with that
+reason, except in CI (``CI`` set), where they fail: CI must never be green by skipping.
+
+A stand-in server (SecantusDB, which CI runs because no MongoDB can be installed) may
+answer otherwise than MongoDB documents. Such a test is marked with the
+:class:`Deviation` it meets; it then runs as a strict expected failure on the
+`mongodb` engine when, and only when, the server at ``MONGODB_URI`` is that stand-in
+(found from its ``buildInfo``). Against a real MongoDB the same test must pass; and
+should the stand-in be fixed, the strict expected failure fails, asking for the mark's
+removal. The run ends with a per-engine count and each expected failure's reason.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import pytest
+
+MONGODB_URI = os.environ.get("MONGODB_URI")
+IN_CI = bool(os.environ.get("CI"))
+SECANTUS = "SecantusDB"
+
+
+@dataclass(frozen=True)
+class Deviation:
+    """Where ``server`` answers otherwise than the MongoDB manual page ``doc``."""
+
+    server: str
+    reason: str
+    doc: str
+
+    @property
+    def mark(self) -> pytest.MarkDecorator:
+        return pytest.mark.deviates(self)
+
+
+# Each checked against the stand-in and the MongoDB manual.
+COUNT_OF_NOTHING = Deviation(
+    SECANTUS,
+    "$count over no input documents emits a row {<name>: 0}; MongoDB returns no document",
+    "https://www.mongodb.com/docs/manual/reference/operator/aggregation/count/",
+)
+PATH_THROUGH_ARRAY = Deviation(
+    SECANTUS,
+    "an expression field path through an array of sub-documents ('$errors.error_code') is missing; "
+    "MongoDB evaluates it to the array of the sub-documents' values",
+    "https://www.mongodb.com/docs/manual/core/field-paths/",
+)
+LONG_REGEX = Deviation(
+    SECANTUS,
+    "$regex patterns over 1,000 characters are refused ('exceeds the 1000-char cap'); MongoDB documents no such cap",
+    "https://www.mongodb.com/docs/manual/reference/operator/query/regex/",
+)
+
+
+# The marks of what runs on the server at MONGODB_URI: skipped without one, except in CI.
+MONGODB_MARKS = [
+    pytest.mark.mongodb,
+    *(
+        [pytest.mark.skip(reason="needs a MongoDB server: set MONGODB_URI (see README, Development)")]
+        if not MONGODB_URI and not IN_CI
+        else []
+    ),
+]
+
+
+def mongodb_param() -> Any:
+    """The `mongodb` engine parameter."""
+    return pytest.param("mongodb", id="mongodb", marks=MONGODB_MARKS)
+
+
+def require_mongodb() -> str:
+    """MONGODB_URI, or a failure naming what is missing (reached only in CI)."""
+    if not MONGODB_URI:
+        pytest.fail("CI runs the mongodb engine: MONGODB_URI must point at a server (.ci/run starts one)")
+    return MONGODB_URI
+
+
+@cache
+def server_at_uri() -> str:
+    """Which server answers at MONGODB_URI: a stand-in's name, 'MongoDB x.y', or ''."""
+    if not MONGODB_URI:
+        return ""
+    from pymongo import MongoClient
+    from pymongo.errors import PyMongoError
+
+    client: MongoClient[dict[str, Any]] = MongoClient(MONGODB_URI, serverSelectionTimeoutMS=3000)
+    try:
+        info = client.admin.command("buildInfo")
+    except PyMongoError:
+        return ""
+    finally:
+        client.close()
+    if "secantusVersion" in info:
+        return f"{SECANTUS} {info['secantusVersion']}"
+    return f"MongoDB {info.get('version', '?')}"
+
+
+def engine_of(item: pytest.Item) -> str:
+    """The engine a test runs on: its `engine` parameter, `mongodb` for the server-only
+    tests, `none` for tests that touch no store (compiler, CLI, schema...)."""
+    params = getattr(item, "callspec", None)
+    if params is not None and "engine" in params.params:
+        return str(params.params["engine"])
+    return "mongodb" if item.get_closest_marker("mongodb") else "none"
+
+
+_ENGINES = pytest.StashKey[dict[str, str]]()
+_XFAILS = pytest.StashKey[dict[str, Deviation]]()
+
+
+def configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "deviates(deviation): a MongoDB stand-in answers otherwise than MongoDB documents; "
+        "strict expected failure on the mongodb engine when that stand-in is the server at MONGODB_URI",
+    )
+    config.stash[_ENGINES] = {}
+    config.stash[_XFAILS] = {}
+
+
+def mark_deviations(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Record each test's engine; turn a Deviation into a strict xfail where it applies."""
+    engines, xfails = config.stash[_ENGINES], config.stash[_XFAILS]
+    for item in items:
+        engine = engines[item.nodeid] = engine_of(item)
+        if engine != "mongodb":
+            continue
+        for mark in item.iter_markers("deviates"):
+            deviation = mark.args[0]
+            assert isinstance(deviation, Deviation), f"{item.nodeid}: deviates() takes a Deviation"
+            if server_at_uri().split(" ")[0] == deviation.server:
+                xfails[item.nodeid] = deviation
+                reason = f"{deviation.server}: {deviation.reason} ({deviation.doc})"
+                item.add_marker(pytest.mark.xfail(strict=True, reason=reason))
+
+
+def summary(terminal: Any, config: pytest.Config) -> None:
+    """Per engine: how many tests ran and how; then each stand-in deviation met."""
+    engines, xfails = config.stash[_ENGINES], config.stash[_XFAILS]
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for outcome in ("passed", "failed", "error", "skipped", "xfailed", "xpassed"):
+        for report in terminal.stats.get(outcome, []):
+            counts[engines.get(report.nodeid, "none")][outcome] += 1
+    if not counts:
+        return
+    terminal.section("tests per engine")
+    server = server_at_uri() or "no server"
+    for engine in sorted(counts, key=["memory", "mongodb", "none"].index):
+        shown = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts[engine].items()))
+        where = {"memory": "embedded mongomock", "mongodb": server, "none": "no store"}[engine]
+        terminal.write_line(f"{engine:8} ({where}): {shown}")
+    met: dict[Deviation, list[str]] = defaultdict(list)
+    for nodeid, deviation in xfails.items():
+        met[deviation].append(nodeid)
+    for deviation, nodeids in met.items():
+        terminal.write_line(f"expected failures, {deviation.server}: {deviation.reason} ({deviation.doc}):")
+        for nodeid in nodeids:
+            terminal.write_line(f"    {nodeid}")
