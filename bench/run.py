@@ -30,10 +30,9 @@ sys.path.insert(0, str(HERE))
 
 from load import Request, Result, drive, graphql_ok, one  # noqa: E402
 from scenarios import Scenario, list_page, scenarios  # noqa: E402
+from stores import ZeroCostStore  # noqa: E402
 
 OUT = HERE / "out"
-
-
 DOMAIN = "domain-58010aa2e451"
 HOST = "127.0.0.1"
 
@@ -74,13 +73,16 @@ def generate(jobs: int, out: Path = OUT) -> Path:
 
 
 @contextmanager
-def server(data: Path, port: int) -> Any:
+def server(data: Path, port: int, *, workers: int = 1, zero_cost: bool = False) -> Any:
+    """`job-gateway serve --data DATA` on ``port`` (through bench/server.py, which adds
+    ``--zero-cost-store``), until the block ends."""
     env = {**os.environ, "JOB_GATEWAY_LOG_LEVEL": "warning", "JOB_GATEWAY_MAX_PAGE_SIZE": "1000"}
     env.pop("MONGODB_URI", None)
-    command = [sys.executable, "-m", "gateway", "serve", "--data", str(data), "--port", str(port)]
+    command = [sys.executable, str(HERE / "server.py"), "--data", str(data), "--port", str(port)]
+    command += ["--workers", str(workers), *(["--zero-cost-store"] if zero_cost else [])]
     with subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as proc:
         try:
-            for _ in range(300):
+            for _ in range(600):
                 try:
                     if asyncio.run(one(HOST, port, Request("GET", "/healthz")))[0] == 200:
                         break
@@ -161,17 +163,18 @@ def measure(
     return results
 
 
-def floor_ms(data: Path, scenario: Scenario, repeats: int) -> float:
+def floor_ms(data: Path, scenario: Scenario, repeats: int, *, zero_cost: bool = False) -> float:
     """The store calls of the scenario's REST request, replayed on the embedded store
-    without HTTP, GraphQL or JSON."""
+    (or the zero-cost store) without HTTP, GraphQL or JSON."""
     from gateway.query.listing import Limits
     from gateway.service import JobService
     from gateway.store.datafile import read_data_file
     from gateway.store.memory import MemoryJobStore
 
-    store = MemoryJobStore()
+    memory = MemoryJobStore()
     for name, docs in read_data_file(data).items():
-        store.insert(name, docs)
+        memory.insert(name, docs)
+    store: Any = ZeroCostStore(memory) if zero_cost else memory
     calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
 
     class Recorder:
@@ -239,6 +242,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--soak-seconds", type=float, default=30.0, help="the 64-connection run (default 30, 0 to skip)"
     )
+    parser.add_argument(
+        "--zero-cost-store",
+        action="store_true",
+        help="serve through a store whose repeated calls cost nothing: measures the gateway alone",
+    )
     parser.add_argument("--quick", action="store_true", help="one short round of one scenario: checks the scripts")
     parser.add_argument("--out-dir", type=Path, default=OUT, help="where datasets and results go (default bench/out)")
     args = parser.parse_args(argv)
@@ -252,9 +260,10 @@ def main(argv: list[str] | None = None) -> int:
         "concurrency": args.concurrency,
         "rounds": args.rounds,
         "seconds": args.seconds,
+        "zero_cost_store": args.zero_cost_store,
     }
     chosen = [list_page(DOMAIN, 20)] if args.quick else scenarios(DOMAIN, newest_job_id(data))
-    with server(data, port) as proc:
+    with server(data, port, zero_cost=args.zero_cost_store) as proc:
         calls = {s.name: (store_calls(port, s.graphql), store_calls(port, s.rest)) for s in chosen}
         report["store_calls_per_list_request"] = selection_calls(port)
         results = measure(
@@ -272,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
                 seconds=args.soak_seconds,
                 concurrency=64,
             )
-    floor = floor_ms(data, chosen[0], repeats=20 if args.quick else 300)
+    floor = floor_ms(data, chosen[0], repeats=20 if args.quick else 300, zero_cost=args.zero_cost_store)
 
     rows = []
     for s in chosen:

@@ -4,7 +4,6 @@ or reads the environment at import time."""
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -176,8 +175,3 @@ def create_app(settings: Settings | None = None, store: JobStore | None = None, 
     app.state.metrics = app_metrics
     app.state.authenticator = authenticator
     return app
-
-
-def create_app_from_environ() -> Starlette:
-    """Factory for uvicorn's multi-worker mode: each worker reads the settings."""
-    return create_app(Settings.from_environ(os.environ))

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from bson import json_util
 from bson.json_util import RELAXED_JSON_OPTIONS
@@ -38,10 +38,9 @@ def _progress(stream: TextIO = sys.stderr) -> Progress:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from gateway.server import run
 
-    from gateway.app import create_app
-
+    # Flags and environment merge here, once; every worker process receives this object.
     settings = Settings.from_environ(
         os.environ,
         host=args.host,
@@ -50,29 +49,8 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         insecure_no_auth=True if args.insecure_no_auth else None,
     )
-    if settings.data_files and settings.mongodb_uri:
-        raise SettingsError("--data loads the embedded store; it cannot be combined with MONGODB_URI")
-    for path in settings.data_files:
-        if not Path(path).is_file():
-            raise SettingsError(f"--data {path}: no such file")
     configure_logging(settings.log_level)
-    # Our middleware writes the access log (JSON, with request ids); uvicorn keeps the
-    # logging configured above instead of installing its own.
-    common: dict[str, Any] = {
-        "host": settings.host,
-        "port": settings.port,
-        "log_level": settings.log_level,
-        "access_log": False,
-        "log_config": None,
-    }
-    if settings.workers > 1:
-        # Worker processes build their own app from the environment; pass --data on.
-        if settings.data_files:
-            os.environ["JOB_GATEWAY_DATA_FILES"] = os.pathsep.join(settings.data_files)
-        uvicorn.run("gateway.app:create_app_from_environ", factory=True, workers=settings.workers, **common)
-    else:
-        uvicorn.run(create_app(settings), **common)
-    return 0
+    return run(settings)
 
 
 def _generate(args: argparse.Namespace) -> int:

@@ -66,14 +66,17 @@ class Settings:
             if raw is not None and raw != "":
                 values[f.name] = _cast(f.name, raw, _KINDS.get(f.name) or type(f.default))
         if environ.get(PREFIX + "DATA_FILES"):
-            # os.pathsep-separated, as PATH is; how `serve --data` reaches extra workers.
+            # os.pathsep-separated, as PATH is.
             values["data_files"] = tuple(p for p in environ[PREFIX + "DATA_FILES"].split(os.pathsep) if p)
         values.update({k: v for k, v in overrides.items() if v is not None})
-        settings = cls(**values)
-        settings.validate()
-        return settings
+        return cls(**values)
+
+    def __post_init__(self) -> None:
+        self.validate()
 
     def validate(self) -> None:
+        """Raise ``SettingsError`` (one line naming the setting) on a bad value; run on
+        construction, so every ``Settings`` in the program is a valid one."""
         positive = (
             "max_time_ms",
             "server_selection_timeout_ms",
@@ -101,19 +104,26 @@ class Settings:
                 )
         if self.log_level.lower() not in ("critical", "error", "warning", "info", "debug"):
             raise SettingsError(f"{PREFIX}LOG_LEVEL must be one of critical, error, warning, info, debug")
-        if self.mongodb_uri is not None and not self.mongodb_uri.startswith(("mongodb://", "mongodb+srv://")):
-            raise SettingsError("MONGODB_URI must start with mongodb:// or mongodb+srv://")
-        if self.mongodb_uri and not self.auth_configured and not self.insecure_no_auth:
-            raise SettingsError(
-                "MONGODB_URI is set but no token key is configured: set JOB_GATEWAY_JWT_PUBLIC_KEYS or "
-                "JOB_GATEWAY_JWT_SECRET, or run with --insecure-no-auth on purpose"
-            )
         if self.jwt_secret is not None and len(self.jwt_secret) < 32:
             raise SettingsError("JOB_GATEWAY_JWT_SECRET must be at least 32 characters")
         for name in ("database", "job_collection", "collector_collection"):
             value = getattr(self, name)
             if not value or "$" in value or "\x00" in value:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be a non-empty name without '$', got {value!r}")
+        self._validate_store_and_auth()
+
+    def _validate_store_and_auth(self) -> None:
+        if self.mongodb_uri is None:
+            return
+        if not self.mongodb_uri.startswith(("mongodb://", "mongodb+srv://")):
+            raise SettingsError("MONGODB_URI must start with mongodb:// or mongodb+srv://")
+        if self.data_files:
+            raise SettingsError("--data loads the embedded store; it cannot be combined with MONGODB_URI")
+        if not self.auth_configured and not self.insecure_no_auth:
+            raise SettingsError(
+                "MONGODB_URI is set but no token key is configured: set JOB_GATEWAY_JWT_PUBLIC_KEYS or "
+                "JOB_GATEWAY_JWT_SECRET, or run with --insecure-no-auth on purpose"
+            )
 
     @property
     def cors_origin_list(self) -> list[str]:

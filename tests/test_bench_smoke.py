@@ -1,5 +1,6 @@
-"""Keeps the benchmark scripts from rotting: one short scenario, end to end (a dataset,
-a real server process, the load generator, the floor and the table)."""
+"""Keeps the benchmark scripts from rotting: one short run of each, end to end (a
+dataset, real server processes, the load generator, the floor and the table), writing
+into a temporary directory."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from pathlib import Path
 from tests.conftest import ROOT, child_env
 
 
-def test_bench_quick_run(tmp_path: Path) -> None:
+def _bench(script: str, out: Path, *args: str) -> str:
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--out-dir", str(tmp_path)],
+        [sys.executable, str(ROOT / "bench" / script), "--quick", "--out-dir", str(out), *args],
         env=child_env(),
         check=False,
         capture_output=True,
@@ -21,9 +22,33 @@ def test_bench_quick_run(tmp_path: Path) -> None:
         timeout=180,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "| list, page of 20 |" in done.stdout and "Floor" in done.stdout
+    return done.stdout
+
+
+def test_bench_quick_run(tmp_path: Path) -> None:
+    stdout = _bench("run.py", tmp_path)
+    assert "| list, page of 20 |" in stdout and "Floor" in stdout
     report = json.loads((tmp_path / "quick.json").read_text())
     (row,) = report["rows"]
     assert row["errors"] == 0 and row["graphql_median_ms"] > 0 and row["rest_median_ms"] > 0
     assert (row["store_calls_graphql"], row["store_calls_rest"]) == (3, 3)
     assert report["floor_page20_ms"] > 0
+
+
+def test_bench_zero_cost_store_takes_the_store_out(tmp_path: Path) -> None:
+    _bench("run.py", tmp_path, "--zero-cost-store")
+    report = json.loads((tmp_path / "quick.json").read_text())
+    (row,) = report["rows"]
+    # Store calls still happen (and are counted); repeats are answered from memory.
+    assert row["errors"] == 0 and (row["store_calls_graphql"], row["store_calls_rest"]) == (3, 3)
+    assert report["zero_cost_store"] is True and report["floor_page20_ms"] < 2
+
+
+def test_bench_workers_quick_run(tmp_path: Path) -> None:
+    stdout = _bench("workers.py", tmp_path)
+    report = json.loads((tmp_path / "workers-quick.json").read_text())
+    assert {(r["connections"], r["workers"]) for r in report["rows"]} == {(1, 1), (1, 2), (8, 1), (8, 2)}
+    assert all(r["errors"] == 0 and r["rps"] > 0 for r in report["rows"])
+    # Every connection of a run is held by one of the server's workers.
+    assert all(sum(spread) == r["connections"] for r in report["rows"] for spread in r["connections_per_worker"])
+    assert "| 8 | 2 |" in stdout

@@ -4,10 +4,8 @@ actually serving GraphiQL and REST on the embedded demo data."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +17,7 @@ from gateway.demo import DEMO_DOMAINS, generate_dataset
 from gateway.settings import Settings, SettingsError
 from gateway.store.datafile import read_data_file
 from tests.conftest import ROOT, child_env
+from tests.processes import free_port, serving
 
 END = datetime(2024, 6, 1)
 
@@ -90,7 +89,7 @@ def test_create_indexes_needs_a_mongodb(capsys: pytest.CaptureFixture[str], monk
     assert "needs MONGODB_URI" in capsys.readouterr().err
     # In a child process: the driver's refused connection attempt is its own to clean up.
     env = child_env(
-        MONGODB_URI=f"mongodb://127.0.0.1:{_free_port()}/?directConnection=true",
+        MONGODB_URI=f"mongodb://127.0.0.1:{free_port()}/?directConnection=true",
         JOB_GATEWAY_SERVER_SELECTION_TIMEOUT_MS="200",
         JOB_GATEWAY_INSECURE_NO_AUTH="1",
     )
@@ -125,12 +124,6 @@ def test_serve_refuses_bad_settings_with_one_line(tmp_path: Path) -> None:
     assert missing.returncode == 2 and "no such file" in missing.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _get(url: str, data: bytes | None = None, headers: dict[str, str] | None = None) -> bytes:
     request = urllib.request.Request(url, data=data, headers=headers or {})
     with urllib.request.urlopen(request, timeout=5) as response:
@@ -138,22 +131,8 @@ def _get(url: str, data: bytes | None = None, headers: dict[str, str] | None = N
 
 
 def test_serve_runs_graphiql_and_rest_on_demo_data() -> None:
-    port = _free_port()
-    env = child_env()
-    base = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "gateway", "serve", "--port", str(port)]
-    with subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as proc:
-        try:
-            for _ in range(100):
-                try:
-                    _get(f"{base}/healthz")
-                    break
-                except OSError:
-                    time.sleep(0.1)
-            assert "graphiql" in _get(f"{base}/graphql", headers={"Accept": "text/html"}).decode().lower()
-            body = json.dumps({"domain_id": DEMO_DOMAINS[0], "query": {"page": {"limit": 3}}}).encode()
-            listed = json.loads(_get(f"{base}/inventory/v1/jobs/search", body, {"Content-Type": "application/json"}))
-            assert len(listed["results"]) == 3 and listed["total_count"] > 1000
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+    with serving() as base:
+        assert "graphiql" in _get(f"{base}/graphql", headers={"Accept": "text/html"}).decode().lower()
+        body = json.dumps({"domain_id": DEMO_DOMAINS[0], "query": {"page": {"limit": 3}}}).encode()
+        listed = json.loads(_get(f"{base}/inventory/v1/jobs/search", body, {"Content-Type": "application/json"}))
+        assert len(listed["results"]) == 3 and listed["total_count"] > 1000

@@ -1,0 +1,180 @@
+"""Serving the app with uvicorn: in this process, or in N worker processes that share
+one listening socket which this module creates.
+
+Why the socket is ours: uvicorn's multi-process mode binds its listener with
+``socket.socket(family)``, so ``proto`` is 0; accepted sockets inherit it, and asyncio
+sets ``TCP_NODELAY`` only on sockets whose ``proto`` is ``IPPROTO_TCP``. Without it,
+Nagle's algorithm and the client's delayed ACK hold every keep-alive response about
+40 ms (uvicorn issue 3149, open and unfixed in uvicorn 0.54). Its ``fd=`` route loses
+the option too (it rebuilds the socket as ``AF_UNIX``). So we bind the socket with
+``IPPROTO_TCP`` ourselves and hand it to uvicorn's public ``Server.run(sockets=...)``,
+in one process as in several. Once a uvicorn release that fixes issue 3149 is the
+minimum version, ``uvicorn.run(..., workers=N)`` with ``fd``/``sockets`` would be
+enough again, but this module would still be what carries the merged ``Settings`` to
+the workers.
+
+Workers are forked from the process that merged flags and environment into
+``Settings`` (once, in the command) and loaded the embedded engine's data (once): they
+inherit both, and never read the environment again.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import multiprocessing
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Callable
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from types import FrameType
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from gateway.app import create_app
+from gateway.settings import Settings, SettingsError
+from gateway.store.base import JobStore
+from gateway.store.factory import memory_store
+
+log = logging.getLogger("gateway.server")
+
+# Builds the app in each worker (after the fork, so nothing of the app is shared).
+AppFactory = Callable[[], ASGIApp]
+
+# uvicorn's exit status when the app's lifespan start-up fails (uvicorn.config.STARTUP_FAILURE).
+STARTUP_FAILURE = 3
+_POLL_SECONDS = 0.5
+_STOP_SECONDS = 30.0
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A bound (not yet listening) TCP socket for ``host``:``port``, created with
+    ``IPPROTO_TCP`` so that asyncio sets ``TCP_NODELAY`` on every accepted connection.
+
+    Raises ``OSError`` when the address cannot be resolved or bound (port in use).
+    """
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def run(settings: Settings, store: JobStore | None = None) -> int:
+    """`job-gateway serve`: bind, load the embedded engine's data (once, before the
+    workers fork), serve until interrupted; returns the exit status. ``store`` replaces
+    the store the settings name (benchmarks).
+
+    Raises ``SettingsError`` (one line) when a data file is missing or the address
+    cannot be bound, ``DataFileError`` when a data file cannot be loaded.
+    """
+    for path in settings.data_files:
+        if not Path(path).is_file():
+            raise SettingsError(f"--data {path}: no such file")
+    try:
+        sock = listen(settings.host, settings.port)
+    except OSError as exc:
+        raise SettingsError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from None
+    with sock:
+        if store is None and not settings.mongodb_uri:
+            store = memory_store(settings)
+        return serve(settings, functools.partial(create_app, settings, store), sock)
+
+
+def serve(settings: Settings, app_factory: AppFactory, sock: socket.socket) -> int:
+    """Serve ``app_factory()`` on ``sock`` with ``settings.workers`` processes
+    until interrupted; returns the exit status (0, or 3 when the app failed to start)."""
+    host, port = sock.getsockname()[:2]
+    log.info("listening on http://%s:%d with %d worker process(es)", host, port, settings.workers)
+    if settings.workers == 1:
+        return run_worker(settings, app_factory, sock)
+    return _supervise(settings, app_factory, sock)
+
+
+def run_worker(settings: Settings, app_factory: AppFactory, sock: socket.socket) -> int:
+    """One uvicorn server over ``sock`` (the body of every worker process)."""
+    try:
+        app = app_factory()
+    except Exception:
+        log.exception("the app could not be built")
+        return STARTUP_FAILURE
+    config = uvicorn.Config(
+        app,
+        lifespan="on",
+        log_level=settings.log_level,
+        # Our middleware writes the access log (JSON, with request ids); uvicorn keeps
+        # the logging configured above instead of installing its own.
+        access_log=False,
+        log_config=None,
+    )
+    server = uvicorn.Server(config)
+    try:
+        server.run(sockets=[sock])
+    except SystemExit as exc:  # uvicorn exits this way when the lifespan start-up fails
+        return exc.code if isinstance(exc.code, int) else STARTUP_FAILURE
+    return 0 if server.started else STARTUP_FAILURE
+
+
+def _worker_main(settings: Settings, app_factory: AppFactory, sock: socket.socket) -> None:
+    # The supervisor's handlers were inherited through the fork; uvicorn installs its own.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        sys.exit(run_worker(settings, app_factory, sock))
+    except KeyboardInterrupt:  # Ctrl-C reaches the whole process group; the parent reports
+        sys.exit(0)
+
+
+def _supervise(settings: Settings, app_factory: AppFactory, sock: socket.socket) -> int:
+    """Start the workers, replace any that crashes, stop them all on SIGINT/SIGTERM.
+    A worker whose app fails to start stops the whole server (no crash loop)."""
+    # fork, not spawn: workers share what the parent loaded, and need nothing pickled.
+    fork = multiprocessing.get_context("fork")
+    stop = threading.Event()
+
+    def start() -> BaseProcess:
+        process = fork.Process(target=_worker_main, args=(settings, app_factory, sock), name="job-gateway worker")
+        process.start()
+        return process
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, request_stop)
+    workers = [start() for _ in range(settings.workers)]
+    log.info("started %d worker processes", settings.workers, extra={"pids": [w.pid for w in workers]})
+    status = 0
+    while not stop.wait(_POLL_SECONDS):
+        for i, worker in enumerate(workers):
+            if worker.is_alive() or worker.exitcode == 0:
+                continue
+            if worker.exitcode == STARTUP_FAILURE:
+                log.error("a worker could not start; stopping", extra={"pid": worker.pid})
+                status = STARTUP_FAILURE
+                stop.set()
+                break
+            log.warning("worker exited; starting another", extra={"pid": worker.pid, "exitcode": worker.exitcode})
+            workers[i] = start()
+        if not any(w.is_alive() for w in workers):
+            break
+    for worker in workers:
+        if worker.is_alive():
+            worker.terminate()  # SIGTERM: uvicorn finishes the requests in flight
+    for worker in workers:
+        worker.join(_STOP_SECONDS)
+        if worker.is_alive():
+            worker.kill()
+            worker.join()
+    return status
