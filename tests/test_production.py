@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import socket
 import time
 import tomllib
 from typing import Any
@@ -24,20 +23,15 @@ from gateway.store.indexes import INDEXES, ensure_indexes
 from gateway.store.mongo import _errors
 from tests.conftest import ROOT, gql
 from tests.dataset import D1
+from tests.processes import free_port
 
 pytestmark = pytest.mark.anyio
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
 def gone() -> Any:
     """An app whose MongoDB is a closed loopback port, with a 300 ms selection budget."""
-    uri = f"mongodb://127.0.0.1:{_closed_port()}/?directConnection=true"
+    uri = f"mongodb://127.0.0.1:{free_port()}/?directConnection=true"
     settings = Settings(mongodb_uri=uri, server_selection_timeout_ms=300, max_time_ms=500, insecure_no_auth=True)
     with TestClient(create_app(settings)) as client:
         yield client
