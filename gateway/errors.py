@@ -21,6 +21,7 @@ no code is made up where an error is raised.
     ├── NotFound                 404  NOT_FOUND        ERROR_NOT_FOUND
     ├── MethodNotAllowed         405  BAD_REQUEST      ERROR_METHOD_NOT_ALLOWED
     ├── StoreUnavailable         503  UNAVAILABLE      ERROR_DB_UNAVAILABLE
+    ├── StoredDocumentInvalid    500  STORED_DOCUMENT_INVALID  ERROR_STORED_DOCUMENT (names the document)
     └── InternalError            500  INTERNAL_SERVER_ERROR  ERROR_INTERNAL (message masked)
 """
 
@@ -138,6 +139,16 @@ class StoreUnavailable(GatewayError):
     code = "ERROR_DB_UNAVAILABLE"
     http_status = 503
     graphql_code = "UNAVAILABLE"
+
+
+class StoredDocumentInvalid(GatewayError):
+    """A stored document breaks a promise of the schema (a non-null field missing, a
+    status no enum knows). Reported as a field error naming the document, never masked:
+    the data, not the request, needs fixing."""
+
+    code = "ERROR_STORED_DOCUMENT"
+    http_status = 500
+    graphql_code = "STORED_DOCUMENT_INVALID"
 
 
 class InternalError(GatewayError):

@@ -18,7 +18,14 @@ from typing import Any
 from gateway.auth import Principal
 from gateway.authorization import ReadScope, authorize
 from gateway.encoding import jsonable
-from gateway.query.collectors import CollectorIds, CollectorRef, collector_ref, collectors_filter, match_refs
+from gateway.query.collectors import (
+    CollectorIds,
+    CollectorRef,
+    collector_ref,
+    collectors_filter,
+    jobs_of_collectors,
+    match_refs,
+)
 from gateway.query.conditions import CollectorLookup, CompiledFilter
 from gateway.query.listing import JOB_FIELDS, Limits, ListPlan, ResponseFields, compile_list
 from gateway.query.operators import CompileContext
@@ -87,14 +94,18 @@ class JobService:
         with_rows: bool = True,
     ) -> JobPage:
         """List jobs (contract section 3): ``request`` is the published list request
-        (``query`` and the shortcuts). ``fields`` narrows the wire fields fetched (a
-        GraphQL selection); ``with_count`` false skips the count, ``with_rows`` false the
-        page, when nobody reads them.
+        (``query`` and the shortcuts). ``fields``, the wire fields a GraphQL selection
+        reads, is the projection instead of ``only``/``minimal`` (which GraphQL still
+        validates but no longer applies: they could null out a non-null field);
+        ``with_count`` false skips the count, ``with_rows`` false the page, when nobody
+        reads them.
         At most three store calls besides one collector query per ``collector_info.*``
         condition: the page, the count, and (by the adapter) the page's collectors."""
         scope = self.authorize(principal, request.get("domain_id"))
         plan = compile_list(request, self._context(), self._limits)
-        response_fields = plan.fields if fields is None else plan.fields.restrict(fields)
+        if fields is not None:
+            plan = plan.selecting(fields)
+        response_fields = plan.fields
         job_filter = await self._job_filter(plan.filter, scope)
         if plan.count_only or not with_rows:
             total = await self._store.count(JOB, job_filter) if with_count or plan.count_only else None
@@ -125,6 +136,21 @@ class JobService:
             limit=1,
         )
         return JobPage(jobs=found, total_count=None, fields=response_fields, scope=scope)
+
+    async def get_collector(
+        self, collector_id: str, domain_id: str | None = None, principal: Principal | None = None
+    ) -> Document | None:
+        """One collector of the domain by ``collector_id``, or None when it is not there
+        or not readable. A project-scoped caller reads a collector only when one of the
+        jobs it may read ran with it (it sees no more than through ``collector_info``)."""
+        scope = self.authorize(principal, domain_id)
+        found = await self.load_collectors(scope.domain_id, [CollectorRef(collector_id=collector_id)])
+        collector = found[0] if found else None
+        if collector is None or scope.projects is None:
+            return collector
+        used = jobs_of_collectors(CollectorIds.of([collector]), negate=False)
+        jobs = await self._store.find(JOB, {"$and": [scope.job_filter(), used]}, projection={"_id": 1}, limit=1)
+        return collector if jobs else None
 
     async def stat(self, query: object, domain_id: object = None, principal: Principal | None = None) -> dict[str, Any]:
         """Run a StatisticsQuery (contract section 4) as one aggregation pipeline.

@@ -78,11 +78,24 @@ def test_shortcut_arguments(client: Any) -> None:
     assert data["data"]["jobs"]["totalCount"] == 0  # J2's project_id is null
 
 
-def test_only_nulls_the_other_fields(client: Any) -> None:
-    query = f'{{ jobs(domainId: "{D1}", jobId: "job-000000000001", query: {{only: ["job_id", "collector_info.name"]}}) {{ results {{ jobId status collectorInfo {{ name provider }} }} }} }}'
-    assert gql(client, query)["data"]["jobs"]["results"] == [
-        {"jobId": "job-000000000001", "status": None, "collectorInfo": {"name": "AWS prod", "provider": None}}
-    ]
+def test_only_and_minimal_are_checked_but_the_selection_is_the_projection(client: Any) -> None:
+    for query in ('{only: ["job_id", "collector_info.name"]}', "{minimal: true}"):
+        document = f'{{ jobs(domainId: "{D1}", jobId: "job-000000000001", query: {query}) {{ results {{ jobId status collectorInfo {{ name provider }} }} }} }}'
+        assert gql(client, document)["data"]["jobs"]["results"] == [
+            {"jobId": "job-000000000001", "status": "SUCCESS", "collectorInfo": {"name": "AWS prod", "provider": "aws"}}
+        ]
+    # Still validated as the published language does.
+    document = f'{{ jobs(domainId: "{D1}", query: {{only: ["secret"]}}) {{ totalCount }} }}'
+    assert gql(client, document)["errors"][0]["extensions"]["reason"] == "ERROR_INVALID_PARAMETER"
+
+
+def test_only_and_minimal_are_deprecated_with_the_reason(client: Any) -> None:
+    document = '{ __type(name: "JobQueryInput") { inputFields(includeDeprecated: true) { name isDeprecated deprecationReason } } }'
+    fields = {f["name"]: f for f in gql(client, document)["data"]["__type"]["inputFields"]}
+    for name in ("only", "minimal"):
+        assert fields[name]["isDeprecated"] is True
+        assert "selection set is the projection" in fields[name]["deprecationReason"]
+    assert fields["filter"]["isDeprecated"] is False
 
 
 def test_collector_references(client: Any) -> None:
@@ -212,7 +225,9 @@ class TestReadsOnlyWhatIsSelected:
           fragment Times on Job {{ createdAt finishedAt }}
           {{ jobs(domainId: "{D1}") {{ results {{ status ...Times ... on Job {{ filter }} }} }} }}"""
         gql(client, query)
-        assert store.kwargs[0]["projection"] == {"status": 1, "created_at": 1, "finished_at": 1, "filters": 1, "_id": 0}
+        # job_id besides: an error about a stored job names it.
+        expected = {"job_id": 1, "status": 1, "created_at": 1, "finished_at": 1, "filters": 1, "_id": 0}
+        assert store.kwargs[0]["projection"] == expected
 
     @pytest.mark.parametrize("limit", [1, 3, 7])
     def test_collectors_cost_one_call_whatever_the_page_size(self, counted: Any, limit: int) -> None:

@@ -59,8 +59,18 @@ class JobQueryInput:
     filter_or: list[ConditionInput] | None = None
     sort: SortInput | None = None
     page: PageInput | None = None
-    only: list[str] | None = None
-    minimal: bool | None = None
+    only: list[str] | None = strawberry.field(
+        default=None,
+        description="Wire fields to return (REST's projection); checked, but not applied here.",
+        deprecation_reason="In GraphQL the selection set is the projection: select the fields you need. "
+        "`only` no longer narrows the answer, so it can never null out a non-null field.",
+    )
+    minimal: bool | None = strawberry.field(
+        default=None,
+        description="REST's short form (job_id, status, created_at, finished_at); checked, but not applied here.",
+        deprecation_reason="In GraphQL the selection set is the projection: select the fields you need. "
+        "`minimal` no longer narrows the answer, so it can never null out a non-null field.",
+    )
     count_only: bool | None = None
     keyword: str | None = None
 

@@ -2,19 +2,43 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 import strawberry
 
 from gateway.graphql.context import GraphQLContext
+from gateway.graphql.ids import GlobalId
 from gateway.graphql.inputs import JobQueryInput, query_to_wire
 from gateway.graphql.selection import children, job_wire_fields
 from gateway.graphql.stat_inputs import StatisticsQueryInput, stat_query_to_wire
-from gateway.graphql.types import CollectorInfo, Job, JobsInfo, JobStatusFilter
+from gateway.graphql.types import CollectorInfo, Job, JobsInfo, JobStatusFilter, Node
 from gateway.query.collectors import CollectorRef, collector_ref
 from gateway.service import JobPage
 
 Info = strawberry.Info[GraphQLContext, None]
+NODE_TYPES = frozenset({"Job", "CollectorInfo"})
+
+
+def list_request(
+    domain_id: str | None,
+    query: dict[str, Any],
+    *,
+    job_id: list[str] | None = None,
+    status: list[JobStatusFilter] | None = None,
+    collector_id: list[str] | None = None,
+    project_id: list[str] | None = None,
+) -> dict[str, Any]:
+    """The published list request (contract section 3) of GraphQL arguments."""
+    return {
+        "domain_id": domain_id,
+        "query": query,
+        "job_id": job_id,
+        "status": [s.value for s in status] if status is not None else None,
+        "collector_id": collector_id,
+        "project_id": project_id,
+    }
 
 
 async def resolve_jobs(
@@ -27,14 +51,14 @@ async def resolve_jobs(
     project_id: list[str] | None,
     domain_id: str | None,
 ) -> JobsInfo:
-    request: dict[str, Any] = {
-        "domain_id": domain_id,
-        "query": query_to_wire(query),
-        "job_id": job_id,
-        "status": [s.value for s in status] if status is not None else None,
-        "collector_id": collector_id,
-        "project_id": project_id,
-    }
+    request = list_request(
+        domain_id,
+        query_to_wire(query),
+        job_id=job_id,
+        status=status,
+        collector_id=collector_id,
+        project_id=project_id,
+    )
     selections = info.selected_fields
     selected = {f.name for f in children(selections, info.field_name)}
     wanted = job_wire_fields(children(children(selections, info.field_name), "results"))
@@ -45,20 +69,55 @@ async def resolve_jobs(
         with_count="totalCount" in selected,
         with_rows="results" in selected,
     )
+    return JobsInfo(results=list(await page_jobs(info, page)), total_count=page.total_count or 0)
+
+
+async def page_jobs(info: Info, page: JobPage) -> list[Job]:
+    """The page's jobs as ``Job`` objects, their collectors loaded in one batch."""
     collectors = await _collectors(info, page) if "collector_info" in page.fields.fields else {}
-    return JobsInfo(
-        results=[Job.from_doc(doc, _collector(collectors, doc)) for doc in page.jobs],
-        total_count=page.total_count or 0,
-    )
+    return [Job(doc=doc, collector=_collector(collectors, doc)) for doc in page.jobs]
 
 
 async def resolve_job(info: Info, job_id: str, domain_id: str | None) -> Job | None:
     wanted = job_wire_fields(children(info.selected_fields, info.field_name))
     page = await info.context.service.get_job(job_id, domain_id, info.context.principal, fields=wanted)
-    if not page.jobs:
-        return None
-    collectors = await _collectors(info, page) if "collector_info" in page.fields.fields else {}
-    return Job.from_doc(page.jobs[0], _collector(collectors, page.jobs[0]))
+    jobs = await page_jobs(info, page)
+    return jobs[0] if jobs else None
+
+
+async def resolve_node(info: Info, node_id: str) -> Node | None:
+    """The object a global id names, read in the id's domain as the caller may read it
+    (``FORBIDDEN`` for another domain's object under a token); null when it is gone."""
+    found = await _nodes(info, [node_id])
+    result = found[0]
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+async def resolve_nodes(info: Info, node_ids: Sequence[str]) -> list[Node | None]:
+    """``resolve_node`` of each id, in order; an id that fails is an error at its index
+    (graphql-core reports an exception item at its own path), the others are kept."""
+    return await _nodes(info, node_ids)  # type: ignore[return-value]
+
+
+async def _nodes(info: Info, node_ids: Sequence[str]) -> list[Node | Exception | None]:
+    async def one(raw: str) -> Node | Exception | None:
+        try:
+            node_id = GlobalId.decode(raw, NODE_TYPES)
+            if node_id.type_name == "Job":
+                wanted = job_wire_fields(children(info.selected_fields, info.field_name))
+                page = await info.context.service.get_job(
+                    node_id.key, node_id.domain_id, info.context.principal, fields=wanted
+                )
+                jobs = await page_jobs(info, page)
+                return jobs[0] if jobs else None
+            doc = await info.context.service.get_collector(node_id.key, node_id.domain_id, info.context.principal)
+            return None if doc is None else CollectorInfo(doc=doc)
+        except Exception as exc:  # reported at this id's own path
+            return exc
+
+    return list(await asyncio.gather(*(one(raw) for raw in node_ids)))
 
 
 def _collector(collectors: dict[CollectorRef, CollectorInfo], job: dict[str, Any]) -> CollectorInfo | None:
@@ -73,11 +132,7 @@ async def _collectors(info: Info, page: JobPage) -> dict[CollectorRef, Collector
     refs = list({ref for ref in map(collector_ref, page.jobs) if ref is not None})
     domain = page.scope.domain_id
     docs = await info.context.collectors.load_many([(domain, ref) for ref in refs])
-    return {
-        ref: CollectorInfo.from_doc(page.fields.collector_view(doc))
-        for ref, doc in zip(refs, docs, strict=True)
-        if doc is not None
-    }
+    return {ref: CollectorInfo(doc=doc) for ref, doc in zip(refs, docs, strict=True) if doc is not None}
 
 
 async def resolve_job_stat(info: Info, query: StatisticsQueryInput, domain_id: str | None) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.extensions import (
@@ -17,29 +17,43 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from gateway.graphql.errors import GatewayErrors
-from gateway.graphql.execution import execution_context_class, leaf_plans
 from gateway.graphql.extensions import OperationName
 from gateway.graphql.inputs import JobQueryInput
 from gateway.graphql.limits import limit_rules
-from gateway.graphql.resolvers import Info, resolve_job, resolve_job_stat, resolve_jobs
+from gateway.graphql.resolvers import Info, resolve_job, resolve_job_stat, resolve_jobs, resolve_node, resolve_nodes
 from gateway.graphql.scalars import JSON, SCALARS
 from gateway.graphql.stat_inputs import StatisticsQueryInput
-from gateway.graphql.types import Job, JobsInfo, JobStatusFilter
+from gateway.graphql.types import CollectorInfo, Job, JobsInfo, JobStatusFilter, Node
 from gateway.settings import Settings
 
+DomainArgument = Annotated[
+    str | None,
+    strawberry.argument(
+        description="The domain to read; required without a token, and must be the token's own with one."
+    ),
+]
 
-@strawberry.type
+
+@strawberry.type(description="Reads over collection jobs, each scoped to one domain (contract section 7).")
 class Query:
-    @strawberry.field(description="List jobs of one domain: filter, sort, page, search.")
+    @strawberry.field(
+        description="List jobs of one domain in the published Query language: filter, sort, page, search."
+    )
     async def jobs(  # noqa: PLR0917 - GraphQL arguments, resolved by name
         self,
         info: Info,
-        query: JobQueryInput | None = None,
-        job_id: list[str] | None = None,
-        status: list[JobStatusFilter] | None = None,
-        collector_id: list[str] | None = None,
-        project_id: list[str] | None = None,
-        domain_id: str | None = None,
+        query: Annotated[
+            JobQueryInput | None, strawberry.argument(description="The published Query language (section 3.1).")
+        ] = None,
+        job_id: Annotated[list[str] | None, strawberry.argument(description="Only these job ids.")] = None,
+        status: Annotated[
+            list[JobStatusFilter] | None, strawberry.argument(description="Only jobs in one of these states.")
+        ] = None,
+        collector_id: Annotated[
+            list[str] | None, strawberry.argument(description="Only jobs of these collectors.")
+        ] = None,
+        project_id: Annotated[list[str] | None, strawberry.argument(description="Only jobs of these projects.")] = None,
+        domain_id: DomainArgument = None,
     ) -> JobsInfo:
         return await resolve_jobs(
             info,
@@ -52,11 +66,41 @@ class Query:
         )
 
     @strawberry.field(description="One job by id, or null.")
-    async def job(self, info: Info, job_id: strawberry.ID, domain_id: str | None = None) -> Job | None:
+    async def job(
+        self,
+        info: Info,
+        job_id: Annotated[strawberry.ID, strawberry.argument(description="The job's `jobId`.")],
+        domain_id: DomainArgument = None,
+    ) -> Job | None:
         return await resolve_job(info, str(job_id), domain_id)
 
+    @strawberry.field(
+        description="The object a global id names (Relay), read in the id's domain as the caller may read it; "
+        "null when it no longer exists."
+    )
+    async def node(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="A global `id`.")]
+    ) -> Node | None:
+        return await resolve_node(info, str(id))
+
+    @strawberry.field(
+        description="The objects global ids name, in order (see `node`); an id that fails is an error at its own "
+        "index, the others are kept."
+    )
+    async def nodes(
+        self, info: Info, ids: Annotated[list[strawberry.ID], strawberry.argument(description="Global `id`s.")]
+    ) -> list[Node | None]:
+        return await resolve_nodes(info, [str(i) for i in ids])
+
     @strawberry.field(description="Statistics over jobs: `{results: [row...], total_count?}` as the REST stat route.")
-    async def job_stat(self, info: Info, query: StatisticsQueryInput, domain_id: str | None = None) -> JSON:
+    async def job_stat(
+        self,
+        info: Info,
+        query: Annotated[
+            StatisticsQueryInput, strawberry.argument(description="The published StatisticsQuery language (4.1).")
+        ],
+        domain_id: DomainArgument = None,
+    ) -> JSON:
         return await resolve_job_stat(info, query, domain_id)
 
 
@@ -85,9 +129,9 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
-    schema = GatewaySchema(query=Query, extensions=extensions, config=StrawberryConfig(scalar_map=SCALARS))
-    schema.execution_context_class = execution_context_class(leaf_plans(schema._schema))
-    return schema
+    return GatewaySchema(
+        query=Query, types=[Job, CollectorInfo], extensions=extensions, config=StrawberryConfig(scalar_map=SCALARS)
+    )
 
 
 def export_sdl() -> str:

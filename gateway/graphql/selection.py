@@ -15,7 +15,12 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-GRAPHQL_TO_WIRE = {_camel(name): name for name in JOB_FIELDS}
+# The wire fields each Job field reads. `jobId` is always read besides, so that an error
+# about a stored job can name it.
+GRAPHQL_TO_WIRE: dict[str, tuple[str, ...]] = {
+    **{_camel(name): (name,) for name in JOB_FIELDS},
+    "id": ("job_id", "domain_id"),
+}
 
 
 def fields_of(selections: Iterable[Selection]) -> Iterator[SelectedField]:
@@ -34,4 +39,5 @@ def children(selections: Iterable[Selection], name: str) -> list[SelectedField]:
 
 
 def job_wire_fields(job_selections: Iterable[SelectedField]) -> frozenset[str]:
-    return frozenset(GRAPHQL_TO_WIRE[f.name] for f in job_selections if f.name in GRAPHQL_TO_WIRE)
+    """The wire fields to fetch for a selection of Job fields (``job_id`` always)."""
+    return frozenset(("job_id", *(wire for f in job_selections for wire in GRAPHQL_TO_WIRE.get(f.name, ()))))

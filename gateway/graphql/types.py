@@ -1,175 +1,276 @@
-"""Output types. Scalar fields are plain attributes filled once from the stored
-document; only `collectorInfo` resolves, through the per-request DataLoader."""
+"""Output types (contract section 6). Each wraps a stored document and reads its
+fields through ``gateway.graphql.stored``, checked: non-null exactly where the inventory
+service always writes the field, and a stored value that breaks the schema is a field
+error naming the document. ``collectorInfo`` comes filled for a whole page at once
+(through the request's DataLoader, see ``resolvers.py``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
 import strawberry
 
+from gateway.graphql import stored
+from gateway.graphql.ids import global_id
 from gateway.graphql.scalars import JSON, DateTime
+
+Document = Mapping[str, Any]
 
 
 @strawberry.enum(description="The state of a collection job.")
 class JobStatus(Enum):
-    CREATED = "CREATED"
-    CANCELED = "CANCELED"
-    IN_PROGRESS = "IN_PROGRESS"
-    SUCCESS = "SUCCESS"
-    ERROR = "ERROR"
-    TIMEOUT = "TIMEOUT"
+    CREATED = strawberry.enum_value("CREATED", description="Created, not started yet.")
+    CANCELED = strawberry.enum_value("CANCELED", description="Canceled before it finished.")
+    IN_PROGRESS = strawberry.enum_value("IN_PROGRESS", description="Running: `remainedTasks` counts down.")
+    SUCCESS = strawberry.enum_value("SUCCESS", description="Finished; every task succeeded.")
+    ERROR = strawberry.enum_value("ERROR", description="Finished with errors (see `errors`).")
+    TIMEOUT = strawberry.enum_value("TIMEOUT", description="Did not finish in time.")
 
 
-@strawberry.enum(description="A status filter: `JOB_STATE_NONE` means no status filter.")
+@strawberry.enum(description="A status filter of the published list request: `JOB_STATE_NONE` means no status filter.")
 class JobStatusFilter(Enum):
     # The list request's own enum (the published API's), kept beside JobStatus.
-    JOB_STATE_NONE = "JOB_STATE_NONE"
-    CREATED = "CREATED"
-    CANCELED = "CANCELED"
-    IN_PROGRESS = "IN_PROGRESS"
-    SUCCESS = "SUCCESS"
-    ERROR = "ERROR"
-    TIMEOUT = "TIMEOUT"
+    JOB_STATE_NONE = strawberry.enum_value("JOB_STATE_NONE", description="No status filter.")
+    CREATED = strawberry.enum_value("CREATED", description="Jobs created, not started yet.")
+    CANCELED = strawberry.enum_value("CANCELED", description="Jobs canceled.")
+    IN_PROGRESS = strawberry.enum_value("IN_PROGRESS", description="Jobs running.")
+    SUCCESS = strawberry.enum_value("SUCCESS", description="Jobs finished successfully.")
+    ERROR = strawberry.enum_value("ERROR", description="Jobs finished with errors.")
+    TIMEOUT = strawberry.enum_value("TIMEOUT", description="Jobs that timed out.")
 
 
-@strawberry.enum
+@strawberry.enum(description="Whether a collector runs.")
 class CollectorState(Enum):
-    ENABLED = "ENABLED"
-    DISABLED = "DISABLED"
+    ENABLED = strawberry.enum_value("ENABLED", description="Collects on schedule.")
+    DISABLED = strawberry.enum_value("DISABLED", description="Switched off.")
 
 
-@strawberry.enum
+@strawberry.enum(description="How a collector's plugin is upgraded.")
 class UpgradeMode(Enum):
-    NONE = "NONE"
-    MANUAL = "MANUAL"
-    AUTO = "AUTO"
+    NONE = strawberry.enum_value("NONE", description="Never upgraded.")
+    MANUAL = strawberry.enum_value("MANUAL", description="Upgraded by an operator.")
+    AUTO = strawberry.enum_value("AUTO", description="Upgraded automatically to the latest version.")
 
 
-def _enum(kind: type[Enum], value: Any) -> Any:
-    # A value the enum does not know (a newer server's status) reads as null
-    # rather than failing the whole response.
-    try:
-        return kind(value) if value is not None else None
-    except ValueError:
-        return None
+@strawberry.interface(
+    description="An object with a global id (Relay Global Object Identification): refetch it with `node(id:)`."
+)
+class Node:
+    @strawberry.field(description="Opaque, stable, global: the same object always has the same id.")
+    def id(self) -> strawberry.ID:
+        raise NotImplementedError
 
 
-@strawberry.type
+@strawberry.type(description="One error a job met.")
 class ErrorInfo:
-    error_code: str | None
-    message: str | None
-    additional: JSON | None
+    doc: strawberry.Private[Document]
+    owner: strawberry.Private[str]
+    at: strawberry.Private[str]
 
-    @classmethod
-    def from_doc(cls, doc: Any) -> ErrorInfo:
-        doc = doc if isinstance(doc, Mapping) else {}
-        return cls(error_code=doc.get("error_code"), message=doc.get("message"), additional=doc.get("additional"))
+    @strawberry.field(description="The error's code, e.g. `ERROR_TASK_TIMEOUT`.")
+    def error_code(self) -> str | None:
+        return stored.string(self.doc, "error_code", self.owner, path=f"{self.at}.error_code")
+
+    @strawberry.field(description="What happened, for people.")
+    def message(self) -> str | None:
+        return stored.string(self.doc, "message", self.owner, path=f"{self.at}.message")
+
+    @strawberry.field(description="Free-form details.")
+    def additional(self) -> JSON | None:
+        return stored.json_value(self.doc, "additional")
 
 
-@strawberry.type
+@strawberry.type(description="The plugin a collector runs.")
 class PluginInfo:
-    plugin_id: str | None
-    version: str | None
-    options: JSON | None
-    secret_id: str | None
-    secret_group_id: str | None
-    provider: str | None
-    service_account_id: str | None
-    metadata: JSON | None
-    upgrade_mode: UpgradeMode | None
+    doc: strawberry.Private[Document]
+    owner: strawberry.Private[str]
 
-    @classmethod
-    def from_doc(cls, doc: Mapping[str, Any]) -> PluginInfo:
-        return cls(
-            plugin_id=doc.get("plugin_id"),
-            version=doc.get("version"),
-            options=doc.get("options"),
-            secret_id=doc.get("secret_id"),
-            secret_group_id=doc.get("secret_group_id"),
-            provider=doc.get("provider"),
-            service_account_id=doc.get("service_account_id"),
-            metadata=doc.get("metadata"),
-            upgrade_mode=_enum(UpgradeMode, doc.get("upgrade_mode")),
-        )
+    def _string(self, key: str) -> str | None:
+        return stored.string(self.doc, key, self.owner, path=f"plugin_info.{key}")
+
+    @strawberry.field(description="The plugin's id.")
+    def plugin_id(self) -> str | None:
+        return self._string("plugin_id")
+
+    @strawberry.field(description="The plugin's version.")
+    def version(self) -> str | None:
+        return self._string("version")
+
+    @strawberry.field(description="The plugin's options (free-form).")
+    def options(self) -> JSON | None:
+        return stored.json_value(self.doc, "options")
+
+    @strawberry.field(description="The secret the plugin collects with.")
+    def secret_id(self) -> str | None:
+        return self._string("secret_id")
+
+    @strawberry.field(description="The secret group the plugin collects with.")
+    def secret_group_id(self) -> str | None:
+        return self._string("secret_group_id")
+
+    @strawberry.field(description="The cloud provider the plugin collects from.")
+    def provider(self) -> str | None:
+        return self._string("provider")
+
+    @strawberry.field(description="The service account the plugin collects with.")
+    def service_account_id(self) -> str | None:
+        return self._string("service_account_id")
+
+    @strawberry.field(description="The plugin's metadata (free-form).")
+    def metadata(self) -> JSON | None:
+        return stored.json_value(self.doc, "metadata")
+
+    @strawberry.field(description="How the plugin is upgraded.")
+    def upgrade_mode(self) -> UpgradeMode | None:
+        return stored.enum(UpgradeMode, self.doc, "upgrade_mode", self.owner, path="plugin_info.upgrade_mode")
 
 
 @strawberry.type(description="The collector a job ran with, in full.")
-class CollectorInfo:
-    collector_id: str | None
-    name: str | None
-    state: CollectorState | None
-    plugin_info: PluginInfo | None
-    priority: int | None
-    tags: JSON | None
-    provider: str | None
-    capability: JSON | None
-    is_public: bool | None
-    project_id: str | None
-    domain_id: str | None
-    created_at: DateTime | None
-    last_collected_at: DateTime | None
+class CollectorInfo(Node):
+    doc: strawberry.Private[Document]
 
-    @classmethod
-    def from_doc(cls, doc: Mapping[str, Any]) -> CollectorInfo:
-        plugin = doc.get("plugin_info")
-        return cls(
-            collector_id=doc.get("collector_id"),
-            name=doc.get("name"),
-            state=_enum(CollectorState, doc.get("state")),
-            plugin_info=PluginInfo.from_doc(plugin) if isinstance(plugin, Mapping) else None,
-            priority=doc.get("priority"),
-            tags=doc.get("tags"),
-            provider=doc.get("provider"),
-            capability=doc.get("capability"),
-            is_public=doc.get("is_public"),
-            project_id=doc.get("project_id"),
-            domain_id=doc.get("domain_id"),
-            created_at=doc.get("created_at"),
-            last_collected_at=doc.get("last_collected_at"),
-        )
+    @property
+    def _owner(self) -> str:
+        return stored.collector_name(self.doc)
+
+    @strawberry.field(description="Global id: refetch this collector with `node(id:)`.")
+    def id(self) -> strawberry.ID:
+        owner = self._owner
+        domain = stored.string(self.doc, "domain_id", owner, required=True)
+        return strawberry.ID(global_id("CollectorInfo", str(domain), self.collector_id()))
+
+    @strawberry.field(description="The collector's id, e.g. `collector-2c0847644f39`.")
+    def collector_id(self) -> str:
+        return str(stored.string(self.doc, "collector_id", self._owner, required=True))
+
+    @strawberry.field(description="The collector's display name.")
+    def name(self) -> str:
+        return str(stored.string(self.doc, "name", self._owner, required=True))
+
+    @strawberry.field(description="Whether the collector runs.")
+    def state(self) -> CollectorState | None:
+        return stored.enum(CollectorState, self.doc, "state", self._owner)
+
+    @strawberry.field(description="The plugin the collector runs.")
+    def plugin_info(self) -> PluginInfo | None:
+        plugin = stored.sub_document(self.doc, "plugin_info", self._owner)
+        return None if plugin is None else PluginInfo(doc=plugin, owner=self._owner)
+
+    @strawberry.field(description="The collector's priority.")
+    def priority(self) -> int | None:
+        return stored.integer(self.doc, "priority", self._owner)
+
+    @strawberry.field(description="The collector's tags (free-form).")
+    def tags(self) -> JSON | None:
+        return stored.json_value(self.doc, "tags")
+
+    @strawberry.field(description="The cloud provider the collector collects from, e.g. `aws`.")
+    def provider(self) -> str | None:
+        return stored.string(self.doc, "provider", self._owner)
+
+    @strawberry.field(description="What the collector supports (free-form).")
+    def capability(self) -> JSON | None:
+        return stored.json_value(self.doc, "capability")
+
+    @strawberry.field(description="Whether the collector is shared with every project of its domain.")
+    def is_public(self) -> bool | None:
+        return stored.boolean(self.doc, "is_public", self._owner)
+
+    @strawberry.field(description="The project the collector belongs to.")
+    def project_id(self) -> str | None:
+        return stored.string(self.doc, "project_id", self._owner)
+
+    @strawberry.field(description="The domain (tenant) the collector belongs to.")
+    def domain_id(self) -> str | None:
+        return stored.string(self.doc, "domain_id", self._owner)
+
+    @strawberry.field(description="When the collector was created.")
+    def created_at(self) -> DateTime | None:
+        return _instant(stored.instant(self.doc, "created_at", self._owner))
+
+    @strawberry.field(description="When the collector last collected.")
+    def last_collected_at(self) -> DateTime | None:
+        return _instant(stored.instant(self.doc, "last_collected_at", self._owner))
+
+
+def _instant(value: datetime | None) -> DateTime | None:
+    return None if value is None else DateTime(value)
 
 
 @strawberry.type(description="One collection job.")
-class Job:
-    job_id: str | None
-    status: JobStatus | None
-    filter: JSON | None
-    total_tasks: int | None
-    remained_tasks: int | None
-    errors: list[ErrorInfo] | None
-    # Filled for a whole page at once through the request's DataLoader (see
-    # resolvers.py), so that no job needs a resolver of its own.
-    collector_info: CollectorInfo | None = strawberry.field(
-        description="The job's collector, in full; null when it no longer exists."
-    )
-    project_id: str | None
-    domain_id: str | None
-    created_at: DateTime | None
-    updated_at: DateTime | None
-    finished_at: DateTime | None
+class Job(Node):
+    doc: strawberry.Private[Document]
+    collector: strawberry.Private[CollectorInfo | None] = None
 
-    @classmethod
-    def from_doc(cls, doc: Mapping[str, Any], collector: CollectorInfo | None = None) -> Job:
-        errors = doc.get("errors")
-        return cls(
-            job_id=doc.get("job_id"),
-            status=_enum(JobStatus, doc.get("status")),
-            filter=doc.get("filters"),
-            total_tasks=doc.get("total_tasks"),
-            remained_tasks=doc.get("remained_tasks"),
-            errors=[ErrorInfo.from_doc(e) for e in errors] if isinstance(errors, list) else None,
-            collector_info=collector,
-            project_id=doc.get("project_id"),
-            domain_id=doc.get("domain_id"),
-            created_at=doc.get("created_at"),
-            updated_at=doc.get("updated_at"),
-            finished_at=doc.get("finished_at"),
-        )
+    @property
+    def _owner(self) -> str:
+        return stored.job_name(self.doc)
+
+    @strawberry.field(description="Global id: refetch this job with `node(id:)`.")
+    def id(self) -> strawberry.ID:
+        domain = stored.string(self.doc, "domain_id", self._owner, required=True)
+        return strawberry.ID(global_id("Job", str(domain), self.job_id()))
+
+    @strawberry.field(description="The job's id, e.g. `job-3b124006c2d2`.")
+    def job_id(self) -> str:
+        return str(stored.string(self.doc, "job_id", self._owner, required=True))
+
+    @strawberry.field(description="Where the job is.")
+    def status(self) -> JobStatus:
+        return stored.enum(JobStatus, self.doc, "status", self._owner, required=True)  # type: ignore[return-value]
+
+    @strawberry.field(description="The collect filter the job ran with (free-form; stored as `filters`).")
+    def filter(self) -> JSON | None:
+        return stored.json_value(self.doc, "filters")
+
+    @strawberry.field(description="How many tasks the job has.")
+    def total_tasks(self) -> int | None:
+        return stored.integer(self.doc, "total_tasks", self._owner)
+
+    @strawberry.field(description="How many tasks are left: progress is `(totalTasks - remainedTasks) / totalTasks`.")
+    def remained_tasks(self) -> int | None:
+        return stored.integer(self.doc, "remained_tasks", self._owner)
+
+    @strawberry.field(description="The errors the job met, oldest first (empty when none).")
+    def errors(self) -> list[ErrorInfo]:
+        owner = self._owner
+        return [
+            ErrorInfo(doc=e, owner=owner, at=f"errors[{i}]")
+            for i, e in enumerate(stored.sub_documents(self.doc, "errors", owner))
+        ]
+
+    @strawberry.field(description="The job's collector, in full; null when it no longer exists.")
+    def collector_info(self) -> CollectorInfo | None:
+        return self.collector
+
+    @strawberry.field(description="The project the job belongs to.")
+    def project_id(self) -> str | None:
+        return stored.string(self.doc, "project_id", self._owner)
+
+    @strawberry.field(description="The domain (tenant) the job belongs to.")
+    def domain_id(self) -> str:
+        return str(stored.string(self.doc, "domain_id", self._owner, required=True))
+
+    @strawberry.field(description="When the job was created.")
+    def created_at(self) -> DateTime:
+        return DateTime(stored.instant(self.doc, "created_at", self._owner, required=True))  # type: ignore[arg-type]
+
+    @strawberry.field(description="When the job last changed.")
+    def updated_at(self) -> DateTime | None:
+        return _instant(stored.instant(self.doc, "updated_at", self._owner))
+
+    @strawberry.field(description="When the job finished; null while it runs.")
+    def finished_at(self) -> DateTime | None:
+        return _instant(stored.instant(self.doc, "finished_at", self._owner))
 
 
-@strawberry.type
+@strawberry.type(description="A page of jobs in the published language's form.")
 class JobsInfo:
-    results: list[Job]
-    total_count: int = strawberry.field(description="Every match, ignoring the page.")
+    results: list[Job | None] = strawberry.field(
+        description="The page's jobs, in order. An item is null only when its stored document breaks the schema "
+        "(an error in `errors` names the job); the other items are kept."
+    )
+    total_count: int = strawberry.field(description="Every match, ignoring the page (0 when not selected).")

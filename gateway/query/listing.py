@@ -7,7 +7,7 @@ to fetch and which wire fields to write; the service runs it against the store.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded
@@ -57,10 +57,6 @@ class ResponseFields:
     fields: frozenset[str]
     collector_paths: frozenset[str] | None = None
 
-    def restrict(self, fields: frozenset[str]) -> ResponseFields:
-        """Only those of ``fields`` (a GraphQL selection) that are written anyway."""
-        return ResponseFields(self.fields & fields, self.collector_paths)
-
     def collector_view(self, collector: Document) -> Document:
         """The collector document cut down to ``collector_paths`` (dotted paths)."""
         return collector if self.collector_paths is None else _prune(collector, self.collector_paths)
@@ -89,6 +85,11 @@ class ListPlan:
     fields: ResponseFields
     only_paths: tuple[str, ...]  # nested `only` paths below a top-level field (projected as is)
     count_only: bool
+
+    def selecting(self, fields: frozenset[str]) -> ListPlan:
+        """This plan writing the wire ``fields`` (a GraphQL selection), whole: ``only``
+        and ``minimal`` no longer narrow it."""
+        return replace(self, fields=ResponseFields(frozenset(JOB_FIELDS) & fields), only_paths=())
 
     @property
     def sorts_by_collector(self) -> bool:
