@@ -129,7 +129,7 @@ BAD = [
         "list",
     ),
     (
-        f'jobs(domainId: "{D1}", query: {{filter: [{{key: "c", operator: "exists", value: "no"}}]}}) {{ totalCount }}',
+        f'jobs(domainId: "{D1}", query: {{filter: [{{key: "filter.c", operator: "exists", value: "no"}}]}}) {{ totalCount }}',
         "ERROR_INVALID_PARAMETER_TYPE",
         "true or false",
     ),

@@ -160,11 +160,11 @@ def test_object_values_match_array_elements_literally(make_client: Any) -> None:
     labels = {J1: [{"$ne": None}, "x"], J2: [{"a": 1}], J7: [[{"$ne": None}]]}
     for job in data["job"]:
         if job["job_id"] in labels:
-            job["labels"] = labels[job["job_id"]]
+            job["filters"] = {**job["filters"], "labels": labels[job["job_id"]]}
     client, _ = make_client(data)
 
     def ids(operator: str, value: Any) -> set[str]:
-        body = {"domain_id": D1, "query": {"filter": [{"k": "labels", "v": value, "o": operator}]}}
+        body = {"domain_id": D1, "query": {"filter": [{"k": "filter.labels", "v": value, "o": operator}]}}
         response = client.post("/inventory/v1/jobs/search", json=body)
         assert response.status_code == 200, response.text
         return {job["job_id"] for job in response.json()["results"]}

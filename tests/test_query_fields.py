@@ -170,8 +170,10 @@ async def test_only_minimal_and_count_only(service: JobService) -> None:
     assert page.fields.fields == {"job_id"}
     page = await service.list_jobs({"query": {"count_only": True}, "domain_id": D1})
     assert page.jobs == [] and page.total_count == 7
-    with pytest.raises(InvalidQuery, match="not a job field"):
+    with pytest.raises(InvalidQuery, match="not a stored field"):
         await service.list_jobs({"query": {"only": ["secret"]}, "domain_id": D1})
+    with pytest.raises(InvalidQuery, match='"projects" is not a field of a job'):
+        await service.list_jobs({"query": {"only": ["projects"]}, "domain_id": D1})
     with pytest.raises(InvalidParameterType, match="count_only"):
         await service.list_jobs({"query": {"count_only": "yes"}, "domain_id": D1})
     with pytest.raises(InvalidParameterType, match="unknown field"):

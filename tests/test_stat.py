@@ -487,8 +487,8 @@ STAT_ERRORS = [
                         {
                             "name": "t",
                             "operator": "max",
-                            "key": "x",
-                            "conditions": [{"key": "a", "value": 1, "operator": "eq"}],
+                            "key": "total_tasks",
+                            "conditions": [{"key": "total_tasks", "value": 1, "operator": "eq"}],
                         }
                     ]
                 )

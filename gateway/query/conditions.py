@@ -14,17 +14,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded, RequiredParameter, UnsupportedOperator
+from gateway.errors import InvalidParameterType, LimitExceeded, RequiredParameter, UnsupportedOperator
 from gateway.query.collectors import CollectorIds, jobs_of_collectors
+from gateway.query.fields import stored_key
 from gateway.query.operators import NEGATED, OPERATORS, CompileContext, Fragment
-from gateway.query.paths import COLLECTOR_INFO, check_path, collector_subpath, stored_path
+from gateway.query.paths import collector_subpath
 
 _ALIASES = (("key", "k"), ("value", "v"), ("operator", "o"))
 
 
 @dataclass(frozen=True)
 class Condition:
-    """One condition of the published language: a key (wire path), a value, an operator."""
+    """One condition of the published language: a key (the stored path), a value, an operator."""
 
     key: str
     value: Any
@@ -94,11 +95,7 @@ def normalize_condition(raw: object, where: str) -> Condition:
         raise UnsupportedOperator(
             f"{where}: condition {dict(raw)!r} has unknown operator {operator!r}; supported: {', '.join(OPERATORS)}."
         )
-    key = check_path(picked["key"], f"{where}: key")
-    if key == COLLECTOR_INFO:
-        raise InvalidQuery(
-            f"{where}: key 'collector_info' must name a collector field, e.g. 'collector_info.provider'."
-        )
+    key = stored_key(picked["key"], f"{where}: key")
     return Condition(key=key, value=picked.get("value"), operator=operator)
 
 
@@ -107,7 +104,7 @@ def compile_condition(cond: Condition, ctx: CompileContext) -> Part:
     operator there becomes "not among the collectors matching the positive form"."""
     sub = collector_subpath(cond.key)
     if sub is None:
-        return OPERATORS[cond.operator](stored_path(cond.key), cond.value, ctx)
+        return OPERATORS[cond.operator](cond.key, cond.value, ctx)
     positive = NEGATED.get(cond.operator)
     if positive is None:
         return CollectorLookup(OPERATORS[cond.operator](sub, cond.value, ctx), negate=False)

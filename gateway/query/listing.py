@@ -13,27 +13,15 @@ from typing import Any
 from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded
 from gateway.query.collectors import REF_FIELDS, join_stages
 from gateway.query.conditions import CompiledFilter, Condition, compile_condition, compile_filter
+from gateway.query.display import json_text
+from gateway.query.fields import JOB_DOCUMENT, JOB_STATUSES, field_at, stored_key, stored_path
 from gateway.query.operators import CompileContext
-from gateway.query.paths import COLLECTOR_INFO, check_path, collector_subpath, stored_path
+from gateway.query.paths import COLLECTOR_INFO, collector_subpath
 
-JOB_STATUSES = ("CREATED", "CANCELED", "IN_PROGRESS", "SUCCESS", "ERROR", "TIMEOUT")
 NO_STATUS = "JOB_STATE_NONE"
 
 # Wire fields of a JobInfo, in the order the published API writes them.
-JOB_FIELDS = (
-    "job_id",
-    "status",
-    "filter",
-    "total_tasks",
-    "remained_tasks",
-    "errors",
-    "collector_info",
-    "project_id",
-    "domain_id",
-    "created_at",
-    "updated_at",
-    "finished_at",
-)
+JOB_FIELDS = tuple(f.published_name for f in JOB_DOCUMENT if f.published)
 MINIMAL_FIELDS = frozenset({"job_id", "status", "created_at", "finished_at"})
 SHORTCUTS = ("job_id", "status", "collector_id", "project_id")
 QUERY_FIELDS = frozenset({"filter", "filter_or", "sort", "page", "only", "minimal", "count_only", "keyword"})
@@ -176,11 +164,9 @@ def compile_sort(raw: object) -> tuple[tuple[str, int], ...]:
             unknown = set(item) - {"key", "desc"}
             if unknown:
                 raise InvalidParameterType(f"query.sort[{i}] has unknown field(s) {sorted(unknown)}.")
-            key = check_path(item["key"], f"query.sort[{i}].key")
-            if key == COLLECTOR_INFO:
-                raise InvalidQuery(f"query.sort[{i}]: sort by a collector field, e.g. 'collector_info.name'.")
+            key = stored_key(item["key"], f"query.sort[{i}].key")
             desc = _as_bool(item.get("desc"), f"sort[{i}].desc")
-            keys.append((stored_path(key), -1 if desc else 1))
+            keys.append((key, -1 if desc else 1))
     # Ties broken by the document id, ascending, so pages never overlap or skip.
     if all(k != "_id" for k, _ in keys):
         keys.append(("_id", 1))
@@ -207,6 +193,17 @@ def compile_page(raw: object, limits: Limits) -> tuple[int, int]:
     return max(start, 1) - 1, limit
 
 
+def _only_path(raw: object, where: str) -> str:
+    """An ``only`` entry as the wire path of a JobInfo field (or of a path inside one)."""
+    path = raw if raw == COLLECTOR_INFO else stored_key(raw, where)
+    assert isinstance(path, str)
+    head, dot, rest = path.partition(".")
+    top = field_at(head)
+    if top is None or not top.published:
+        raise InvalidQuery(f"{where}: {json_text(raw)} is not a field of a job; fields: {', '.join(JOB_FIELDS)}.")
+    return top.published_name + dot + rest
+
+
 def compile_fields(only: object, minimal: bool) -> tuple[ResponseFields, tuple[str, ...]]:
     fields = frozenset(JOB_FIELDS)
     collector_paths: set[str] | None = None
@@ -217,10 +214,8 @@ def compile_fields(only: object, minimal: bool) -> tuple[ResponseFields, tuple[s
         picked: set[str] = set()
         whole: set[str] = set()
         for i, raw in enumerate(only):
-            path = check_path(raw, f"query.only[{i}]")
+            path = _only_path(raw, f"query.only[{i}]")
             head = path.partition(".")[0]
-            if head not in JOB_FIELDS:
-                raise InvalidQuery(f"query.only[{i}]: {head!r} is not a job field; fields: {', '.join(JOB_FIELDS)}.")
             picked.add(head)
             if head == COLLECTOR_INFO and path != head:
                 collector_paths = (collector_paths or set()) | {path.partition(".")[2]}

@@ -1,4 +1,5 @@
-"""Field paths: the grammar a client key must follow, and wire name -> stored name.
+"""Field paths: the grammar a client key must follow (which paths exist is
+``gateway.query.fields``).
 
 A key reaches MongoDB as a field path, so it must never be able to smuggle in an
 operator (``$where``), an empty segment (``a..b``) or a control character.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import re
 
 from gateway.errors import InvalidQuery
+from gateway.query.display import got, json_text
 
 MAX_PATH_LENGTH = 256
 
@@ -19,27 +21,18 @@ _PATH_RE = re.compile(rf"{_SEGMENT}(?:\.{_SEGMENT})*")
 
 COLLECTOR_INFO = "collector_info"
 
-# Wire names that differ from the stored document's.
-_WIRE_TO_STORED = {"filter": "filters"}
-
 
 def check_path(path: object, what: str = "key") -> str:
     """Return ``path`` if it is a well-formed dotted field path, else raise."""
     if not isinstance(path, str) or not path:
-        raise InvalidQuery(f"{what} must be a non-empty string, got {path!r}.")
+        raise InvalidQuery(f"{what} must be a non-empty string, got {got(path)}.")
     if len(path) > MAX_PATH_LENGTH:
-        raise InvalidQuery(f"{what} {path[:40]!r}... is longer than {MAX_PATH_LENGTH} characters.")
+        raise InvalidQuery(f"{what} {json_text(path, 40)} is longer than {MAX_PATH_LENGTH} characters.")
     if not _PATH_RE.fullmatch(path):
         raise InvalidQuery(
-            f"{what} {path!r} is not a field path (dot-separated names, no '$', no empty segments, no spaces)."
+            f"{what} {json_text(path)} is not a field path (dot-separated names, no '$', no empty segments, no spaces)."
         )
     return path
-
-
-def stored_path(wire_path: str) -> str:
-    """Map a wire path (`filter.region`) to the stored document's (`filters.region`)."""
-    head, dot, rest = wire_path.partition(".")
-    return _WIRE_TO_STORED.get(head, head) + dot + rest
 
 
 def collector_subpath(path: str) -> str | None:
@@ -48,5 +41,5 @@ def collector_subpath(path: str) -> str | None:
     if head != COLLECTOR_INFO:
         return None
     if not rest:
-        raise InvalidQuery(f"key {path!r} must name a collector field, e.g. 'collector_info.provider'.")
+        raise InvalidQuery(f'key {json_text(path)} must name a collector field, e.g. "collector_info.provider".')
     return rest

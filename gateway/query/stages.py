@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.errors import InvalidParameterType, InvalidQuery
-from gateway.query.paths import check_path, collector_subpath, stored_path
+from gateway.query.fields import stored_key
+from gateway.query.paths import check_path, collector_subpath
 
 Stage = dict[str, Any]
 
@@ -53,13 +54,14 @@ class PipelineState:
     needs_collector: bool = False  # a `collector_info.*` path is read before any group
 
     def path(self, raw: object, where: str) -> str:
-        path = check_path(raw, where)
+        """A path the stage reads: before any group a stored key of a job (checked
+        against ``gateway.query.fields``), after one an output name."""
         if self.grouped:
-            return path
+            return check_path(raw, where)
+        path = stored_key(raw, where)
         if collector_subpath(path) is not None:
             self.needs_collector = True
-            return path
-        return stored_path(path)
+        return path
 
 
 def _known(value: object, table: Mapping[str, Any]) -> bool:

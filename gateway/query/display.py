@@ -1,0 +1,46 @@
+"""Client values in error messages, in the API's vocabulary: JSON as sent
+(``{"start":"x"}``, ``null``, ``true``), and JSON type names ("a string", "null"),
+never Python's (``NoneType``, ``{'start': 'x'}``, ``True``)."""
+
+from __future__ import annotations
+
+import json
+
+MAX_SHOWN = 120
+
+
+def json_text(value: object, max_chars: int = MAX_SHOWN) -> str:
+    """``value`` written as compact JSON, cut to ``max_chars`` characters (an ellipsis
+    marks the cut). Values JSON cannot write (a date from a typed input) are shown as
+    their text."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    except ValueError:  # a number too long to write (over Python's digit limit)
+        text = "a number too long to show"
+    return text if len(text) <= max_chars else text[: max_chars - 1] + "…"
+
+
+# Order matters: a bool is an int to Python.
+_KINDS: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    (bool, "true or false"),
+    ((int, float), "a number"),
+    (str, "a string"),
+    ((list, tuple), "a list"),
+    (dict, "an object"),
+)
+
+
+def json_kind(value: object) -> str:
+    """The JSON type of ``value``, with its article: "null", "true or false",
+    "a number", "a string", "a list", "an object"."""
+    for kinds, name in _KINDS:
+        if isinstance(value, kinds):
+            return name
+    return "null" if value is None else type(value).__name__
+
+
+def got(value: object) -> str:
+    """ "null", or the JSON type and value: ``a string "x"``, ``a list [1,2]``."""
+    if value is None:
+        return "null"
+    return f"{json_kind(value)} {json_text(value)}"
