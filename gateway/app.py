@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypedDict
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -24,7 +24,11 @@ from gateway.errors import GatewayError, InternalError, InvalidQuery, MethodNotA
 from gateway.graphql.context import GraphQLContext
 from gateway.graphql.schema import build_schema
 from gateway.metrics import CONTENT_TYPE, InstrumentedStore, Metrics
-from gateway.middleware import REQUEST_ID, BodyLimitMiddleware, RequestContextMiddleware
+from gateway.middleware.access_log import AccessLogMiddleware
+from gateway.middleware.body_limit import BodyLimitMiddleware
+from gateway.middleware.metrics import MetricsMiddleware
+from gateway.middleware.request_id import HEADER as REQUEST_ID_HEADER
+from gateway.middleware.request_id import request_id_middleware
 from gateway.query.listing import Limits
 from gateway.service import Clock, JobService, utc_now
 from gateway.settings import Settings
@@ -34,17 +38,21 @@ from gateway.store.factory import open_store
 log = logging.getLogger("gateway")
 
 
-def _request_id(request: Request) -> str:
-    return getattr(request.state, REQUEST_ID, "")
+class AppState(TypedDict):
+    """What the lifespan gives every request (``request.state``): the app's objects
+    that live as long as it serves."""
+
+    store: JobStore
+    service: JobService
+    authenticator: Authenticator
+    metrics: Metrics
 
 
 class GraphQLApp(GraphQL[GraphQLContext, None]):
     """Strawberry's ASGI view with our per-request context and error mapping."""
 
     async def get_context(self, request: Any, response: Any) -> GraphQLContext:
-        return GraphQLContext(
-            service=request.app.state.service, authenticator=request.app.state.authenticator, request=request
-        )
+        return GraphQLContext(service=request.state.service, authenticator=request.state.authenticator, request=request)
 
     def encode_json(self, data: object) -> bytes:
         return encode_json(data)
@@ -53,12 +61,12 @@ class GraphQLApp(GraphQL[GraphQLContext, None]):
         # Errors come mapped by the schema's GatewayErrors extension.
         if result.errors:
             for error in result.errors:
-                request.app.state.metrics.error((error.extensions or {}).get("reason") or error.extensions["code"])
+                request.state.metrics.error((error.extensions or {}).get("reason") or error.extensions["code"])
         return await super().process_result(request, result)
 
 
 def error_response(request: Request, exc: GatewayError, headers: Mapping[str, str] | None = None) -> JSONResponse:
-    request.app.state.metrics.error(exc.code)
+    request.state.metrics.error(exc.code)
     return JSONResponse(
         {"error": {"code": exc.code, "message": exc.message}}, status_code=exc.http_status, headers=headers
     )
@@ -67,7 +75,7 @@ def error_response(request: Request, exc: GatewayError, headers: Mapping[str, st
 async def _gateway_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, GatewayError)
     if isinstance(exc, InternalError):
-        log.error("internal error", exc_info=exc.__cause__ or exc, extra={REQUEST_ID: _request_id(request)})
+        log.error("internal error", exc_info=exc.__cause__ or exc)
     return error_response(request, exc)
 
 
@@ -88,7 +96,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.error("unexpected error", exc_info=exc, extra={REQUEST_ID: _request_id(request)})
+    log.error("unexpected error", exc_info=exc)
     return error_response(request, InternalError())
 
 
@@ -98,14 +106,14 @@ async def healthz(request: Request) -> Response:
 
 async def readyz(request: Request) -> Response:
     try:
-        await request.app.state.store.ping()
+        await request.state.store.ping()
     except StoreUnavailable as exc:
         return JSONResponse({"status": "unavailable", "reason": exc.message}, status_code=503)
     return JSONResponse({"status": "ready"})
 
 
 async def metrics(request: Request) -> Response:
-    return Response(request.app.state.metrics.exposition(), media_type=CONTENT_TYPE)
+    return Response(request.state.metrics.exposition(), media_type=CONTENT_TYPE)
 
 
 def create_app(settings: Settings | None = None, store: JobStore | None = None, *, clock: Clock = utc_now) -> Starlette:
@@ -121,23 +129,18 @@ def create_app(settings: Settings | None = None, store: JobStore | None = None, 
     authenticator = Authenticator.from_settings(settings)
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[AppState]:
         owned = store is None
         raw: JobStore = open_store(settings) if store is None else store
-        app.state.store = InstrumentedStore(raw, app_metrics)
-        app.state.service = JobService(
-            app.state.store,
-            limits=limits,
-            clock=clock,
-            auth_required=authenticator.enabled,
-        )
+        instrumented = InstrumentedStore(raw, app_metrics)
+        service = JobService(instrumented, limits=limits, clock=clock, auth_required=authenticator.enabled)
         if not authenticator.enabled:
             log.warning(
                 "AUTHENTICATION IS OFF: no JWT key is configured, every caller may read any domain it names. "
                 "Set JOB_GATEWAY_JWT_PUBLIC_KEYS or JOB_GATEWAY_JWT_SECRET before exposing this gateway."
             )
         try:
-            yield
+            yield {"store": instrumented, "service": service, "authenticator": authenticator, "metrics": app_metrics}
         finally:
             if owned:
                 await raw.close()
@@ -149,10 +152,13 @@ def create_app(settings: Settings | None = None, store: JobStore | None = None, 
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
     ]
+    route_paths = frozenset(r.path for r in routes)
     app = Starlette(
         routes=routes,
         middleware=[
-            Middleware(RequestContextMiddleware, metrics=app_metrics, routes=frozenset(r.path for r in routes)),
+            request_id_middleware(),
+            Middleware(AccessLogMiddleware, routes=route_paths),
+            Middleware(MetricsMiddleware, metrics=app_metrics, routes=route_paths),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             *(
                 [
@@ -160,8 +166,8 @@ def create_app(settings: Settings | None = None, store: JobStore | None = None, 
                         CORSMiddleware,
                         allow_origins=settings.cors_origin_list,
                         allow_methods=["GET", "POST"],
-                        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
-                        expose_headers=["X-Request-ID"],
+                        allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],
+                        expose_headers=[REQUEST_ID_HEADER],
                     )
                 ]
                 if settings.cors_origin_list
@@ -171,7 +177,4 @@ def create_app(settings: Settings | None = None, store: JobStore | None = None, 
         exception_handlers={GatewayError: _gateway_error, HTTPException: _http_error, Exception: _unexpected},
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.metrics = app_metrics
-    app.state.authenticator = authenticator
     return app

@@ -1,36 +1,53 @@
-"""Structured logs: one JSON object per line. Request logs carry the request id; no
-request bodies, headers or tokens are ever logged."""
+"""Logs: JSON lines (python-json-logger) on stderr, each carrying the id of the
+request it belongs to (asgi-correlation-id's context variable). No request bodies,
+headers or tokens are ever logged."""
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
-from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
-# Attributes every LogRecord has; anything else was passed in `extra=` and is logged.
-# (uvicorn adds `color_message`, the same message with terminal colours.)
-_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "color_message"}
+from asgi_correlation_id import CorrelationIdFilter
+from pythonjsonlogger.core import RESERVED_ATTRS
+from pythonjsonlogger.json import JsonFormatter as _LibraryJsonFormatter
 
 
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+class JsonFormatter(_LibraryJsonFormatter):
+    """One JSON object per line: ``time`` (ISO 8601, UTC), ``level`` (lower case),
+    ``logger``, ``message``, ``request_id`` (null outside a request), the ``extra=``
+    fields of the call, and ``exception`` (the formatted traceback) when there is one."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "{levelname}{name}{message}",
+            style="{",
+            timestamp="time",
+            rename_fields={
+                "levelname": "level",
+                "name": "logger",
+                "correlation_id": "request_id",
+                "exc_info": "exception",
+            },
+            # uvicorn adds `color_message`, the same message with terminal colours.
+            reserved_attrs=[*RESERVED_ATTRS, "color_message"],
+        )
+
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        log_data["level"] = log_data["level"].lower()
+        return log_data
+
+
+def log_handler(stream: TextIO | None = None) -> logging.Handler:
+    """A handler writing JSON lines to ``stream`` (stderr), with request ids."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.addFilter(CorrelationIdFilter())
+    handler.setFormatter(JsonFormatter())
+    return handler
 
 
 def configure_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
+    """Send every log record at ``level`` or above through ``log_handler()``."""
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [log_handler()]
     root.setLevel(level.upper())

@@ -1,120 +1,127 @@
 """Settings: read once at start-up from an environment mapping (and CLI overrides),
-validated, frozen. Nothing else in the package reads the environment."""
+validated on construction, frozen. Nothing else in the package reads the environment.
+
+The ``Settings`` fields are the one settings table: each declares its environment
+variable, default, type, allowed range or values, and a one-line meaning, from which
+``settings_table()`` derives what `--help` and the README show. Reading the mapping
+and casting its strings is Starlette's ``Config``.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any
+from functools import cache
+from typing import Any, get_type_hints
+
+from starlette.config import Config
 
 PREFIX = "JOB_GATEWAY_"
 READ_PREFERENCES = ("primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest")
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
 class SettingsError(ValueError):
     """A setting with a bad value; the message is one line naming it."""
 
 
+def _setting(
+    default: Any,
+    meaning: str,
+    *,
+    env: str | None = None,
+    flag: str | None = None,
+    minimum: int | None = None,
+    maximum: int | None = None,
+    choices: Sequence[str] = (),
+    secret: bool = False,
+) -> Any:
+    """A row of the settings table (a dataclass field; ``env`` defaults to
+    ``JOB_GATEWAY_<NAME>``; ``flag`` is the `serve` flag that overrides it)."""
+    metadata = {"meaning": meaning, "env": env, "flag": flag, "minimum": minimum, "maximum": maximum}
+    return field(default=default, repr=not secret, metadata={**metadata, "choices": tuple(choices)})
+
+
 @dataclass(frozen=True)
 class Settings:
-    # Store. No MONGODB_URI means the embedded engine with demo data (or --data files).
-    # (It may carry a password: kept out of repr and logs.)
-    mongodb_uri: str | None = field(default=None, repr=False)
-    database: str = "inventory"
-    job_collection: str = "job"
-    collector_collection: str = "collector"
-    max_time_ms: int = 5000
-    server_selection_timeout_ms: int = 3000
-    list_read_preference: str = "primary"
-    stat_read_preference: str = "secondaryPreferred"
-    data_files: tuple[str, ...] = ()
-    demo_jobs: int = 3000
+    """Every setting of the gateway. Construction validates (``SettingsError``, one line
+    naming the setting), so every ``Settings`` in the program is a valid one."""
+
+    # Store: no MONGODB_URI means the embedded engine with demo data (or --data files).
+    mongodb_uri: str | None = _setting(
+        None, "a MongoDB URI; unset means the embedded engine", env="MONGODB_URI", secret=True
+    )
+    database: str = _setting("inventory", "database name")
+    job_collection: str = _setting("job", "collection of jobs")
+    collector_collection: str = _setting("collector", "collection of collectors")
+    max_time_ms: int = _setting(5000, "time budget of each database operation (maxTimeMS), milliseconds", minimum=1)
+    server_selection_timeout_ms: int = _setting(
+        3000, "how long to wait for a reachable server, milliseconds", minimum=1
+    )
+    list_read_preference: str = _setting("primary", "read preference of lists", choices=READ_PREFERENCES)
+    stat_read_preference: str = _setting(
+        "secondaryPreferred", "read preference of statistics", choices=READ_PREFERENCES
+    )
+    data_files: tuple[str, ...] = _setting(
+        (), "data files for the embedded engine, os.pathsep-separated", flag="--data"
+    )
+    demo_jobs: int = _setting(3000, "generated demo jobs when no data file is given", minimum=0)
     # HTTP
-    host: str = "127.0.0.1"
-    port: int = 8000
-    workers: int = 1
-    log_level: str = "info"
-    # Browser origins allowed to call the API (comma-separated); none by default.
-    cors_origins: str = ""
+    host: str = _setting("127.0.0.1", "address to listen on", flag="--host")
+    port: int = _setting(8000, "port to listen on", flag="--port", minimum=1, maximum=65535)
+    workers: int = _setting(1, "worker processes", flag="--workers", minimum=1)
+    log_level: str = _setting("info", "log level", choices=LOG_LEVELS)
+    cors_origins: str = _setting("", "browser origins allowed to call the API, comma-separated")
     # Limits
-    max_page_size: int = 1000
-    max_conditions: int = 50
-    max_regex_length: int = 1024
-    max_stages: int = 30
-    max_body_bytes: int = 1_048_576
-    max_query_depth: int = 12
-    max_aliases: int = 30
-    max_tokens: int = 5000
-    introspection: bool = True
+    max_page_size: int = _setting(1000, "page size cap (rows)", minimum=1)
+    max_conditions: int = _setting(50, "conditions per filter / filter_or", minimum=1)
+    max_regex_length: int = _setting(1024, "length of a regex value (characters)", minimum=1)
+    max_stages: int = _setting(30, "stages per aggregate", minimum=1)
+    max_body_bytes: int = _setting(1_048_576, "request body size (bytes)", minimum=1)
+    max_query_depth: int = _setting(12, "GraphQL query depth", minimum=1)
+    max_aliases: int = _setting(30, "GraphQL aliases per document", minimum=1)
+    max_tokens: int = _setting(5000, "GraphQL tokens per document", minimum=1)
+    introspection: bool = _setting(True, "GraphQL introspection")
     # Authentication: RS256 public keys per domain (a JSON file), or an HS256 secret.
-    jwt_public_keys: str | None = None
-    jwt_secret: str | None = field(default=None, repr=False)
-    insecure_no_auth: bool = False
+    jwt_public_keys: str | None = _setting(None, "JSON file: domain id -> public JWK (RS256)")
+    jwt_secret: str | None = _setting(None, "HS256 shared secret, 32+ characters", secret=True)
+    insecure_no_auth: bool = _setting(False, "serve a MongoDB without authentication", flag="--insecure-no-auth")
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
-        """Build from ``environ`` (``MONGODB_URI`` and ``JOB_GATEWAY_*``), then apply
-        ``overrides`` (CLI flags; None means "not given"), then validate."""
+        """Build from ``environ`` (each setting's variable; an empty value counts as
+        unset), then apply ``overrides`` (CLI flags; None means "not given").
+
+        Raises ``SettingsError`` naming the variable when a value does not cast or
+        does not validate."""
+        config = Config(environ={k: v for k, v in environ.items() if v != ""})
         values: dict[str, Any] = {}
-        if environ.get("MONGODB_URI"):
-            values["mongodb_uri"] = environ["MONGODB_URI"]
-        for f in fields(cls):
-            if f.name in ("mongodb_uri", "data_files"):
-                continue
-            raw = environ.get(PREFIX + f.name.upper())
-            if raw is not None and raw != "":
-                values[f.name] = _cast(f.name, raw, _KINDS.get(f.name) or type(f.default))
-        if environ.get(PREFIX + "DATA_FILES"):
-            # os.pathsep-separated, as PATH is.
-            values["data_files"] = tuple(p for p in environ[PREFIX + "DATA_FILES"].split(os.pathsep) if p)
+        for row in settings_table():
+            try:
+                value = config(row.env, cast=_CASTS[row.kind], default=None)
+            except ValueError:
+                raise SettingsError(f"{row.env} must be {_EXPECTED[row.kind]}, got {environ[row.env]!r}") from None
+            if value is not None:
+                values[row.name] = value
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
     def __post_init__(self) -> None:
-        self.validate()
-
-    def validate(self) -> None:
-        """Raise ``SettingsError`` (one line naming the setting) on a bad value; run on
-        construction, so every ``Settings`` in the program is a valid one."""
-        positive = (
-            "max_time_ms",
-            "server_selection_timeout_ms",
-            "max_page_size",
-            "max_conditions",
-            "max_regex_length",
-            "max_stages",
-            "max_body_bytes",
-            "max_query_depth",
-            "max_aliases",
-            "max_tokens",
-            "workers",
-        )
-        for name in positive:
-            if getattr(self, name) <= 0:
-                raise SettingsError(f"{PREFIX}{name.upper()} must be a positive integer, got {getattr(self, name)}")
-        if not 0 < self.port < 65536:
-            raise SettingsError(f"{PREFIX}PORT must be between 1 and 65535, got {self.port}")
-        if self.demo_jobs < 0:
-            raise SettingsError(f"{PREFIX}DEMO_JOBS must not be negative, got {self.demo_jobs}")
-        for name in ("list_read_preference", "stat_read_preference"):
-            if getattr(self, name) not in READ_PREFERENCES:
-                raise SettingsError(
-                    f"{PREFIX}{name.upper()} must be one of {', '.join(READ_PREFERENCES)}, got {getattr(self, name)!r}"
-                )
-        if self.log_level.lower() not in ("critical", "error", "warning", "info", "debug"):
-            raise SettingsError(f"{PREFIX}LOG_LEVEL must be one of critical, error, warning, info, debug")
+        object.__setattr__(self, "log_level", self.log_level.lower())  # as logging's names, in any case
+        for row in settings_table():
+            row.check(getattr(self, row.name))
         if self.jwt_secret is not None and len(self.jwt_secret) < 32:
             raise SettingsError("JOB_GATEWAY_JWT_SECRET must be at least 32 characters")
         for name in ("database", "job_collection", "collector_collection"):
             value = getattr(self, name)
             if not value or "$" in value or "\x00" in value:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be a non-empty name without '$', got {value!r}")
-        self._validate_store_and_auth()
+        if self.mongodb_uri is not None:
+            self._check_mongodb()
 
-    def _validate_store_and_auth(self) -> None:
-        if self.mongodb_uri is None:
-            return
+    def _check_mongodb(self) -> None:
+        assert self.mongodb_uri is not None
         if not self.mongodb_uri.startswith(("mongodb://", "mongodb+srv://")):
             raise SettingsError("MONGODB_URI must start with mongodb:// or mongodb+srv://")
         if self.data_files:
@@ -127,29 +134,84 @@ class Settings:
 
     @property
     def cors_origin_list(self) -> list[str]:
+        """``cors_origins`` split at commas, blanks dropped."""
         return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
 
     @property
     def auth_configured(self) -> bool:
+        """Whether a token key (RS256 public keys or an HS256 secret) is configured."""
         return bool(self.jwt_public_keys or self.jwt_secret)
 
 
-# Fields whose default (None) does not tell their type.
-_KINDS: dict[str, type] = {"jwt_public_keys": str, "jwt_secret": str}
+@dataclass(frozen=True)
+class SettingRow:
+    """One row of the settings table: a ``Settings`` field as a person reads it."""
+
+    name: str
+    env: str
+    kind: str  # "int", "bool", "str", "paths"
+    default: Any
+    meaning: str
+    flag: str | None
+    minimum: int | None
+    maximum: int | None
+    choices: tuple[str, ...]
+
+    @property
+    def shown_default(self) -> str:
+        """The default as the README and `--help` show it."""
+        if self.default is None or self.default == ():
+            return "unset"
+        if self.default == "":
+            return "empty"
+        if isinstance(self.default, bool):
+            return str(self.default).lower()
+        return str(self.default)
+
+    @property
+    def accepts(self) -> str:
+        """What values are allowed, in words."""
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
+        if self.maximum is not None:
+            return f"between {self.minimum} and {self.maximum}"
+        if self.minimum is not None:
+            return "a positive integer" if self.minimum == 1 else f"an integer of at least {self.minimum}"
+        return _EXPECTED[self.kind]
+
+    def check(self, value: Any) -> None:
+        """Raise ``SettingsError`` when ``value`` is out of this setting's range or choices."""
+        if self.choices and value not in self.choices:
+            raise SettingsError(f"{self.env} must be {self.accepts}, got {value!r}")
+        if self.minimum is not None and (value < self.minimum or (self.maximum is not None and value > self.maximum)):
+            raise SettingsError(f"{self.env} must be {self.accepts}, got {value}")
 
 
-def _cast(name: str, raw: str, kind: type) -> Any:
-    env = PREFIX + name.upper()
-    if kind is bool:
-        lowered = raw.strip().lower()
-        if lowered in ("1", "true", "yes", "on"):
-            return True
-        if lowered in ("0", "false", "no", "off"):
-            return False
-        raise SettingsError(f"{env} must be true or false, got {raw!r}")
-    if kind is int:
-        try:
-            return int(raw)
-        except ValueError:
-            raise SettingsError(f"{env} must be an integer, got {raw!r}") from None
-    return raw
+def _paths(raw: str) -> tuple[str, ...]:
+    return tuple(p for p in raw.split(os.pathsep) if p)  # as PATH is
+
+
+_CASTS: dict[str, Callable[[Any], Any]] = {"int": int, "bool": bool, "str": str, "paths": _paths}
+_EXPECTED = {"int": "an integer", "bool": "true or false", "str": "text", "paths": "paths"}
+_KINDS = {int: "int", bool: "bool", str: "str", str | None: "str", tuple[str, ...]: "paths"}
+
+
+@cache
+def settings_table() -> tuple[SettingRow, ...]:
+    """Every setting, in declaration order: the source of `--help`'s and the README's
+    settings tables."""
+    hints = get_type_hints(Settings)
+    return tuple(
+        SettingRow(
+            name=f.name,
+            env=f.metadata["env"] or PREFIX + f.name.upper(),
+            kind=_KINDS[hints[f.name]],
+            default=f.default,
+            meaning=f.metadata["meaning"],
+            flag=f.metadata["flag"],
+            minimum=f.metadata["minimum"],
+            maximum=f.metadata["maximum"],
+            choices=f.metadata["choices"],
+        )
+        for f in fields(Settings)
+    )

@@ -54,7 +54,7 @@ def test_settings_from_environment_and_validation() -> None:
     settings = Settings.from_environ(
         {
             "JOB_GATEWAY_MAX_PAGE_SIZE": "50",
-            "JOB_GATEWAY_INTROSPECTION": "off",
+            "JOB_GATEWAY_INTROSPECTION": "False",
             "MONGODB_URI": "mongodb://db:27017",
             "JOB_GATEWAY_INSECURE_NO_AUTH": "true",
         }

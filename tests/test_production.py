@@ -4,11 +4,13 @@ mapping of the MongoDB driver, and the container recipe."""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
 import time
 import tomllib
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,9 +19,10 @@ from starlette.testclient import TestClient
 
 from gateway.app import create_app
 from gateway.errors import InternalError, InvalidQuery, StoreUnavailable
-from gateway.logs import JsonFormatter
+from gateway.logs import log_handler
 from gateway.settings import Settings
 from gateway.store.indexes import INDEXES, ensure_indexes
+from gateway.store.memory import MemoryJobStore
 from gateway.store.mongo import _errors
 from tests.conftest import ROOT, gql
 from tests.dataset import D1
@@ -82,18 +85,54 @@ def test_metrics_after_requests(client: TestClient) -> None:
     assert 'job_gateway_errors_total{code="ERROR_NOT_FOUND"} 1.0' in text
 
 
-def test_one_json_log_line_per_request(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="gateway.access"):
-        client.post(
-            "/graphql",
-            json={"query": f'query Named {{ jobs(domainId: "{D1}") {{ totalCount }} }}'},
-            headers={"X-Request-ID": "abc", "Authorization": "Bearer secret-token"},
-        )
-    (record,) = [r for r in caplog.records if r.name == "gateway.access"]
-    line = json.loads(JsonFormatter().format(record))
+@pytest.fixture
+def json_log() -> Iterator[io.StringIO]:
+    """What the gateway's log handler writes while the test runs (INFO and up)."""
+    stream = io.StringIO()
+    handler = log_handler(stream)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    yield stream
+    root.removeHandler(handler)
+    root.setLevel(level)
+
+
+def _lines(stream: io.StringIO) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_one_json_log_line_per_request(client: TestClient, json_log: io.StringIO) -> None:
+    client.post(
+        "/graphql",
+        json={"query": f'query Named {{ jobs(domainId: "{D1}") {{ totalCount }} }}'},
+        headers={"X-Request-ID": "abc", "Authorization": "Bearer secret-token"},
+    )
+    (line,) = [line for line in _lines(json_log) if line["logger"] == "gateway.access"]
     assert line["request_id"] == "abc" and line["route"] == "/graphql" and line["operation"] == "Named"
     assert line["status"] == 200 and line["duration_ms"] >= 0 and line["method"] == "POST"
-    assert "secret-token" not in json.dumps(line)
+    assert line["level"] == "info" and line["message"] == "request" and line["time"].endswith("+00:00")
+    assert "secret-token" not in json_log.getvalue()
+
+
+class BrokenStore(MemoryJobStore):
+    async def find(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("disk on fire")
+
+
+def test_every_log_line_of_a_request_carries_its_id(json_log: io.StringIO) -> None:
+    """Not only the access log: an unexpected error's line too, from GraphQL and REST."""
+    with TestClient(create_app(Settings(), BrokenStore()), raise_server_exceptions=False) as broken:
+        query = f'{{ jobs(domainId: "{D1}") {{ results {{ jobId }} }} }}'
+        assert broken.post("/graphql", json={"query": query}, headers={"X-Request-ID": "gql-1"}).status_code == 200
+        rest = broken.post("/inventory/v1/jobs/search", json={"domain_id": D1}, headers={"X-Request-ID": "rest-1"})
+        assert rest.status_code == 500
+    errors = [line for line in _lines(json_log) if line["level"] == "error"]
+    assert sorted(line["request_id"] for line in errors) == ["gql-1", "rest-1"]
+    assert all("disk on fire" in line["exception"] for line in errors)
+    access = {line["request_id"]: line["status"] for line in _lines(json_log) if line["logger"] == "gateway.access"}
+    assert access == {"gql-1": 200, "rest-1": 500}
 
 
 class FakeCollection:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
-from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -55,7 +54,7 @@ def _bad_input(error_class: type[InvalidQuery]) -> dict[str, str]:
     return {"code": error_class.graphql_code, "reason": error_class.code}
 
 
-def _shape(error: GraphQLError, request_id: str) -> tuple[str, dict[str, str]]:
+def _shape(error: GraphQLError) -> tuple[str, dict[str, str]]:
     """The message and extensions an unmapped error gets."""
     original = error.original_error
     if original is None:
@@ -71,27 +70,21 @@ def _shape(error: GraphQLError, request_id: str) -> tuple[str, dict[str, str]]:
     if isinstance(original, GatewayError) and not isinstance(original, InternalError):
         return original.message, {"code": original.graphql_code}
     cause = original.__cause__ or original if isinstance(original, InternalError) else original
-    log.error("internal error in GraphQL operation", exc_info=cause, extra={"request_id": request_id})
+    log.error("internal error in GraphQL operation", exc_info=cause)
     return InternalError().message, {"code": InternalError.graphql_code}
 
 
-def map_error(error: GraphQLError, request_id: str = "") -> GraphQLError:
+def map_error(error: GraphQLError) -> GraphQLError:
     """One error in the gateway's shape (see the module docstring); an error already
     in that shape is returned as it is."""
     if error.original_error is None and "code" in (error.extensions or {}):
         return error
-    return _rebuilt(error, *_shape(error, request_id))
+    return _rebuilt(error, *_shape(error))
 
 
-def map_errors(errors: list[GraphQLError], request_id: str = "") -> list[GraphQLError]:
+def map_errors(errors: list[GraphQLError]) -> list[GraphQLError]:
     """``map_error`` of each."""
-    return [map_error(e, request_id) for e in errors]
-
-
-def _request_id(context: Any) -> str:
-    request = getattr(context, "request", None)
-    state = getattr(getattr(request, "scope", None), "get", lambda *_: None)("state") or {}
-    return str(state.get("request_id", ""))
+    return [map_error(e) for e in errors]
 
 
 class GatewayErrors(SchemaExtension):
@@ -104,14 +97,13 @@ class GatewayErrors(SchemaExtension):
     which Strawberry then answers as it is."""
 
     def on_operation(self) -> Iterator[None]:
-        request_id = _request_id(self.execution_context.context)
         try:
             yield
         except GraphQLError as exc:
-            raise map_error(exc, request_id) from exc
+            raise map_error(exc) from exc
         except Exception as exc:
-            raise map_error(GraphQLError(str(exc), original_error=exc), request_id) from exc
+            raise map_error(GraphQLError(str(exc), original_error=exc)) from exc
         result = self.execution_context.result
         errors = getattr(result, "errors", None)
         if errors:
-            result.errors = map_errors(errors, request_id)  # type: ignore[union-attr]
+            result.errors = map_errors(errors)  # type: ignore[union-attr]

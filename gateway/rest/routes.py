@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from gateway.auth import Principal
+from gateway.auth import Authenticator, Principal
 from gateway.encoding import encode_json
 from gateway.errors import InvalidParameterType, InvalidRequestBody, RequiredParameter
 from gateway.query.collectors import CollectorRef, collector_ref
@@ -28,11 +28,13 @@ class FastJSONResponse(JSONResponse):
 
 
 def _service(request: Request) -> JobService:
-    return request.app.state.service
+    service: JobService = request.state.service
+    return service
 
 
 def _principal(request: Request) -> Principal | None:
-    return request.app.state.authenticator.authenticate(request.headers.get("authorization"))
+    authenticator: Authenticator = request.state.authenticator
+    return authenticator.authenticate(request.headers.get("authorization"))
 
 
 async def read_json_object(request: Request) -> dict[str, Any]:
