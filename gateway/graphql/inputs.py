@@ -34,31 +34,39 @@ class ConditionInput:
     o: str | None = strawberry.field(default=strawberry.UNSET, description="Short for `operator`.")
 
 
-@strawberry.input
+@strawberry.input(description="One sort key.")
 class SortKeyInput:
-    key: str
-    desc: bool | None = False
+    key: str = strawberry.field(
+        description="A stored field path (snake_case), e.g. `created_at` or `collector_info.name`."
+    )
+    desc: bool | None = strawberry.field(default=False, description="Descending when true.")
 
 
 @strawberry.input(description="Either `key`/`desc` or `keys`; ties are broken by document id.")
 class SortInput:
-    key: str | None = None
-    desc: bool | None = None
-    keys: list[SortKeyInput] | None = None
+    key: str | None = strawberry.field(default=None, description="Sort by this stored field path.")
+    desc: bool | None = strawberry.field(default=None, description="Descending when true (with `key`).")
+    keys: list[SortKeyInput] | None = strawberry.field(
+        default=None, description="Several sort keys, the first deciding first."
+    )
 
 
 @strawberry.input(description="`start` is 1-based; `limit` 0 or absent means up to the page cap.")
 class PageInput:
-    start: int | None = None
-    limit: int | None = None
+    start: int | None = strawberry.field(default=None, description="The first row, 1-based.")
+    limit: int | None = strawberry.field(default=None, description="How many rows; 0 or absent: up to the page cap.")
 
 
 @strawberry.input(description="The Query language of the published API.")
 class JobQueryInput:
-    filter: list[ConditionInput] | None = None
-    filter_or: list[ConditionInput] | None = None
-    sort: SortInput | None = None
-    page: PageInput | None = None
+    filter: list[ConditionInput] | None = strawberry.field(default=None, description="Conditions that must all hold.")
+    filter_or: list[ConditionInput] | None = strawberry.field(
+        default=None, description="Conditions of which one must hold."
+    )
+    sort: SortInput | None = strawberry.field(
+        default=None, description="The order; default newest first (`created_at` descending), ties by document id."
+    )
+    page: PageInput | None = strawberry.field(default=None, description="Which rows.")
     only: list[str] | None = strawberry.field(
         default=None,
         description="Wire fields to return (REST's projection); checked, but not applied here.",
@@ -71,8 +79,10 @@ class JobQueryInput:
         deprecation_reason="In GraphQL the selection set is the projection: select the fields you need. "
         "`minimal` no longer narrows the answer, so it can never null out a non-null field.",
     )
-    count_only: bool | None = None
-    keyword: str | None = None
+    count_only: bool | None = strawberry.field(default=None, description="Count, return no rows.")
+    keyword: str | None = strawberry.field(
+        default=None, description="Space-separated words, each matched within `job_id` (any word matches)."
+    )
 
 
 def conditions_to_wire(items: list[ConditionInput] | None) -> list[dict[str, Any]] | None:

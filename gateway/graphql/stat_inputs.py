@@ -12,46 +12,55 @@ from gateway.graphql.inputs import ConditionInput, PageInput, SortInput, conditi
 from gateway.graphql.scalars import JSON
 
 
-@strawberry.input
+@strawberry.input(description="Unwind an array: one row per element.")
 class UnwindInput:
-    path: str
+    path: str = strawberry.field(description="The array's field path.")
 
 
 @strawberry.input(description="Group by `key`, output as `name`; `dateFormat`: year, month, day or e.g. `%Y-%m-%d`.")
 class GroupKeyInput:
-    key: str
-    name: str
-    date_format: str | None = None
+    key: str = strawberry.field(description="The field path to group by.")
+    name: str = strawberry.field(description="The output name of the key.")
+    date_format: str | None = strawberry.field(
+        default=None,
+        description="Group a date by `year`, `month`, `day`, or a `$dateToString` format such as `%Y-%m-%d`.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A field pushed into a `push` group field.")
 class PushFieldInput:
-    key: str
-    name: str
+    key: str = strawberry.field(description="The field path to push.")
+    name: str = strawberry.field(description="Its output name.")
 
 
 @strawberry.input(
     description="`operator`: count, sum, average, max, min, first, last, add_to_set, merge_objects, push."
 )
 class GroupFieldInput:
-    name: str
-    operator: str
-    key: str | None = None
-    fields: list[PushFieldInput] | None = None
+    name: str = strawberry.field(description="The output name.")
+    operator: str = strawberry.field(description="The accumulator (see the type).")
+    key: str | None = strawberry.field(
+        default=None, description="The field path the accumulator reads (all but `count`)."
+    )
+    fields: list[PushFieldInput] | None = strawberry.field(
+        default=None, description="For `push`: the fields of each pushed object."
+    )
     conditions: list[ConditionInput] | None = strawberry.field(
         default=None, description="eq, not, gt, gte, lt, lte: count, sum and average only the rows that satisfy all."
     )
 
 
-@strawberry.input
+@strawberry.input(description="Group rows by `keys`, computing `fields` per group.")
 class GroupInput:
-    keys: list[GroupKeyInput] | None = None
-    fields: list[GroupFieldInput] | None = None
+    keys: list[GroupKeyInput] | None = strawberry.field(
+        default=None, description="The group keys; none: one group of every row."
+    )
+    fields: list[GroupFieldInput] | None = strawberry.field(default=None, description="The computed fields.")
 
 
-@strawberry.input
+@strawberry.input(description="Count the rows into one row `{name: n}`.")
 class CountInput:
-    name: str
+    name: str = strawberry.field(description="The output name.")
 
 
 @strawberry.input(
@@ -59,37 +68,43 @@ class CountInput:
     "(of `key`), add, subtract, multiply, divide (of `fields`: names, numbers or nested {operator, fields})."
 )
 class ProjectFieldInput:
-    name: str
-    key: str | None = None
-    operator: str | None = None
-    fields: list[JSON] | None = None
+    name: str = strawberry.field(description="The output name.")
+    key: str | None = strawberry.field(default=None, description="The field path read (rename or unary operator).")
+    operator: str | None = strawberry.field(default=None, description="The operator (see the type); none: a rename.")
+    fields: list[JSON] | None = strawberry.field(default=None, description="Operands of an arithmetic operator.")
 
 
-@strawberry.input
+@strawberry.input(description="Reshape each row.")
 class ProjectInput:
-    fields: list[ProjectFieldInput]
-    exclude_keys: bool | None = None
+    fields: list[ProjectFieldInput] = strawberry.field(description="The output fields.")
+    exclude_keys: bool | None = strawberry.field(default=None, description="Drop the group keys (kept by default).")
 
 
 @strawberry.input(one_of=True, description="One aggregation stage: exactly one field is set.")
 class StageInput:
-    unwind: UnwindInput | None = strawberry.UNSET
-    group: GroupInput | None = strawberry.UNSET
-    count: CountInput | None = strawberry.UNSET
-    sort: SortInput | None = strawberry.UNSET
-    project: ProjectInput | None = strawberry.UNSET
-    limit: int | None = strawberry.UNSET
-    skip: int | None = strawberry.UNSET
+    unwind: UnwindInput | None = strawberry.field(default=strawberry.UNSET, description="An unwind stage.")
+    group: GroupInput | None = strawberry.field(default=strawberry.UNSET, description="A group stage.")
+    count: CountInput | None = strawberry.field(default=strawberry.UNSET, description="A count stage.")
+    sort: SortInput | None = strawberry.field(default=strawberry.UNSET, description="A sort stage.")
+    project: ProjectInput | None = strawberry.field(default=strawberry.UNSET, description="A project stage.")
+    limit: int | None = strawberry.field(default=strawberry.UNSET, description="Keep the first rows.")
+    skip: int | None = strawberry.field(default=strawberry.UNSET, description="Skip rows.")
 
 
 @strawberry.input(description="The StatisticsQuery language: `aggregate` stages or a `distinct` field path.")
 class StatisticsQueryInput:
-    filter: list[ConditionInput] | None = None
-    filter_or: list[ConditionInput] | None = None
-    keyword: str | None = None
-    aggregate: list[StageInput] | None = None
-    distinct: str | None = None
-    page: PageInput | None = None
+    filter: list[ConditionInput] | None = strawberry.field(default=None, description="Conditions that must all hold.")
+    filter_or: list[ConditionInput] | None = strawberry.field(
+        default=None, description="Conditions of which one must hold."
+    )
+    keyword: str | None = strawberry.field(
+        default=None, description="Space-separated words, each matched within `job_id`."
+    )
+    aggregate: list[StageInput] | None = strawberry.field(default=None, description="The stages, in order.")
+    distinct: str | None = strawberry.field(default=None, description="A field path: its distinct values.")
+    page: PageInput | None = strawberry.field(
+        default=None, description="Page the rows (then `total_count` is answered)."
+    )
 
 
 def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
