@@ -15,12 +15,14 @@ no code is made up where an error is raised.
     │   │   └── PayloadTooLarge  413
     │   ├── InvalidRequestBody        ERROR_INVALID_REQUEST_BODY
     │   ├── InvalidGraphQLDocument    ERROR_INVALID_GRAPHQL_DOCUMENT (does not parse or validate)
-    │   └── QueryRejected             ERROR_DB_QUERY (the database refused the query as written)
+    │   ├── QueryRejected             ERROR_DB_QUERY (the database refused the query as written)
+    │   └── UnsupportedByEngine       ERROR_UNSUPPORTED_BY_ENGINE (MongoDB would answer; the embedded engine cannot)
     ├── Unauthenticated          401  UNAUTHENTICATED  ERROR_AUTHENTICATE_FAILURE
     ├── Forbidden                403  FORBIDDEN        ERROR_PERMISSION_DENIED
     ├── NotFound                 404  NOT_FOUND        ERROR_NOT_FOUND
     ├── MethodNotAllowed         405  BAD_REQUEST      ERROR_METHOD_NOT_ALLOWED
     ├── StoreUnavailable         503  UNAVAILABLE      ERROR_DB_UNAVAILABLE
+    │   └── QueryTimedOut             (the query ran out of its time budget, maxTimeMS)
     ├── StoredDocumentInvalid    500  STORED_DOCUMENT_INVALID  ERROR_STORED_DOCUMENT (names the document)
     └── InternalError            500  INTERNAL_SERVER_ERROR  ERROR_INTERNAL (message masked)
 """
@@ -101,6 +103,14 @@ class QueryRejected(InvalidQuery):
     code = "ERROR_DB_QUERY"
 
 
+class UnsupportedByEngine(InvalidQuery):
+    """A query MongoDB would answer that the embedded engine cannot answer exactly as
+    MongoDB does (a regular-expression construct it cannot emulate, ...): refused
+    rather than answered differently. The message names the construct."""
+
+    code = "ERROR_UNSUPPORTED_BY_ENGINE"
+
+
 class Unauthenticated(GatewayError):
     """No valid bearer token."""
 
@@ -149,6 +159,14 @@ class StoredDocumentInvalid(GatewayError):
     code = "ERROR_STORED_DOCUMENT"
     http_status = 500
     graphql_code = "STORED_DOCUMENT_INVALID"
+
+
+class QueryTimedOut(StoreUnavailable):
+    """A query that did not finish within the time budget (``JOB_GATEWAY_MAX_TIME_MS``,
+    MongoDB's ``maxTimeMS``)."""
+
+    def __init__(self, message: str = "the database did not answer within the time budget (maxTimeMS).") -> None:
+        super().__init__(message)
 
 
 class InternalError(GatewayError):

@@ -2,8 +2,8 @@
 
 Each takes the stored field path, the condition's value and the compile context, and
 returns a MongoDB filter fragment. Values are always embedded as literals: under
-``$eq``/``$ne``/``$in``, as compiled regular expressions, or as ``$elemMatch`` of
-literal equalities, so a value such as ``{"$ne": null}`` can never act as an operator.
+``$eq``/``$ne``/``$in``, as BSON regular expressions (``gateway.query.regex``), or as
+``$elemMatch`` of literal equalities, so a value such as ``{"$ne": null}`` can never act as an operator.
 
 An object value with ``$``-prefixed keys is matched as that literal object by every
 operator that takes objects. ``$eq`` and ``$ne`` take it as it is, but MongoDB refuses
@@ -15,15 +15,15 @@ included (https://www.mongodb.com/docs/manual/reference/operator/query/in/).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded
+from gateway.errors import InvalidParameterType, InvalidQuery
 from gateway.query.instants import parse_iso, parse_timediff
 from gateway.query.paths import check_path
+from gateway.query.regex import literal_regex, user_regex
 
 Fragment = dict[str, Any]
 
@@ -79,34 +79,6 @@ def _string_list(key: str, op: str, value: Any) -> list[str]:
     return items
 
 
-def _literal_regex(text: str) -> re.Pattern[str]:
-    return re.compile(re.escape(text), re.IGNORECASE)
-
-
-# A quantified group that itself ends in a quantifier, `(a+)+` or `(\w*)*`: the shape
-# whose backtracking grows exponentially with the input.
-_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}]\)[+*{]")
-
-
-def user_regex(key: str, pattern: str, ctx: CompileContext) -> re.Pattern[str]:
-    """Compile a client's regular expression: bounded in length, without nested
-    quantifiers (the embedded engine has no time limit to stop them), case-insensitive."""
-    if len(pattern) > ctx.max_regex_length:
-        raise LimitExceeded(
-            f"condition on {key!r}: regular expression is {len(pattern)} characters long; "
-            f"the limit max_regex_length is {ctx.max_regex_length}."
-        )
-    if _NESTED_QUANTIFIER.search(pattern):
-        raise InvalidQuery(
-            f"condition on {key!r}: regular expression {pattern!r} nests quantifiers (like '(a+)+'), "
-            "which can take exponential time; rewrite it without the nesting."
-        )
-    try:
-        return re.compile(pattern, re.IGNORECASE)
-    except re.error as exc:
-        raise InvalidQuery(f"condition on {key!r}: invalid regular expression {pattern!r}: {exc}.") from None
-
-
 def _eq(path: str, value: Any, ctx: CompileContext) -> Fragment:
     return {path: {"$eq": _single(path, "eq", value)}}
 
@@ -129,12 +101,12 @@ def _exists(path: str, value: Any, ctx: CompileContext) -> Fragment:
 
 
 def _contain(path: str, value: Any, ctx: CompileContext) -> Fragment:
-    return {path: {"$regex": _literal_regex(_string(path, "contain", value))}}
+    return {path: {"$regex": literal_regex(_string(path, "contain", value))}}
 
 
 def _not_contain(path: str, value: Any, ctx: CompileContext) -> Fragment:
     # `$not` with a regex object is what both MongoDB and the embedded engine accept.
-    return {path: {"$not": _literal_regex(_string(path, "not_contain", value))}}
+    return {path: {"$not": literal_regex(_string(path, "not_contain", value))}}
 
 
 def _operator_like(value: Any) -> bool:
@@ -165,11 +137,11 @@ def _not_in(path: str, value: Any, ctx: CompileContext) -> Fragment:
 
 
 def _contain_in(path: str, value: Any, ctx: CompileContext) -> Fragment:
-    return {path: {"$in": [_literal_regex(v) for v in _string_list(path, "contain_in", value)]}}
+    return {path: {"$in": [literal_regex(v) for v in _string_list(path, "contain_in", value)]}}
 
 
 def _not_contain_in(path: str, value: Any, ctx: CompileContext) -> Fragment:
-    return {path: {"$nin": [_literal_regex(v) for v in _string_list(path, "not_contain_in", value)]}}
+    return {path: {"$nin": [literal_regex(v) for v in _string_list(path, "not_contain_in", value)]}}
 
 
 def _match(path: str, value: Any, ctx: CompileContext) -> Fragment:
@@ -186,11 +158,11 @@ def _match(path: str, value: Any, ctx: CompileContext) -> Fragment:
 
 
 def _regex(path: str, value: Any, ctx: CompileContext) -> Fragment:
-    return {path: {"$regex": user_regex(path, _string(path, "regex", value), ctx)}}
+    return {path: {"$regex": user_regex(path, _string(path, "regex", value), ctx.max_regex_length)}}
 
 
 def _regex_in(path: str, value: Any, ctx: CompileContext) -> Fragment:
-    return {path: {"$in": [user_regex(path, v, ctx) for v in _string_list(path, "regex_in", value)]}}
+    return {path: {"$in": [user_regex(path, v, ctx.max_regex_length) for v in _string_list(path, "regex_in", value)]}}
 
 
 def _datetime(mongo_op: str, op: str) -> Operator:

@@ -19,8 +19,9 @@ from gateway.query.paths import check_path, collector_subpath
 Stage = dict[str, Any]
 
 _NAME_RE = re.compile(r"[^\s.$\x00-\x1f\x7f]{1,128}")
-# The strftime-style specifiers MongoDB's $dateToString knows.
-_DATE_SPECIFIERS = frozenset("dGHjLmMsSuUVwYzZ%")
+# The specifiers MongoDB's $dateToString knows, no other
+# (https://www.mongodb.com/docs/manual/reference/operator/aggregation/dateToString/#format-specifiers).
+_DATE_SPECIFIERS = frozenset("bBdGHjLmMSuUVwYzZ%")
 _DATE_PARTS = {"year": "$year", "month": "$month", "day": "$dayOfMonth"}
 _GROUP_OPERATORS = {
     "count": None,
@@ -98,9 +99,14 @@ def as_count(raw: object, where: str) -> int:
 def _date_format(fmt: object, where: str) -> str:
     if not isinstance(fmt, str) or not fmt:
         raise InvalidParameterType(f"{where}.date_format must be year, month, day or a format string, got {fmt!r}.")
-    for spec in re.findall(r"%(.?)", fmt):
+    for spec in re.findall(r"%(.?)", fmt, flags=re.DOTALL):
+        if not spec:
+            raise InvalidQuery(f"{where}.date_format {fmt!r} ends with a lone '%'; write '%%' for a percent sign.")
         if spec not in _DATE_SPECIFIERS:
-            raise InvalidQuery(f"{where}.date_format {fmt!r}: unsupported specifier %{spec}.")
+            raise InvalidQuery(
+                f"{where}.date_format {fmt!r}: MongoDB has no format specifier '%{spec}'; "
+                f"specifiers: {' '.join('%' + c for c in sorted(_DATE_SPECIFIERS))}."
+            )
     return fmt
 
 

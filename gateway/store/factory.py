@@ -21,7 +21,7 @@ def collection_names(settings: Settings) -> dict[str, str]:
 
 
 def memory_store(settings: Settings) -> MemoryJobStore:
-    store = MemoryJobStore(collection_names(settings))  # type: ignore[arg-type]
+    store = MemoryJobStore(collection_names(settings), max_time_ms=settings.max_time_ms)  # type: ignore[arg-type]
     if settings.data_files:
         for path in settings.data_files:
             loaded = read_data_file(path)

@@ -1,34 +1,84 @@
-"""The embedded engine: mongomock, in process, behind the store interface.
+"""The embedded engine: the job and collector collections in memory, behind the store
+interface, answering MongoDB's queries as MongoDB does.
 
-mongomock is synchronous and in memory; its calls are quick and hold no I/O, so they
-run inline on the event loop rather than in a thread (mongomock is not thread-safe).
+Documents are stored as a MongoDB server would hold them (a BSON round trip: naive
+UTC datetimes to the millisecond, tuples as arrays, an ``_id`` given to each) in
+``tables.Table`` (partitions by domain, in-memory indexes). Queries are evaluated by
+this package's own modules for exactly the MongoDB language the compiler emits:
+``matching`` (filters), ``sorting``, ``projection``, ``pipeline`` with
+``expressions`` and ``accumulators``, ``regexes`` (PCRE by RE2). What those do not
+implement is refused (``UnsupportedByEngine``), never answered differently.
+
+Every query runs off the event loop, on the engine's one worker thread (the tables are
+not thread-safe; one thread also keeps queries from competing for the interpreter
+lock), under the time budget ``max_time_ms`` - MongoDB's ``maxTimeMS``: past it the
+query stops and raises ``QueryTimedOut``. Queries queue for the worker in the order
+they come; their budget starts when they run, as on a server.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from typing import Any
+import asyncio
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
-import mongomock
-from pymongo.errors import OperationFailure
+import bson
+from bson import ObjectId
 
 from gateway.errors import QueryRejected
 from gateway.store.base import DEFAULT_NAMES, Collection, Document, ReadPurpose, SortSpec, physical_pipeline
+from gateway.store.bsonorder import MISSING, sort_key
+from gateway.store.budget import Budget, running
+from gateway.store.fieldpaths import query_values
+from gateway.store.matching import expand
+from gateway.store.pipeline import run_pipeline
+from gateway.store.projection import compile_projection, copy
+from gateway.store.tables import Table
+
+T = TypeVar("T")
+
+
+def stored(document: Mapping[str, Any]) -> Document:
+    """``document`` as MongoDB stores it: through BSON, with an ``_id``."""
+    try:
+        return bson.decode(bson.encode(document))
+    except (bson.errors.InvalidDocument, OverflowError, TypeError, ValueError) as exc:
+        raise ValueError(f"not a storable document ({exc}): {dict(document)!r:.200}") from None
 
 
 class MemoryJobStore:
-    def __init__(self, collection_names: Mapping[Collection, str] | None = None) -> None:
-        names = {**DEFAULT_NAMES, **(collection_names or {})}
-        self._names = names
-        db: Any = mongomock.MongoClient(tz_aware=False).get_database("inventory")
-        self._collections = {logical: db.get_collection(physical) for logical, physical in names.items()}
+    """The embedded engine. ``insert`` loads documents (at start-up, before serving);
+    the async methods are the ``JobStore`` interface."""
 
-    def insert(self, collection: Collection, documents: Iterable[Document]) -> int:
-        docs = list(documents)
-        if docs:
-            self._collections[collection].insert_many(docs)
+    def __init__(self, collection_names: Mapping[Collection, str] | None = None, *, max_time_ms: int = 5000) -> None:
+        self._names = {**DEFAULT_NAMES, **(collection_names or {})}
+        self._tables = {physical: Table() for physical in self._names.values()}
+        self._budget_seconds = max_time_ms / 1000
+        self._lock = threading.Lock()
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedded-engine")
+
+    def _table(self, collection: Collection) -> Table:
+        return self._tables[self._names[collection]]
+
+    def insert(self, collection: Collection, documents: Iterable[Mapping[str, Any]]) -> int:
+        """Store ``documents`` (each given an ``_id`` if it has none, as a driver does)."""
+        docs = []
+        for document in documents:
+            if "_id" not in document and isinstance(document, dict):
+                document["_id"] = ObjectId()
+            docs.append(stored(document))
+        with self._lock:
+            self._table(collection).insert(docs)
         return len(docs)
+
+    async def _run(self, call: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._worker, self._guarded, call, args)
+
+    def _guarded(self, call: Callable[..., T], args: tuple[Any, ...]) -> T:
+        with self._lock, running(Budget(self._budget_seconds)):
+            return call(*args)
 
     async def find(
         self,
@@ -40,169 +90,52 @@ class MemoryJobStore:
         skip: int = 0,
         limit: int = 0,
     ) -> list[Document]:
-        with _query_errors():
-            cursor = self._collections[collection].find(
-                rewrite_filter(filter), dict(projection) if projection else None
-            )
-            if sort:
-                cursor = cursor.sort(list(sort))
-            return list(cursor.skip(skip).limit(limit))
+        def find() -> list[Document]:
+            project = compile_projection(projection)
+            rows = self._table(collection).find(filter, list(sort) if sort else None, skip, limit)
+            return [project(row) for row in rows]
+
+        return await self._run(find)
 
     async def count(self, collection: Collection, filter: Mapping[str, Any]) -> int:
-        with _query_errors():
-            return self._collections[collection].count_documents(rewrite_filter(filter))
+        return await self._run(self._table(collection).count, filter)
 
     async def aggregate(
         self, collection: Collection, pipeline: Sequence[Mapping[str, Any]], *, read: ReadPurpose = "stat"
     ) -> list[Document]:
-        with _query_errors():
-            return list(
-                self._collections[collection].aggregate(rewrite_pipeline(physical_pipeline(pipeline, self._names)))
-            )
+        stages = physical_pipeline(pipeline, self._names)
+
+        def aggregate() -> list[Document]:
+            table = self._table(collection)
+            if stages and "$match" in stages[0]:
+                docs, rest = table.select(stages[0]["$match"]), stages[1:]
+            else:
+                docs, rest = table.select({}), stages
+            return [copy(row) for row in run_pipeline(docs, rest, self._foreign)]
+
+        return await self._run(aggregate)
+
+    def _foreign(self, name: str) -> Table:
+        if name not in self._tables:
+            raise QueryRejected(f"the database rejected the query: no collection {name!r} to $lookup from.")
+        return self._tables[name]
 
     async def distinct(self, collection: Collection, key: str, filter: Mapping[str, Any]) -> list[Any]:
-        with _query_errors():
-            return self._collections[collection].distinct(key, dict(filter))
+        """Distinct values of ``key`` (array elements one by one; missing left out)."""
+
+        def distinct() -> list[Any]:
+            values = query_values(key)
+            seen: dict[Any, Any] = {}
+            for doc in self._table(collection).select(filter):
+                for value in expand(values(doc)):
+                    if value is not MISSING and type(value) is not list:
+                        seen.setdefault(sort_key(value), value)
+            return [copy(v) for v in seen.values()]
+
+        return await self._run(distinct)
 
     async def ping(self) -> None:
         return None
 
     async def close(self) -> None:
-        return None
-
-
-# mongomock reports a query it cannot evaluate on the data (`$year` of a string, `$add`
-# of text) with plain Python exceptions where MongoDB answers a server error; these
-# come only from inside the mongomock call, never from the gateway's own code.
-_ENGINE_REFUSALS = (
-    OperationFailure,
-    TypeError,
-    ValueError,
-    AttributeError,
-    KeyError,
-    AssertionError,
-    ZeroDivisionError,
-)
-
-
-@contextmanager
-def _query_errors() -> Iterator[None]:
-    """The engine refusing a query is the query's fault: answer it as a client error."""
-    try:
-        yield
-    except NotImplementedError as exc:
-        raise QueryRejected(f"the embedded engine cannot run this query: {exc}") from None
-    except _ENGINE_REFUSALS as exc:
-        raise QueryRejected(f"the database rejected the query: {exc}") from None
-
-
-# Where mongomock lacks what real MongoDB has, the pipeline is rewritten into an
-# equivalent one it can run, so both engines give the same answer.
-
-
-def rewrite_filter(node: Any) -> Any:
-    """MongoDB's `$lte: null` and `$gte: null` match null and missing fields (null
-    sorts lowest and equals itself); mongomock matches nothing. `$eq: null` is the same
-    set, and mongomock gets it right. List operands of equality: see `_list_equality`."""
-    if isinstance(node, list):
-        return [rewrite_filter(n) for n in node]
-    if not isinstance(node, Mapping):
-        return node
-    out: dict[str, Any] = {}
-    lists: list[dict[str, Any]] = []
-    for k, v in node.items():
-        if not k.startswith("$") and isinstance(v, Mapping) and _has_list_operand(v):
-            lists.append(_list_equality(k, v))
-        else:
-            out["$eq" if k in ("$lte", "$gte") and v is None else k] = (
-                v if k in _LITERAL_OPERANDS else rewrite_filter(v)
-            )
-    if not lists:
-        return out
-    return {"$and": [out, *lists]} if out else lists[0] if len(lists) == 1 else {"$and": lists}
-
-
-# Operands that are data, not query: never rewritten.
-_LITERAL_OPERANDS = frozenset({"$eq", "$ne", "$in", "$nin"})
-
-
-def _has_list_operand(ops: Mapping[str, Any]) -> bool:
-    return any(
-        (op in ("$eq", "$ne") and isinstance(v, list))
-        or (op in ("$in", "$nin") and isinstance(v, list) and any(isinstance(x, list) for x in v))
-        for op, v in ops.items()
-    )
-
-
-def _list_equality(path: str, ops: Mapping[str, Any]) -> dict[str, Any]:
-    """A list value equals a field that is that list or that holds it as an element
-    (https://www.mongodb.com/docs/manual/reference/operator/query/eq/#array-element).
-    mongomock's `$eq`/`$ne` see only the first, its `$in`/`$nin` only the second; its
-    implicit equality `{path: [...]}` sees both, so list values are matched that way."""
-    clauses: list[dict[str, Any]] = []
-    for op, value in ops.items():
-        if op in ("$eq", "$ne") and isinstance(value, list):
-            clauses.append({path: value} if op == "$eq" else {"$nor": [{path: value}]})
-        elif op in ("$in", "$nin") and isinstance(value, list):
-            others = [v for v in value if not isinstance(v, list)]
-            lists = [{path: v} for v in value if isinstance(v, list)]
-            any_of = [*([{path: {"$in": others}}] if others else []), *lists]
-            clauses.append({"$or": any_of} if op == "$in" else {"$nor": any_of})
-        else:
-            clauses.append(rewrite_filter({path: {op: value}}))
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-
-_ROWS = "__rows"
-
-
-def rewrite_pipeline(pipeline: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """mongomock answers `$count` and a `$group` by null with a row even when no
-    document comes in (a count of 0); MongoDB answers no row. Count the rows in the
-    group and drop the group when it saw none. `$match` filters as `rewrite_filter`."""
-    out: list[dict[str, Any]] = []
-    for stage in pipeline:
-        if "$count" in stage:
-            out += rewrite_pipeline([{"$group": {"_id": None, stage["$count"]: {"$sum": 1}}}, {"$project": {"_id": 0}}])
-        elif "$match" in stage:
-            out.append({"$match": rewrite_filter(stage["$match"])})
-        elif "$facet" in stage:
-            out.append({"$facet": {name: rewrite_pipeline(sub) for name, sub in stage["$facet"].items()}})
-        elif "$group" in stage and stage["$group"].get("_id") is None:
-            group = rewrite(stage["$group"])
-            out += [
-                {"$group": {**group, _ROWS: {"$sum": 1}}},
-                {"$match": {_ROWS: {"$gt": 0}}},
-                {"$project": {_ROWS: 0}},
-            ]
-        else:
-            out.append(rewrite(dict(stage)))
-    return out
-
-
-def rewrite(node: Any) -> Any:
-    """Rewrite the expressions mongomock cannot evaluate (see `_date_to_string`)."""
-    if isinstance(node, list):
-        return [rewrite(n) for n in node]
-    if not isinstance(node, dict):
-        return node
-    if set(node) == {"$dateToString"} and isinstance(node["$dateToString"], dict):
-        return _date_to_string(rewrite(node["$dateToString"]))
-    return {k: rewrite(v) for k, v in node.items()}
-
-
-def _date_to_string(spec: dict[str, Any]) -> Any:
-    """mongomock formats with Python's strftime, which has no `%L` (milliseconds):
-    format the pieces around each `%L` and put the zero-padded milliseconds between."""
-    fmt, date = spec.get("format"), spec.get("date")
-    if not isinstance(fmt, str) or "%L" not in fmt:
-        return {"$dateToString": spec}
-    millis = {"$substr": [{"$toString": {"$add": [1000, {"$millisecond": date}]}}, 1, 3]}
-    parts: list[Any] = []
-    for i, piece in enumerate(fmt.split("%L")):
-        if i:
-            parts.append(millis)
-        if piece:
-            parts.append({"$dateToString": {"format": piece, "date": date}})
-    # A missing date gives null, as $dateToString does.
-    return {"$cond": [{"$eq": [{"$ifNull": [date, None]}, None]}, None, {"$concat": parts}]}
+        self._worker.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,66 @@
+"""The time budget of one embedded query (MongoDB's ``maxTimeMS``).
+
+A query runs on the engine's worker thread and calls ``check()`` as it goes (every few
+hundred documents); past the deadline it raises ``QueryTimedOut``, the error a
+MongoDB ``maxTimeMS`` expiry maps to, and the worker is free again. Every loop over
+documents checks, and every step inside it is bounded (regular expressions match in
+linear time), so no query can hold the worker much past its budget.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
+
+from gateway.errors import QueryTimedOut
+
+T = TypeVar("T")
+_EVERY = 256
+
+
+class Budget:
+    """A deadline ``seconds`` from now (``time.monotonic``)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.deadline = time.monotonic() + seconds
+
+    def check(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise QueryTimedOut()
+
+
+_local = threading.local()
+
+
+def current() -> Budget | None:
+    """The budget of the query running on this thread, if any."""
+    return getattr(_local, "budget", None)
+
+
+class running:
+    """Context manager: ``budget`` is the current thread's while the block runs."""
+
+    def __init__(self, budget: Budget) -> None:
+        self._budget = budget
+
+    def __enter__(self) -> Budget:
+        _local.budget = self._budget
+        return self._budget
+
+    def __exit__(self, *exc: object) -> None:
+        _local.budget = None
+
+
+def checked(items: Iterable[T]) -> Iterator[T]:
+    """``items``, checking the current budget every few hundred of them."""
+    budget = current()
+    if budget is None:
+        yield from items
+        return
+    check = budget.check
+    for i, item in enumerate(items):
+        if not i % _EVERY:
+            check()
+        yield item

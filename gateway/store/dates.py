@@ -1,0 +1,88 @@
+"""Dates in aggregation expressions: ``$dateToString`` and the date parts, in UTC, as
+MongoDB renders them.
+
+Format specifiers (https://www.mongodb.com/docs/manual/reference/operator/aggregation/dateToString/#format-specifiers):
+``%b`` abbreviated month name, ``%B`` full month name, ``%d`` day of month 01-31,
+``%G`` ISO year, ``%H`` hour 00-23, ``%j`` day of year 001-366, ``%L`` millisecond
+000-999, ``%m`` month 01-12, ``%M`` minute, ``%S`` second, ``%u`` ISO day of week
+1 (Monday)-7, ``%U`` week of year 00-53 (weeks start on Sunday), ``%V`` ISO week
+01-53, ``%w`` day of week 1 (Sunday)-7, ``%Y`` year 0000-9999, ``%z`` UTC offset
+``+hhmm``, ``%Z`` UTC offset in minutes, ``%%`` a percent sign. Any other character
+after ``%`` is refused, as MongoDB refuses it (error 18536), and so is a trailing ``%``
+(18535). With no ``timezone`` the offset is zero: ``%z`` is ``+0000`` and ``%Z`` is
+``0``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from gateway.errors import QueryRejected
+
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+_SPECIFIERS: dict[str, Callable[[datetime], str]] = {
+    "b": lambda d: _MONTHS[d.month - 1][:3],
+    "B": lambda d: _MONTHS[d.month - 1],
+    "d": lambda d: f"{d.day:02d}",
+    "G": lambda d: f"{d.isocalendar()[0]:04d}",
+    "H": lambda d: f"{d.hour:02d}",
+    "j": lambda d: f"{d.timetuple().tm_yday:03d}",
+    "L": lambda d: f"{d.microsecond // 1000:03d}",
+    "m": lambda d: f"{d.month:02d}",
+    "M": lambda d: f"{d.minute:02d}",
+    "S": lambda d: f"{d.second:02d}",
+    "u": lambda d: str(d.isoweekday()),
+    "U": lambda d: d.strftime("%U"),
+    "V": lambda d: f"{d.isocalendar()[1]:02d}",
+    "w": lambda d: str(d.isoweekday() % 7 + 1),
+    "Y": lambda d: f"{d.year:04d}",
+    "z": lambda d: "+0000",
+    "Z": lambda d: "0",
+}
+
+SPECIFIERS = frozenset(_SPECIFIERS) | {"%"}
+
+
+def date_formatter(fmt: str) -> Callable[[datetime], str]:
+    """A function rendering a (naive UTC) datetime with the ``$dateToString`` format
+    ``fmt``; raises ``QueryRejected`` for a format MongoDB refuses."""
+    pieces: list[str | Callable[[datetime], str]] = []
+    i = 0
+    while i < len(fmt):
+        j = fmt.find("%", i)
+        if j < 0:
+            pieces.append(fmt[i:])
+            break
+        if j > i:
+            pieces.append(fmt[i:j])
+        if j + 1 >= len(fmt):
+            raise QueryRejected("the database rejected the query: unmatched '%' at end of format string.")
+        spec = fmt[j + 1]
+        if spec == "%":
+            pieces.append("%")
+        elif spec in _SPECIFIERS:
+            pieces.append(_SPECIFIERS[spec])
+        else:
+            raise QueryRejected(
+                f"the database rejected the query: invalid format character '%{spec}' in format string."
+            )
+        i = j + 2
+    if all(isinstance(p, str) for p in pieces):
+        constant = "".join(p for p in pieces if isinstance(p, str))
+        return lambda d: constant
+    return lambda d: "".join(p if isinstance(p, str) else p(d) for p in pieces)

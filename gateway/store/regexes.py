@@ -1,0 +1,67 @@
+"""Regular expressions in the embedded engine: MongoDB's dialect (PCRE), matched by
+RE2 in linear time.
+
+A pattern is read by ``gateway.pcre.translate``: what PCRE2 refuses is refused as
+MongoDB refuses it (``QueryRejected``); what RE2 has no equivalent of (backreferences,
+lookaround, ...) is refused by name (``UnsupportedByEngine``) rather than matched
+differently; the rest runs on RE2, which cannot backtrack, so no pattern can hold the
+engine's worker however it nests quantifiers (``^(\\w+\\s?)+$`` included).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+import re2
+from bson import Regex
+
+from gateway.errors import QueryRejected, UnsupportedByEngine
+from gateway.pcre import PatternError, translate
+
+_FLAG_LETTERS = ((re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"), (re.VERBOSE, "x"))
+_OPTIONS = re2.Options()
+_OPTIONS.log_errors = False
+
+
+def options_of(flags: int | str) -> str:
+    """MongoDB ``$options`` letters of Python/BSON regex flags."""
+    if isinstance(flags, str):
+        return flags
+    return "".join(letter for flag, letter in _FLAG_LETTERS if flags & flag)
+
+
+def regex_matcher(value: Any, options: str = "") -> Callable[[str], bool]:
+    """A function telling whether a string matches ``value`` (a ``bson.Regex``, a
+    compiled Python pattern or a pattern string with ``options``), as ``$regex`` does."""
+    if isinstance(value, Regex | re.Pattern):
+        return compile_pcre(value.pattern, "".join(sorted(set(options_of(value.flags) + options))))
+    if isinstance(value, str):
+        return compile_pcre(value, "".join(sorted(set(options))))
+    raise QueryRejected(f"the database rejected the query: $regex has to be a string, got {value!r}.")
+
+
+@lru_cache(maxsize=1024)
+def compile_pcre(pattern: str, options: str) -> Callable[[str], bool]:
+    try:
+        translation = translate(pattern, options)
+    except PatternError as exc:
+        raise QueryRejected(
+            f"the database rejected the query: invalid regular expression {pattern!r}: {exc}."
+        ) from None
+    if translation.unsupported is not None:
+        raise UnsupportedByEngine(
+            f"the embedded engine cannot run the regular expression {pattern!r}: its matcher (RE2) has no "
+            f"{translation.unsupported}. MongoDB runs it (set MONGODB_URI); here, rewrite the pattern without it."
+        )
+    try:
+        compiled = re2.compile(translation.re2, _OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise UnsupportedByEngine(
+            f"the embedded engine cannot run the regular expression {pattern!r}: {reason}."
+        ) from None
+    search = compiled.search
+    return lambda text: search(text) is not None

@@ -1,0 +1,356 @@
+"""A collection of the embedded engine: documents partitioned by ``domain_id``, with the
+in-memory indexes the gateway's access paths use.
+
+Every read is scoped to one domain, so each domain's documents form a partition. Within
+it: ``created_at`` in order (the default sort, time windows), per ``status`` in
+``created_at`` order (status filters, and status with a time window), and hash indexes
+on ``job_id``, ``collector_id`` and ``_id``. An index only chooses candidates: every
+candidate is checked by the whole filter (``matching``), so answers never depend on
+which index was used. Documents whose indexed field is not a plain value (missing,
+null, an array, another type) are kept beside each index and always checked, never
+lost. A count whose filter the indexes answer exactly (the domain, a status set, a time
+window) is read off the indexes.
+"""
+
+from __future__ import annotations
+
+import heapq
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import chain
+from typing import Any
+
+from gateway.store.bsonorder import sort_key, utc
+from gateway.store.budget import checked
+from gateway.store.fieldpaths import query_values
+from gateway.store.matching import compile_filter
+from gateway.store.pipeline import lookup_keys
+from gateway.store.sorting import SortSpec, sort_key_function
+
+Document = dict[str, Any]
+PARTITION_FIELD, TIME_FIELD, CATEGORY_FIELD = "domain_id", "created_at", "status"
+HASH_FIELDS = ("job_id", "collector_id", "_id")
+_IRREGULAR = object()  # the partition of documents whose domain_id is not a string
+
+
+@dataclass
+class _Ordered:
+    """Documents whose time field is a date, in (time, _id) order."""
+
+    times: list[datetime] = field(default_factory=list)
+    docs: list[Document] = field(default_factory=list)
+
+    def window(self, low: tuple[datetime, bool] | None, high: tuple[datetime, bool] | None) -> tuple[int, int]:
+        """The index range of documents inside the window (bounds: instant, inclusive)."""
+        lo = 0 if low is None else (bisect_left if low[1] else bisect_right)(self.times, low[0])
+        hi = len(self.times) if high is None else (bisect_right if high[1] else bisect_left)(self.times, high[0])
+        return lo, max(lo, hi)
+
+
+@dataclass
+class _Partition:
+    docs: list[Document] = field(default_factory=list)
+    by_time: _Ordered = field(default_factory=_Ordered)
+    time_irregular: list[Document] = field(default_factory=list)
+    by_category: dict[str, _Ordered] = field(default_factory=dict)
+    category_time_irregular: dict[str, list[Document]] = field(default_factory=dict)
+    category_irregular: list[Document] = field(default_factory=list)
+    hashed: dict[str, dict[Any, list[Document]]] = field(default_factory=dict)
+    hash_irregular: dict[str, list[Document]] = field(default_factory=dict)
+
+    def build(self, seq: Mapping[int, int]) -> None:
+        def order(doc: Document) -> tuple[Any, ...]:
+            return (doc[TIME_FIELD], sort_key(doc.get("_id")), seq[id(doc)])
+
+        regular = sorted((d for d in self.docs if type(d.get(TIME_FIELD)) is datetime), key=order)
+        self.by_time = _Ordered([d[TIME_FIELD] for d in regular], regular)
+        self.time_irregular = [d for d in self.docs if type(d.get(TIME_FIELD)) is not datetime]
+        grouped: dict[str, list[Document]] = {}
+        for doc in regular:
+            category = doc.get(CATEGORY_FIELD)
+            if type(category) is str:
+                grouped.setdefault(category, []).append(doc)
+        self.by_category = {c: _Ordered([d[TIME_FIELD] for d in ds], ds) for c, ds in grouped.items()}
+        self.category_time_irregular = {}
+        for doc in self.time_irregular:
+            category = doc.get(CATEGORY_FIELD)
+            if type(category) is str:
+                self.category_time_irregular.setdefault(category, []).append(doc)
+        self.category_irregular = [d for d in self.docs if type(d.get(CATEGORY_FIELD)) is not str]
+        self.hashed, self.hash_irregular = {}, {}
+        for name in HASH_FIELDS:
+            table: dict[Any, list[Document]] = {}
+            odd: list[Document] = []
+            for doc in self.docs:
+                value = doc.get(name)
+                if type(value) is str or (name == "_id" and value is not None and not isinstance(value, dict | list)):
+                    table.setdefault(value, []).append(doc)
+                else:
+                    odd.append(doc)
+            self.hashed[name], self.hash_irregular[name] = table, odd
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What the filter tells the indexes (each part None when it tells nothing)."""
+
+    partition: Any = None
+    categories: tuple[str, ...] | None = None
+    low: tuple[datetime, bool] | None = None
+    high: tuple[datetime, bool] | None = None
+    hashed: tuple[str, tuple[Any, ...]] | None = None
+    exact: bool = False  # the filter is the partition, categories and window alone
+
+
+class Table:
+    """One collection's documents and indexes. Not thread-safe: the engine's single
+    worker thread is its only reader, and writes happen before it serves."""
+
+    def __init__(self) -> None:
+        self._docs: list[Document] = []
+        self._seq: dict[int, int] = {}
+        self._partitions: dict[Any, _Partition] = {}
+        self._dirty = False
+        self._lookups: dict[str, dict[Any, list[Document]]] = {}
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    def insert(self, docs: Iterable[Document]) -> None:
+        for doc in docs:
+            self._seq[id(doc)] = len(self._docs)
+            self._docs.append(doc)
+            key = doc.get(PARTITION_FIELD)
+            self._partitions.setdefault(key if type(key) is str else _IRREGULAR, _Partition()).docs.append(doc)
+        self._dirty = True
+        self._lookups.clear()
+
+    def _ready(self) -> None:
+        if self._dirty:
+            for partition in self._partitions.values():
+                partition.build(self._seq)
+            self._dirty = False
+
+    # -- reads ------------------------------------------------------------------
+
+    def count(self, filter: Mapping[str, Any]) -> int:
+        self._ready()
+        plan = _plan(filter)
+        if plan.exact and plan.partition is not None and _IRREGULAR not in self._partitions:
+            partition = self._partitions.get(plan.partition)
+            if partition is None:
+                return 0
+            predicate = compile_filter(filter)
+            regular, odd = _exact_count(partition, plan)
+            return regular + sum(1 for d in checked(odd) if predicate(d))
+        return len(self.select(filter))
+
+    def select(self, filter: Mapping[str, Any]) -> list[Document]:
+        """The matching documents, in insertion order."""
+        self._ready()
+        predicate = compile_filter(filter)
+        found = [d for d in checked(self._candidates(_plan(filter))) if predicate(d)]
+        seq = self._seq
+        found.sort(key=lambda d: seq[id(d)])
+        return found
+
+    def find(self, filter: Mapping[str, Any], sort: SortSpec | None, skip: int, limit: int) -> list[Document]:
+        """The matching documents in ``sort`` order, ``skip`` and ``limit`` applied."""
+        self._ready()
+        plan = _plan(filter)
+        predicate = compile_filter(filter)
+        wanted = skip + limit if limit else None
+        if sort and _by_time(sort) and plan.hashed is None:
+            key = sort_key_function(sort)
+            ordered = (d for d in checked(self._time_ordered(plan, sort[0][1] < 0, key)) if predicate(d))
+            rows = list(_take(ordered, wanted))
+        else:
+            matches = [d for d in checked(self._candidates(plan)) if predicate(d)]
+            if sort:
+                key = sort_key_function(sort)
+                rows = heapq.nsmallest(wanted, matches, key=key) if wanted else sorted(matches, key=key)
+            else:
+                seq = self._seq
+                rows = sorted(matches, key=lambda d: seq[id(d)])
+        return rows[skip:wanted]
+
+    def index_on(self, path: str) -> Mapping[Any, list[Document]]:
+        """Every document by the keys of its ``path`` values (for ``$lookup``)."""
+        index = self._lookups.get(path)
+        if index is None:
+            values = query_values(path)
+            index = {}
+            for doc in self._docs:
+                for key in lookup_keys(values(doc)):
+                    index.setdefault(key, []).append(doc)
+            self._lookups[path] = index
+        return index
+
+    # -- planning ---------------------------------------------------------------
+
+    def _partitions_of(self, plan: _Plan) -> list[_Partition]:
+        if plan.partition is None:
+            return list(self._partitions.values())
+        return [p for p in (self._partitions.get(plan.partition), self._partitions.get(_IRREGULAR)) if p is not None]
+
+    def _candidates(self, plan: _Plan) -> Iterator[Document]:
+        for partition in self._partitions_of(plan):
+            yield from _partition_candidates(partition, plan)
+
+    def _time_ordered(self, plan: _Plan, descending: bool, key: Any) -> Iterator[Document]:
+        """Candidates in the order of a sort on the time field (then ``_id``)."""
+        streams: list[Iterable[Document]] = []
+        odd: list[Document] = []
+        for partition in self._partitions_of(plan):
+            if plan.categories is not None:
+                for category in plan.categories:
+                    ordered = partition.by_category.get(category)
+                    if ordered is not None:
+                        streams.append(_walk(ordered, plan, descending))
+                    odd += partition.category_time_irregular.get(category, ())
+                odd += partition.category_irregular
+            else:
+                streams.append(_walk(partition.by_time, plan, descending))
+                odd += partition.time_irregular
+        streams.append(sorted(odd, key=key))
+        return heapq.merge(*streams, key=key)
+
+
+def _take(items: Iterator[Document], count: int | None) -> Iterator[Document]:
+    for i, item in enumerate(items):
+        if count is not None and i >= count:
+            return
+        yield item
+
+
+def _walk(ordered: _Ordered, plan: _Plan, descending: bool) -> Iterator[Document]:
+    """The window's documents by time (ascending or descending), ties by ``_id`` ascending."""
+    lo, hi = ordered.window(plan.low, plan.high)
+    docs, times = ordered.docs, ordered.times
+    if not descending:
+        yield from docs[lo:hi]
+        return
+    i = hi
+    while i > lo:
+        j = i - 1
+        while j > lo and times[j - 1] == times[i - 1]:
+            j -= 1
+        yield from docs[j:i]
+        i = j
+
+
+def _partition_candidates(partition: _Partition, plan: _Plan) -> Iterable[Document]:
+    options: list[tuple[int, Iterable[Document]]] = [(len(partition.docs), partition.docs)]
+    if plan.hashed is not None:
+        name, values = plan.hashed
+        table = partition.hashed[name]
+        found = list(chain.from_iterable(table.get(v, ()) for v in dict.fromkeys(values)))
+        odd = partition.hash_irregular[name]
+        options.append((len(found) + len(odd), chain(found, odd)))
+    if plan.low is not None or plan.high is not None:
+        lo, hi = partition.by_time.window(plan.low, plan.high)
+        options.append(
+            (hi - lo + len(partition.time_irregular), chain(partition.by_time.docs[lo:hi], partition.time_irregular))
+        )
+    if plan.categories is not None:
+        parts: list[Iterable[Document]] = []
+        size = len(partition.category_irregular)
+        for category in plan.categories:
+            ordered = partition.by_category.get(category)
+            if ordered is not None:
+                lo, hi = ordered.window(plan.low, plan.high)
+                parts.append(ordered.docs[lo:hi])
+                size += hi - lo
+            extra = partition.category_time_irregular.get(category, [])
+            parts.append(extra)
+            size += len(extra)
+        parts.append(partition.category_irregular)
+        options.append((size, chain.from_iterable(parts)))
+    return min(options, key=lambda o: o[0])[1]
+
+
+def _exact_count(partition: _Partition, plan: _Plan) -> tuple[int, list[Document]]:
+    """For an exact plan: the count read off the indexes, and the documents the indexes
+    cannot answer for (to be checked one by one)."""
+    if plan.categories is None:
+        lo, hi = partition.by_time.window(plan.low, plan.high)
+        return hi - lo, partition.time_irregular
+    total = 0
+    odd = list(partition.category_irregular)
+    for category in plan.categories:
+        ordered = partition.by_category.get(category)
+        if ordered is not None:
+            lo, hi = ordered.window(plan.low, plan.high)
+            total += hi - lo
+        odd += partition.category_time_irregular.get(category, ())
+    return total, odd
+
+
+def _by_time(sort: SortSpec) -> bool:
+    return len(sort) in (1, 2) and sort[0][0] == TIME_FIELD and (len(sort) == 1 or tuple(sort[1]) == ("_id", 1))
+
+
+def _conjuncts(filter: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for key, value in filter.items():
+        if key == "$and" and isinstance(value, list) and all(isinstance(v, Mapping) for v in value):
+            for sub in value:
+                out += _conjuncts(sub)
+        else:
+            out.append((key, value))
+    return out
+
+
+def _plan(filter: Mapping[str, Any]) -> _Plan:
+    partition: Any = None
+    categories: tuple[str, ...] | None = None
+    low: tuple[datetime, bool] | None = None
+    high: tuple[datetime, bool] | None = None
+    hashed: tuple[str, tuple[Any, ...]] | None = None
+    exact = True
+    for key, value in _conjuncts(filter):
+        ops = _ops(value)
+        if key == PARTITION_FIELD and ops is not None and set(ops) == {"$eq"} and type(ops["$eq"]) is str:
+            if partition is not None and partition != ops["$eq"]:
+                return _Plan(partition=ops["$eq"], categories=())
+            partition = ops["$eq"]
+        elif key == CATEGORY_FIELD and ops is not None and _strings(ops) is not None:
+            found = _strings(ops)
+            categories = found if categories is None else tuple(c for c in categories if c in (found or ()))
+        elif key == TIME_FIELD and ops is not None and ops and all(type(v) is datetime for v in ops.values()):
+            for op, operand in ops.items():
+                instant = utc(operand)
+                if op in ("$gt", "$gte") and (low is None or instant > low[0]):
+                    low = (instant, op == "$gte")
+                elif op in ("$lt", "$lte") and (high is None or instant < high[0]):
+                    high = (instant, op == "$lte")
+                elif op == "$eq":
+                    low, high = (instant, True), (instant, True)
+        elif key in HASH_FIELDS and ops is not None and _strings(ops) is not None and hashed is None:
+            hashed = (key, _strings(ops) or ())
+            exact = False
+        else:
+            exact = False
+    return _Plan(partition, categories, low, high, hashed, exact)
+
+
+def _ops(value: Any) -> dict[str, Any] | None:
+    """A condition as operators (an implicit equality as ``$eq``), or None if not plain."""
+    if isinstance(value, Mapping):
+        if value and all(k in ("$eq", "$in", "$gt", "$gte", "$lt", "$lte") for k in value):
+            return dict(value)
+        return None
+    if isinstance(value, list):
+        return None
+    return {"$eq": value}
+
+
+def _strings(ops: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """The strings an ``$eq``/``$in`` of strings admits (None: not of that shape)."""
+    if set(ops) == {"$eq"} and type(ops["$eq"]) is str:
+        return (ops["$eq"],)
+    if set(ops) == {"$in"} and isinstance(ops["$in"], list) and all(type(v) is str for v in ops["$in"]):
+        return tuple(ops["$in"])
+    return None
