@@ -13,6 +13,7 @@ from bson import ObjectId
 
 from tests.conftest import gql
 from tests.dataset import COLLECTORS, D1
+from tests.engines import NULL_THROUGH_ARRAYS, PATH_THROUGH_ARRAY, REGEX_DIALECT
 
 EMPTY, NULL, MIXED, CODES, MISSING, DIGITS = (
     "job-fault-empty",
@@ -106,6 +107,7 @@ def test_in_with_an_array_value_matches_equal_arrays(client: Any) -> None:
     assert listed(client, [{"k": "errors", "v": [[], None], "o": "in"}]) == ({EMPTY, DIGITS, NULL, MISSING}, 4)
 
 
+@NULL_THROUGH_ARRAYS.mark
 def test_a_null_parent_makes_the_path_null(client: Any) -> None:
     # "a dotted path that does not resolve to a non-null value evaluates as null": a null
     # parent, a missing one, an empty array, an element without the field
@@ -116,6 +118,7 @@ def test_a_null_parent_makes_the_path_null(client: Any) -> None:
     assert listed(client, [{"k": "errors.error_code", "v": [None], "o": "in"}])[1] == 5
 
 
+@PATH_THROUGH_ARRAY.mark
 def test_values_through_arrays_of_sub_documents_keep_the_elements_that_have_them(client: Any) -> None:
     # "$errors.error_code" over an array gives the values of the elements that have the
     # field (https://www.mongodb.com/docs/manual/reference/operator/aggregation/push/);
@@ -209,6 +212,7 @@ def test_date_format_specifiers_mongodb_lacks_are_refused(client: Any, fmt: str,
     assert named in error["message"]
 
 
+@REGEX_DIALECT.mark
 def test_regular_expressions_are_pcre(client: Any) -> None:
     # MongoDB's $regex is PCRE (https://www.mongodb.com/docs/manual/reference/operator/query/regex/):
     # POSIX classes and \h (horizontal space) are part of it.
