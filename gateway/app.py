@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -14,18 +14,17 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
-from strawberry.asgi import GraphQL
+from starlette.routing import Mount, Route
 
 from gateway import rest
 from gateway.auth import Authenticator
-from gateway.encoding import encode_json
 from gateway.errors import GatewayError, InternalError, InvalidQuery, MethodNotAllowed, NotFound, StoreUnavailable
-from gateway.graphql.context import GraphQLContext
 from gateway.graphql.schema import build_schema
+from gateway.http.documents import PersistedQueries, TrustedDocuments, shipped_examples
+from gateway.http.endpoint import GraphQLEndpoint
+from gateway.http.graphiql import ASSETS_PATH, GraphiQLPage, assets_app, examples
 from gateway.metrics import CONTENT_TYPE, InstrumentedStore, Metrics
 from gateway.middleware.access_log import AccessLogMiddleware
-from gateway.middleware.body_limit import BodyLimitMiddleware
 from gateway.middleware.metrics import MetricsMiddleware
 from gateway.middleware.request_id import HEADER as REQUEST_ID_HEADER
 from gateway.middleware.request_id import request_id_middleware
@@ -42,33 +41,19 @@ class AppState(TypedDict):
     """What the lifespan gives every request (``request.state``): the app's objects
     that live as long as it serves."""
 
+    settings: Settings
     store: JobStore
     service: JobService
     authenticator: Authenticator
     metrics: Metrics
 
 
-class GraphQLApp(GraphQL[GraphQLContext, None]):
-    """Strawberry's ASGI view with our per-request context and error mapping."""
-
-    async def get_context(self, request: Any, response: Any) -> GraphQLContext:
-        return GraphQLContext(service=request.state.service, authenticator=request.state.authenticator, request=request)
-
-    def encode_json(self, data: object) -> bytes:
-        return encode_json(data)
-
-    async def process_result(self, request: Any, result: Any) -> Any:
-        # Errors come mapped by the schema's GatewayErrors extension.
-        if result.errors:
-            for error in result.errors:
-                request.state.metrics.error((error.extensions or {}).get("reason") or error.extensions["code"])
-        return await super().process_result(request, result)
-
-
 def error_response(request: Request, exc: GatewayError, headers: Mapping[str, str] | None = None) -> JSONResponse:
     request.state.metrics.error(exc.code)
     return JSONResponse(
-        {"error": {"code": exc.code, "message": exc.message}}, status_code=exc.http_status, headers=headers
+        {"error": {"code": exc.code, "message": exc.message}},
+        status_code=exc.http_status,
+        headers={**exc.http_headers, **(headers or {})},
     )
 
 
@@ -125,8 +110,21 @@ def create_app(settings: Settings | None = None, store: JobStore | None = None, 
         max_regex_length=settings.max_regex_length,
         max_stages=settings.max_stages,
     )
-    app_metrics = Metrics()
     authenticator = Authenticator.from_settings(settings)
+    trusted = TrustedDocuments.from_settings(settings)
+    app_metrics = Metrics(operations=trusted.operation_names)
+    graphql = GraphQLEndpoint(
+        build_schema(settings),
+        settings=settings,
+        authenticator=authenticator,
+        persisted=PersistedQueries(
+            trusted,
+            trusted_only=settings.trusted_documents_only,
+            cache_bytes=settings.persisted_query_cache_bytes,
+        ),
+        metrics=app_metrics,
+        page=GraphiQLPage(examples(trusted, shipped_examples())) if settings.graphiql else None,
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[AppState]:
@@ -140,13 +138,19 @@ def create_app(settings: Settings | None = None, store: JobStore | None = None, 
                 "Set JOB_GATEWAY_JWT_PUBLIC_KEYS or JOB_GATEWAY_JWT_SECRET before exposing this gateway."
             )
         try:
-            yield {"store": instrumented, "service": service, "authenticator": authenticator, "metrics": app_metrics}
+            yield {
+                "settings": settings,
+                "store": instrumented,
+                "service": service,
+                "authenticator": authenticator,
+                "metrics": app_metrics,
+            }
         finally:
             if owned:
                 await raw.close()
 
     routes = [
-        Route("/graphql", GraphQLApp(build_schema(settings)), methods=["GET", "POST"]),
+        Route("/graphql", graphql),
         *rest.routes,
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
@@ -154,12 +158,11 @@ def create_app(settings: Settings | None = None, store: JobStore | None = None, 
     ]
     route_paths = frozenset(r.path for r in routes)
     app = Starlette(
-        routes=routes,
+        routes=[*routes, Mount(ASSETS_PATH, assets_app())],
         middleware=[
             request_id_middleware(),
             Middleware(AccessLogMiddleware, routes=route_paths),
             Middleware(MetricsMiddleware, metrics=app_metrics, routes=route_paths),
-            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             *(
                 [
                     Middleware(

@@ -1,4 +1,4 @@
-"""The `job-gateway` command: serve | generate | export-schema | create-indexes."""
+"""The `job-gateway` command: serve | generate | export-schema | export-documents | create-indexes."""
 
 from __future__ import annotations
 
@@ -77,6 +77,16 @@ def _export_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_documents(args: argparse.Namespace) -> int:
+    from gateway.http.documents import export_documents
+
+    for name, text in export_documents(Path(args.operations)).items():
+        path = Path(args.out) / name
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path}")
+    return 0
+
+
 def _create_indexes(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -142,6 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument("--out", default="schema/schema.graphql", help="output file, or - for stdout")
     export.set_defaults(run=_export_schema)
+
+    documents = sub.add_parser(
+        "export-documents", help="write the trusted-documents manifest and GraphiQL's examples from the operations"
+    )
+    documents.add_argument("--operations", default="schema/operations", help="folder of *.graphql operations")
+    documents.add_argument("--out", default="gateway/http", help="output folder")
+    documents.set_defaults(run=_export_documents)
 
     indexes = sub.add_parser("create-indexes", help="create the MongoDB indexes the queries need (idempotent)")
     indexes.set_defaults(run=_create_indexes)

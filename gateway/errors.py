@@ -14,6 +14,10 @@ no code is made up where an error is raised.
     │   ├── LimitExceeded             ERROR_LIMIT_EXCEEDED
     │   │   └── PayloadTooLarge  413
     │   ├── InvalidRequestBody        ERROR_INVALID_REQUEST_BODY
+    │   │   ├── UnsupportedMediaType  415  BAD_REQUEST  ERROR_UNSUPPORTED_MEDIA_TYPE
+    │   │   └── NotAcceptable    406  BAD_REQUEST  ERROR_NOT_ACCEPTABLE
+    │   ├── PersistedQueryNotFound    PERSISTED_QUERY_NOT_FOUND  ERROR_PERSISTED_QUERY_NOT_FOUND
+    │   ├── UntrustedDocument         ERROR_UNTRUSTED_DOCUMENT (trusted documents only)
     │   ├── InvalidGraphQLDocument    ERROR_INVALID_GRAPHQL_DOCUMENT (does not parse or validate)
     │   ├── QueryRejected             ERROR_DB_QUERY (the database refused the query as written)
     │   └── UnsupportedByEngine       ERROR_UNSUPPORTED_BY_ENGINE (MongoDB would answer; the embedded engine cannot)
@@ -29,6 +33,10 @@ no code is made up where an error is raised.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import ClassVar
+
 
 class GatewayError(Exception):
     """Base of every expected error; ``code`` is stable and part of the API.
@@ -40,6 +48,8 @@ class GatewayError(Exception):
     code = "ERROR_UNKNOWN"
     http_status = 500
     graphql_code = "INTERNAL_SERVER_ERROR"
+    # Headers every HTTP answer of this error carries (both adapters).
+    http_headers: ClassVar[Mapping[str, str]] = MappingProxyType({})
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -90,6 +100,39 @@ class InvalidRequestBody(InvalidQuery):
     code = "ERROR_INVALID_REQUEST_BODY"
 
 
+class UnsupportedMediaType(InvalidRequestBody):
+    """A body in a media type the route does not read (``/graphql`` reads
+    ``application/json``)."""
+
+    code = "ERROR_UNSUPPORTED_MEDIA_TYPE"
+    http_status = 415
+    graphql_code = "BAD_REQUEST"
+
+
+class NotAcceptable(InvalidRequestBody):
+    """An ``Accept`` header naming no media type the route answers in."""
+
+    code = "ERROR_NOT_ACCEPTABLE"
+    http_status = 406
+    graphql_code = "BAD_REQUEST"
+
+
+class PersistedQueryNotFound(InvalidQuery):
+    """A persisted document id (Apollo's ``extensions.persistedQuery.sha256Hash``) the
+    gateway does not know; the client may send it again with its ``query``. The GraphQL
+    code is the one Apollo's and urql's persisted-query links retry on."""
+
+    code = "ERROR_PERSISTED_QUERY_NOT_FOUND"
+    graphql_code = "PERSISTED_QUERY_NOT_FOUND"
+
+
+class UntrustedDocument(InvalidQuery):
+    """A document that is not in the trusted-documents manifest, sent to a gateway that
+    runs trusted documents only (or an unknown ``documentId``)."""
+
+    code = "ERROR_UNTRUSTED_DOCUMENT"
+
+
 class InvalidGraphQLDocument(InvalidQuery):
     """A GraphQL document that does not parse or does not validate against the schema."""
 
@@ -117,6 +160,8 @@ class Unauthenticated(GatewayError):
     code = "ERROR_AUTHENTICATE_FAILURE"
     http_status = 401
     graphql_code = "UNAUTHENTICATED"
+    # RFC 6750 section 3: a 401 names the scheme the client should use.
+    http_headers = MappingProxyType({"WWW-Authenticate": "Bearer"})
 
 
 class Forbidden(GatewayError):

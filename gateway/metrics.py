@@ -3,7 +3,7 @@ wrapper that times every store call."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -12,11 +12,19 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from gateway.store.base import Collection, Document, JobStore, ReadPurpose, SortSpec
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
+# The operation label of a batched GraphQL request, and of operations outside the known set.
+BATCH_OPERATION = "batch"
+OTHER_OPERATION = "other"
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
 class Metrics:
-    def __init__(self) -> None:
+    """The app's metrics. ``operations`` bounds the GraphQL operation label: a name
+    comes from the client, so only these names (the trusted documents' operations)
+    are labels of their own; any other is counted as ``other``."""
+
+    def __init__(self, operations: Iterable[str] = ()) -> None:
+        self.operations = frozenset(operations) | {"", BATCH_OPERATION}
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "job_gateway_requests_total",
@@ -43,6 +51,7 @@ class Metrics:
         )
 
     def observe_request(self, route: str, operation: str, status: int, seconds: float) -> None:
+        operation = operation if operation in self.operations else OTHER_OPERATION
         self.requests.labels(route, operation, str(status)).inc()
         self.latency.labels(route, operation).observe(seconds)
 

@@ -79,10 +79,24 @@ class Settings:
     max_regex_length: int = _setting(1024, "length of a regex value (characters)", minimum=1)
     max_stages: int = _setting(30, "stages per aggregate", minimum=1)
     max_body_bytes: int = _setting(1_048_576, "request body size (bytes)", minimum=1)
+    max_json_depth: int = _setting(64, "nesting of arrays and objects in a JSON body or parameter", minimum=1)
     max_query_depth: int = _setting(12, "GraphQL query depth", minimum=1)
     max_aliases: int = _setting(30, "GraphQL aliases per document", minimum=1)
     max_tokens: int = _setting(5000, "GraphQL tokens per document", minimum=1)
     introspection: bool = _setting(True, "GraphQL introspection")
+    public_introspection: bool = _setting(
+        False, "with authentication on, answer introspection-only documents without a token"
+    )
+    # GraphQL over HTTP (docs/graphql-over-http.md)
+    max_batch_operations: int = _setting(10, "operations in one batched GraphQL request (0: no batching)", minimum=0)
+    trusted_documents: str | None = _setting(
+        None, "trusted-documents manifest replacing the shipped one (graphql-codegen, Relay or Apollo format)"
+    )
+    trusted_documents_only: bool = _setting(False, "refuse every GraphQL document outside the manifest")
+    persisted_query_cache_bytes: int = _setting(
+        4_194_304, "Apollo automatic persisted queries cache, bytes of documents (0: off)", minimum=0
+    )
+    graphiql: bool = _setting(True, "GraphiQL for browsers on GET /graphql")
     # Authentication: RS256 public keys per domain (a JSON file), or an HS256 secret.
     jwt_public_keys: str | None = _setting(None, "JSON file: domain id -> public JWK (RS256)")
     jwt_secret: str | None = _setting(None, "HS256 shared secret, 32+ characters", secret=True)

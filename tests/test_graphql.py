@@ -286,7 +286,6 @@ def test_conditions_accept_the_short_names_too(client: Any) -> None:
 async def test_errors_are_mapped_by_the_schema_not_only_the_http_view() -> None:
     """Executing the schema directly (as a WebSocket transport would) gives the same
     error shape as /graphql: the mapping lives in a schema extension."""
-    from gateway.auth import Authenticator
     from gateway.graphql.context import GraphQLContext
     from gateway.graphql.schema import build_schema
     from gateway.service import JobService
@@ -294,7 +293,7 @@ async def test_errors_are_mapped_by_the_schema_not_only_the_http_view() -> None:
     from tests.dataset import dataset
 
     schema = build_schema()
-    context = GraphQLContext(service=JobService(memory_with(dataset())), authenticator=Authenticator())
+    context = GraphQLContext(service=JobService(memory_with(dataset())))
     missing_domain = await schema.execute("{ jobs { totalCount } }", context_value=context)
     assert missing_domain.errors is not None
     assert missing_domain.errors[0].extensions == {"code": "BAD_USER_INPUT", "reason": "ERROR_REQUIRED_PARAMETER"}

@@ -14,6 +14,7 @@ FORBIDDEN = {
         "gateway.service",
         "gateway.graphql",
         "gateway.rest",
+        "gateway.http",
         "gateway.app",
         "gateway.store",
         "strawberry",
@@ -25,12 +26,14 @@ FORBIDDEN = {
         "gateway.service",
         "gateway.graphql",
         "gateway.rest",
+        "gateway.http",
         "gateway.app",
         "gateway.query",
         "strawberry",
         "starlette",
     ),
-    "service.py": ("gateway.graphql", "gateway.rest", "gateway.app", "strawberry", "starlette"),
+    "service.py": ("gateway.graphql", "gateway.rest", "gateway.http", "gateway.app", "strawberry", "starlette"),
+    "auth.py": ("gateway.graphql", "gateway.rest", "gateway.http", "gateway.app", "strawberry", "starlette"),
 }
 
 

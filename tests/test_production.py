@@ -72,14 +72,14 @@ def test_request_id_round_trips(client: TestClient) -> None:
 def test_metrics_after_requests(client: TestClient) -> None:
     client.post("/inventory/v1/jobs/search", json={"domain_id": D1})
     client.post("/inventory/v1/jobs/search", json={})
-    client.post("/graphql", json={"query": f'query Dash {{ jobs(domainId: "{D1}") {{ totalCount }} }}'})
+    client.post("/graphql", json={"query": f'query ListJobs {{ jobs(domainId: "{D1}") {{ totalCount }} }}'})
     client.get("/no/such/route")
     text = client.get("/metrics").text
     assert 'job_gateway_requests_total{operation="",route="/inventory/v1/jobs/search",status="200"} 1.0' in text
     assert 'job_gateway_requests_total{operation="",route="/inventory/v1/jobs/search",status="400"} 1.0' in text
-    assert 'job_gateway_requests_total{operation="Dash",route="/graphql",status="200"} 1.0' in text
+    assert 'job_gateway_requests_total{operation="ListJobs",route="/graphql",status="200"} 1.0' in text
     assert 'route="other"' in text and "/no/such/route" not in text
-    assert 'job_gateway_request_duration_seconds_bucket{le="0.1",operation="Dash",route="/graphql"}' in text
+    assert 'job_gateway_request_duration_seconds_bucket{le="0.1",operation="ListJobs",route="/graphql"}' in text
     assert 'job_gateway_store_call_duration_seconds_count{collection="job",method="find"}' in text
     assert 'job_gateway_errors_total{code="ERROR_REQUIRED_PARAMETER"} 1.0' in text
     assert 'job_gateway_errors_total{code="ERROR_NOT_FOUND"} 1.0' in text

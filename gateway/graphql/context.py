@@ -9,7 +9,7 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
-from gateway.auth import Authenticator, Principal
+from gateway.auth import Principal
 from gateway.query.collectors import CollectorRef
 from gateway.service import JobService
 
@@ -35,22 +35,14 @@ def collector_loader(service: JobService) -> DataLoader[CollectorKey, Any]:
 
 @dataclass
 class GraphQLContext:
+    """What the resolvers of one request (or one batch of operations) share. The
+    transport authenticates the caller before execution: ``principal`` is None when
+    authentication is off, or for an introspection-only request when it is public."""
+
     service: JobService
-    authenticator: Authenticator
+    principal: Principal | None = None
     request: Any = None
     collectors: DataLoader[CollectorKey, Any] = field(init=False)
-    _principal: Principal | None = field(init=False, default=None)
-    _authenticated: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         self.collectors = collector_loader(self.service)
-
-    @property
-    def principal(self) -> Principal | None:
-        """The caller, from the request's bearer token (checked once per request);
-        raises Unauthenticated, which the resolver reports as UNAUTHENTICATED."""
-        if not self._authenticated:
-            header = self.request.headers.get("authorization") if self.request is not None else None
-            self._principal = self.authenticator.authenticate(header)
-            self._authenticated = True
-        return self._principal

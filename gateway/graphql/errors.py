@@ -17,7 +17,9 @@ import re
 from collections.abc import Iterator
 
 from graphql import GraphQLError
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from gateway.errors import (
     GatewayError,
@@ -29,6 +31,10 @@ from gateway.errors import (
 )
 
 log = logging.getLogger("gateway.graphql")
+
+# Raised by Strawberry for its transports to answer (no query, an operation name the
+# document lacks, a mutation over GET): not errors of the operation, left as they are.
+_TRANSPORT_ERRORS = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)
 
 # Strawberry's limiters answer with validation errors; these are the client's limits.
 _LIMITS = (
@@ -99,6 +105,8 @@ class GatewayErrors(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         try:
             yield
+        except _TRANSPORT_ERRORS:
+            raise
         except GraphQLError as exc:
             raise map_error(exc) from exc
         except Exception as exc:

@@ -5,8 +5,10 @@
   variable that every log line of the request reads (``gateway.logs``);
 - ``metrics``: the request counter and latency histogram by route, GraphQL operation
   name and status;
-- ``access_log``: one log line per request;
-- ``body_limit``: the request body size limit.
+- ``access_log``: one log line per request.
+
+Request bodies are bounded where they are read (``gateway.http.body``), so that each
+route answers the refusal in its own error shape.
 
 What they share is here: the request's route label, the GraphQL operation name the
 schema extension reports, and the base of the two that observe answered requests.

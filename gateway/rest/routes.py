@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,6 +12,7 @@ from starlette.routing import Route
 from gateway.auth import Authenticator, Principal
 from gateway.encoding import encode_json
 from gateway.errors import InvalidParameterType, InvalidRequestBody, RequiredParameter
+from gateway.http.body import parse_json, read_json
 from gateway.query.collectors import CollectorRef, collector_ref
 from gateway.rest.protojson import job_info
 from gateway.service import JobService
@@ -38,14 +38,11 @@ def _principal(request: Request) -> Principal | None:
 
 
 async def read_json_object(request: Request) -> dict[str, Any]:
-    """The body as a JSON object (its size is bounded by BodyLimitMiddleware)."""
-    raw = await request.body()
-    if not raw.strip():
+    """The body as a JSON object (bounded in size and nesting); ``{}`` when empty."""
+    settings = request.state.settings
+    body = await read_json(request, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
+    if body is None:
         return {}
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidRequestBody(f"request body is not valid JSON: {exc}.") from None
     if not isinstance(body, dict):
         raise InvalidRequestBody(f"request body must be a JSON object, got {type(body).__name__}.")
     return body
@@ -87,10 +84,9 @@ async def list_jobs(request: Request) -> JSONResponse:
     if raw_query is not None:
         if not isinstance(raw_query, str):
             raise InvalidParameterType("query must be given once, as a JSON string.")
-        try:
-            params["query"] = json.loads(raw_query)
-        except ValueError as exc:
-            raise InvalidRequestBody(f"query parameter is not valid JSON: {exc}.") from None
+        params["query"] = parse_json(
+            raw_query, max_depth=request.state.settings.max_json_depth, source="query parameter"
+        )
     return await _list(request, params, principal)
 
 

@@ -1,0 +1,82 @@
+"""The one reader of JSON request bodies, for every route (REST and ``/graphql``),
+and of JSON carried in query parameters.
+
+A body is bounded twice before it is parsed: in size (``max_body_bytes``: by its
+declared ``Content-Length``, then as it streams in) and in nesting
+(``max_json_depth``: counted on the raw text, so that neither the parser nor any code
+that walks the value later recurses without bound). Both refusals are client errors:
+``PayloadTooLarge`` (413) and ``InvalidRequestBody`` (400).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from itertools import accumulate
+from typing import Any
+
+from starlette.requests import Request
+
+from gateway.errors import InvalidRequestBody, PayloadTooLarge
+
+# A JSON string as the JSON lexer sees it, or an unterminated one running to the end
+# (so that the scan never restarts inside it: linear time on any input).
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*+(?:"|\Z)', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+def nesting_depth(text: str) -> int:
+    """How deep arrays and objects nest in ``text`` (0 for a scalar); brackets inside
+    strings do not count. For invalid JSON, the depth its valid prefix reaches."""
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text)).encode()
+    if not brackets:
+        return 0
+    return max(0, *accumulate(_STEP[b] for b in brackets))
+
+
+def parse_json(raw: bytes | str, *, max_depth: int, source: str = "request body") -> Any:
+    """The JSON value of ``raw`` (UTF-8, RFC 8259), with integers kept exact.
+
+    Raises ``InvalidRequestBody`` naming ``source`` when it is not UTF-8, not JSON, or
+    nests deeper than ``max_depth``."""
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError:
+        raise InvalidRequestBody(f"{source} is not UTF-8.") from None
+    # Cheap first: a text with few brackets cannot nest deeply.
+    if text.count("[") + text.count("{") > max_depth and nesting_depth(text) > max_depth:
+        raise InvalidRequestBody(f"{source} nests deeper than the limit max_json_depth ({max_depth}).")
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except ValueError as exc:
+        raise InvalidRequestBody(f"{source} is not valid JSON: {exc}.") from None
+
+
+def _refuse_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON (RFC 8259 section 6), whatever Python's parser allows.
+    raise ValueError(f"{name} is not a JSON value")
+
+
+async def read_body(request: Request, *, max_bytes: int) -> bytes:
+    """The raw body, refused with ``PayloadTooLarge`` as soon as it is known to be over
+    ``max_bytes``: by its declared length before reading, or as it streams in."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise PayloadTooLarge(f"request body is {int(declared)} bytes; the limit max_body_bytes is {max_bytes}.")
+    chunks: list[bytes] = []
+    seen = 0
+    async for chunk in request.stream():
+        seen += len(chunk)
+        if seen > max_bytes:
+            raise PayloadTooLarge(f"request body is over the limit max_body_bytes ({max_bytes} bytes).")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_json(request: Request, *, max_bytes: int, max_depth: int) -> Any:
+    """The body's JSON value (bounded as the module says); ``None`` for an empty body."""
+    raw = await read_body(request, max_bytes=max_bytes)
+    if not raw.strip():
+        return None
+    return parse_json(raw, max_depth=max_depth)

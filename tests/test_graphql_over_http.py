@@ -1,0 +1,296 @@
+"""/graphql as the GraphQL-over-HTTP specification describes it: media types, status
+codes, one error shape for transport problems, GET/HEAD/POST, and batching."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from gateway.app import create_app
+from gateway.settings import Settings
+from tests.conftest import CountingStore, fixed_clock, memory_with
+from tests.dataset import D1, dataset
+
+GRJ = "application/graphql-response+json"
+JOBS = f'{{ jobs(domainId: "{D1}") {{ totalCount }} }}'
+
+
+@pytest.fixture(scope="module")
+def api() -> Any:
+    with TestClient(create_app(Settings(), memory_with(dataset()), clock=fixed_clock)) as client:
+        yield client
+
+
+def post(client: TestClient, body: Any, accept: str | None = None, **headers: str) -> Any:
+    if accept is not None:
+        headers["accept"] = accept
+    return client.post("/graphql", content=json.dumps(body), headers={"content-type": "application/json", **headers})
+
+
+# --- media types -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("accept", "answered"),
+    [
+        (None, "application/json"),  # no Accept: the legacy type (spec, "Legacy watershed")
+        ("*/*", "application/json"),
+        ("application/json", "application/json"),
+        (GRJ, GRJ),
+        (f"{GRJ}, application/json", GRJ),  # both accepted: the spec's type
+        (f"application/json, {GRJ}", GRJ),
+        (f"application/json, {GRJ};q=0.5", "application/json"),
+        (f"{GRJ}, application/json;q=0.9", GRJ),  # what Apollo Client sends
+        ("application/*", "application/json"),
+    ],
+)
+def test_response_media_type_follows_accept(api: TestClient, accept: str | None, answered: str) -> None:
+    response = post(api, {"query": JOBS}, accept)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == f"{answered}; charset=utf-8"
+    assert response.json() == {"data": {"jobs": {"totalCount": 7}}}
+
+
+def test_no_acceptable_media_type_is_406(api: TestClient) -> None:
+    response = post(api, {"query": JOBS}, "text/csv")
+    assert response.status_code == 406
+    assert response.json()["errors"][0]["extensions"] == {"code": "BAD_REQUEST", "reason": "ERROR_NOT_ACCEPTABLE"}
+
+
+REQUEST_ERRORS = {
+    "parse": ("{", "ERROR_INVALID_GRAPHQL_DOCUMENT"),
+    "validation": ("{ nope }", "ERROR_INVALID_GRAPHQL_DOCUMENT"),
+    "variable coercion": ("query Q($id: ID!) { job(jobId: $id) { jobId } }", "ERROR_INVALID_PARAMETER_TYPE"),
+    "depth limit": ("{ jobs { results { collectorInfo { pluginInfo { version } } } } }", "ERROR_LIMIT_EXCEEDED"),
+    "unknown operation name": ("query A { __typename }", "ERROR_INVALID_GRAPHQL_DOCUMENT"),
+}
+
+
+@pytest.mark.parametrize("case", list(REQUEST_ERRORS))
+def test_request_errors_have_no_data_and_are_400_in_the_spec_type(case: str) -> None:
+    query, reason = REQUEST_ERRORS[case]
+    body = {"query": query, "variables": {"id": None}, "operationName": "B" if "operation" in case else None}
+    with TestClient(create_app(Settings(max_query_depth=3), memory_with(dataset()))) as client:
+        spec = post(client, body, GRJ)
+        legacy = post(client, body, "application/json")
+    assert spec.status_code == 400 and legacy.status_code == 200  # legacy: 200 for every well-formed request
+    for response in (spec, legacy):
+        answer = response.json()
+        assert "data" not in answer, answer  # GraphQL spec: no data when execution never began
+        assert answer["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "reason": reason}
+
+
+def test_field_errors_keep_data_and_200(api: TestClient) -> None:
+    response = post(api, {"query": '{ jobs { totalCount } job(jobId: "x", domainId: "d") { jobId } }'}, GRJ)
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["data"] is None  # a non-null root field failed: execution did begin
+    assert answer["errors"][0]["path"] == ["jobs"]
+
+
+# --- one error shape for transport problems -----------------------------------------
+
+
+def _transport_cases() -> dict[str, tuple[dict[str, Any], int, str, dict[str, str]]]:
+    """name -> (request, status, reason, headers the answer must carry)."""
+    ok = json.dumps({"query": JOBS})
+    return {
+        "unsupported content type": (
+            {"method": "POST", "content": ok, "headers": {"content-type": "text/plain"}},
+            415,
+            "ERROR_UNSUPPORTED_MEDIA_TYPE",
+            {},
+        ),
+        "no content type": ({"method": "POST", "content": ok}, 415, "ERROR_UNSUPPORTED_MEDIA_TYPE", {}),
+        "form post": (
+            {"method": "POST", "content": "query=x", "headers": {"content-type": "application/x-www-form-urlencoded"}},
+            415,
+            "ERROR_UNSUPPORTED_MEDIA_TYPE",
+            {},
+        ),
+        "other charset": (
+            {"method": "POST", "content": ok, "headers": {"content-type": "application/json; charset=latin-1"}},
+            415,
+            "ERROR_UNSUPPORTED_MEDIA_TYPE",
+            {},
+        ),
+        "bad JSON": (
+            {"method": "POST", "content": '{"query": ', "headers": {"content-type": "application/json"}},
+            400,
+            "ERROR_INVALID_REQUEST_BODY",
+            {},
+        ),
+        "empty body": (
+            {"method": "POST", "content": "", "headers": {"content-type": "application/json"}},
+            400,
+            "ERROR_INVALID_REQUEST_BODY",
+            {},
+        ),
+        "no query": (
+            {"method": "POST", "content": '{"qeury": "{ __typename }"}', "headers": {"content-type": "application/json"}},
+            400,
+            "ERROR_INVALID_REQUEST_BODY",
+            {},
+        ),
+        "too large": (
+            {"method": "POST", "content": json.dumps({"query": JOBS, "x": "y" * 300}), "headers": {"content-type": "application/json"}},
+            413,
+            "ERROR_LIMIT_EXCEEDED",
+            {},
+        ),
+        "batch too large": (
+            {"method": "POST", "content": json.dumps([{"query": "{ __typename }"}] * 3), "headers": {"content-type": "application/json"}},
+            400,
+            "ERROR_LIMIT_EXCEEDED",
+            {},
+        ),
+        "empty batch": (
+            {"method": "POST", "content": "[]", "headers": {"content-type": "application/json"}},
+            400,
+            "ERROR_INVALID_REQUEST_BODY",
+            {},
+        ),
+        "wrong method": ({"method": "PUT", "content": ok}, 405, "ERROR_METHOD_NOT_ALLOWED", {"allow": "GET, HEAD, POST, OPTIONS"}),
+        "DELETE": ({"method": "DELETE"}, 405, "ERROR_METHOD_NOT_ALLOWED", {"allow": "GET, HEAD, POST, OPTIONS"}),
+        "mutation over GET": (
+            {"method": "GET", "params": {"query": "mutation { __typename }"}},
+            405,
+            "ERROR_METHOD_NOT_ALLOWED",
+            {"allow": "POST"},
+        ),
+        "GET without a query": ({"method": "GET"}, 400, "ERROR_INVALID_REQUEST_BODY", {}),
+        "GET with bad variables": (
+            {"method": "GET", "params": {"query": "{ __typename }", "variables": "{oops"}},
+            400,
+            "ERROR_INVALID_REQUEST_BODY",
+            {},
+        ),
+        "query of the wrong type": (
+            {"method": "POST", "content": '{"query": 5}', "headers": {"content-type": "application/json"}},
+            400,
+            "ERROR_INVALID_REQUEST_BODY",
+            {},
+        ),
+        "variables of the wrong type": (
+            {"method": "POST", "content": '{"query": "{ __typename }", "variables": "x"}', "headers": {"content-type": "application/json"}},
+            400,
+            "ERROR_INVALID_REQUEST_BODY",
+            {},
+        ),
+        "no token": ({"method": "POST", "content": ok, "headers": {"content-type": "application/json"}}, 401, "ERROR_AUTHENTICATE_FAILURE", {"www-authenticate": "Bearer"}),
+        "bad token": (
+            {"method": "POST", "content": ok, "headers": {"content-type": "application/json", "authorization": "Bearer x.y.z"}},
+            401,
+            "ERROR_AUTHENTICATE_FAILURE",
+            {"www-authenticate": "Bearer"},
+        ),
+    }  # fmt: skip
+
+
+TRANSPORT = _transport_cases()
+
+
+@pytest.mark.parametrize("accept", [GRJ, "application/json"])
+@pytest.mark.parametrize("case", list(TRANSPORT))
+def test_transport_problems_answer_one_graphql_error_shape(case: str, accept: str) -> None:
+    request, status, reason, headers = TRANSPORT[case]
+    settings = Settings(max_body_bytes=300, max_batch_operations=2, jwt_secret="s" * 40 if "token" in case else None)
+    with TestClient(create_app(settings, memory_with(dataset()))) as client:
+        request = {**request, "headers": {"accept": accept, **request.get("headers", {})}}
+        response = client.request(url="/graphql", **request)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == f"{accept}; charset=utf-8"
+    (error,) = response.json()["errors"]
+    assert set(error) == {"message", "extensions"} and error["message"]
+    assert error["extensions"]["reason"] == reason
+    assert error["extensions"]["code"] in {"BAD_USER_INPUT", "BAD_REQUEST", "UNAUTHENTICATED"}
+    assert "data" not in response.json()
+    for name, value in headers.items():
+        assert response.headers[name] == value
+
+
+@pytest.mark.parametrize("body", ["true", "5", '"x"', "null", "[1]", "[null]"])
+def test_json_that_is_not_an_object_is_a_client_error(api: TestClient, body: str) -> None:
+    response = api.post("/graphql", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["reason"] == "ERROR_INVALID_REQUEST_BODY"
+
+
+def test_rest_keeps_its_envelope(api: TestClient) -> None:
+    wrong = api.put("/inventory/v1/jobs/search")
+    assert wrong.status_code == 405 and wrong.json()["error"]["code"] == "ERROR_METHOD_NOT_ALLOWED"
+    assert "POST" in wrong.headers["allow"]
+    bad = api.post("/inventory/v1/jobs/search", content="{")
+    assert bad.status_code == 400 and set(bad.json()) == {"error"}
+
+
+def test_head_and_options(api: TestClient) -> None:
+    head = api.head("/graphql", params={"query": JOBS})
+    get = api.get("/graphql", params={"query": JOBS})
+    assert head.status_code == get.status_code == 200
+    assert head.content == b"" and head.headers["content-type"] == get.headers["content-type"]
+    assert head.headers["content-length"] == get.headers["content-length"]
+    options = api.options("/graphql")
+    assert options.status_code == 204 and options.headers["allow"] == "GET, HEAD, POST, OPTIONS"
+
+
+def test_get_runs_queries(api: TestClient) -> None:
+    response = api.get(
+        "/graphql",
+        params={
+            "query": "query Q($d: String) { jobs(domainId: $d) { totalCount } }",
+            "variables": json.dumps({"d": D1}),
+        },
+        headers={"accept": GRJ},
+    )
+    assert response.status_code == 200 and response.json() == {"data": {"jobs": {"totalCount": 7}}}
+
+
+# --- batching ----------------------------------------------------------------------
+
+
+def test_a_batch_is_answered_in_order_each_on_its_own(api: TestClient) -> None:
+    batch = [
+        {"query": JOBS},
+        {"query": "{"},
+        {"query": "query Q($s: [JobStatusFilter!]) { jobs(domainId: \"" + D1 + '", status: $s) { totalCount } }', "variables": {"s": ["ERROR"]}},
+        {"query": "{ jobs { totalCount } }"},
+    ]  # fmt: skip
+    response = post(api, batch, GRJ)
+    assert response.status_code == 200
+    first, second, third, fourth = response.json()
+    assert first == {"data": {"jobs": {"totalCount": 7}}}
+    assert "data" not in second and second["errors"][0]["extensions"]["reason"] == "ERROR_INVALID_GRAPHQL_DOCUMENT"
+    assert third["data"]["jobs"]["totalCount"] >= 1
+    assert fourth["data"] is None and fourth["errors"][0]["extensions"]["reason"] == "ERROR_REQUIRED_PARAMETER"
+
+
+def test_each_operation_of_a_batch_counts_against_every_limit() -> None:
+    aliases = " ".join(f"a{i}: __typename" for i in range(4))
+    with TestClient(create_app(Settings(max_aliases=5), memory_with(dataset()))) as client:
+        # 8 aliases in all, 4 per operation: each is within the limit of 5.
+        ok = post(client, [{"query": f"{{ {aliases} }}"}, {"query": f"{{ {aliases} }}"}]).json()
+        assert all("errors" not in answer for answer in ok)
+        over = post(client, [{"query": f"{{ {aliases} {aliases.replace('a', 'b')} }}"}, {"query": "{ __typename }"}])
+        first, second = over.json()
+        assert first["errors"][0]["extensions"]["reason"] == "ERROR_LIMIT_EXCEEDED"
+        assert second == {"data": {"__typename": "Query"}}
+
+
+def test_a_batch_loads_collectors_once_for_all_its_operations() -> None:
+    store = CountingStore(memory_with(dataset()))
+    query = f'{{ jobs(domainId: "{D1}") {{ results {{ jobId collectorInfo {{ name }} }} }} }}'
+    with TestClient(create_app(Settings(), store, clock=fixed_clock)) as client:  # type: ignore[arg-type]
+        answers = post(client, [{"query": query}, {"query": query.replace("jobs(", "other: jobs(")}]).json()
+    assert all(a["data"] and "errors" not in a for a in answers)
+    assert sum(1 for method, collection in store.calls if collection == "collector") == 1
+
+
+def test_batching_can_be_turned_off() -> None:
+    with TestClient(create_app(Settings(max_batch_operations=0), memory_with(dataset()))) as client:
+        response = post(client, [{"query": "{ __typename }"}])
+    assert response.status_code == 400
+    assert "max_batch_operations (0)" in response.json()["errors"][0]["message"]
