@@ -25,6 +25,7 @@ from gateway.http.endpoint import GraphQLEndpoint
 from gateway.http.graphiql import ASSETS_PATH, GraphiQLPage, assets_app, examples
 from gateway.metrics import CONTENT_TYPE, InstrumentedStore, Metrics
 from gateway.middleware.access_log import AccessLogMiddleware
+from gateway.middleware.database_budget import DatabaseBudgetMiddleware
 from gateway.middleware.metrics import MetricsMiddleware
 from gateway.middleware.request_id import HEADER as REQUEST_ID_HEADER
 from gateway.middleware.request_id import request_id_middleware
@@ -163,6 +164,7 @@ def create_app(settings: Settings | None = None, store: JobStore | None = None, 
             request_id_middleware(),
             Middleware(AccessLogMiddleware, routes=route_paths),
             Middleware(MetricsMiddleware, metrics=app_metrics, routes=route_paths),
+            Middleware(DatabaseBudgetMiddleware),
             *(
                 [
                     Middleware(

@@ -106,6 +106,7 @@ def _create_indexes(args: argparse.Namespace) -> int:
             settings.mongodb_uri or "",
             database=settings.database,
             server_selection_timeout_ms=settings.server_selection_timeout_ms,
+            timeout_ms=0,  # an index build takes as long as it takes: no request budget here
         )
         try:
             await store.ping()

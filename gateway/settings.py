@@ -55,9 +55,17 @@ class Settings:
     database: str = _setting("inventory", "database name")
     job_collection: str = _setting("job", "collection of jobs")
     collector_collection: str = _setting("collector", "collection of collectors")
-    max_time_ms: int = _setting(5000, "time budget of each database operation (maxTimeMS), milliseconds", minimum=1)
+    max_time_ms: int = _setting(
+        5000,
+        "time budget of all the database work of one request on MongoDB, retries included (pymongo's timeoutMS), "
+        "and of each query on the embedded engine (maxTimeMS), milliseconds",
+        minimum=1,
+    )
     server_selection_timeout_ms: int = _setting(
-        3000, "how long to wait for a reachable server, milliseconds", minimum=1
+        3000,
+        "how long a request waits for a MongoDB server once none is known to answer, and to open a connection "
+        "(serverSelectionTimeoutMS, connectTimeoutMS), milliseconds",
+        minimum=1,
     )
     list_read_preference: str = _setting("primary", "read preference of lists", choices=READ_PREFERENCES)
     stat_read_preference: str = _setting(

@@ -119,11 +119,13 @@ def server_at_uri() -> str:
 
 def engine_of(item: pytest.Item) -> str:
     """The engine a test runs on: its `engine` parameter, `mongodb` for the server-only
-    tests, `none` for tests that touch no store (compiler, CLI, schema...)."""
+    tests and the wire fault tests (on their own stand-in), `none` for tests that touch
+    no store (compiler, CLI, schema...)."""
     params = getattr(item, "callspec", None)
     if params is not None and "engine" in params.params:
         return str(params.params["engine"])
-    return "mongodb" if item.get_closest_marker("mongodb") else "none"
+    wire = item.get_closest_marker("mongodb") or "standin" in getattr(item, "fixturenames", ())
+    return "mongodb" if wire else "none"
 
 
 _ENGINES = pytest.StashKey[dict[str, str]]()
@@ -178,3 +180,7 @@ def summary(terminal: Any, config: pytest.Config) -> None:
         terminal.write_line(f"expected failures, {deviation.server}: {deviation.reason} ({deviation.doc}):")
         for nodeid in nodeids:
             terminal.write_line(f"    {nodeid}")
+    for report in terminal.stats.get("passed", []):
+        for name, value in report.user_properties:
+            if name == "measured":
+                terminal.write_line(f"measured, {report.nodeid.split('::')[-1]}: {value}")

@@ -5,7 +5,8 @@
   variable that every log line of the request reads (``gateway.logs``);
 - ``metrics``: the request counter and latency histogram by route, GraphQL operation
   name and status;
-- ``access_log``: one log line per request.
+- ``access_log``: one log line per request;
+- ``database_budget``: one database time budget per request.
 
 Request bodies are bounded where they are read (``gateway.http.body``), so that each
 route answers the refusal in its own error shape.

@@ -43,7 +43,7 @@ def open_store(settings: Settings) -> JobStore:
             settings.mongodb_uri,
             database=settings.database,
             collection_names=collection_names(settings),  # type: ignore[arg-type]
-            max_time_ms=settings.max_time_ms,
+            timeout_ms=settings.max_time_ms,
             server_selection_timeout_ms=settings.server_selection_timeout_ms,
             list_read_preference=settings.list_read_preference,
             stat_read_preference=settings.stat_read_preference,

@@ -1,29 +1,40 @@
 """The MongoDB engine: pymongo's AsyncMongoClient behind the store interface.
 
-One client per process, opened by the app's lifespan and closed on shutdown. Every
-operation carries ``maxTimeMS``; server selection has its own timeout so that a
-database that is gone is reported within the budget instead of hanging a request.
+One client per process, opened by the app's lifespan and closed on shutdown.
+
+Time: all the database work of one request — server selection, connection checkout,
+the server's work, retries, of every call the request makes — runs within ONE budget,
+pymongo's client-side operation timeout (``timeoutMS``,
+https://pymongo.readthedocs.io/en/stable/api/pymongo/index.html#pymongo.timeout): the
+request's first call starts the clock (``gateway.store.request_budget``) and each call runs in
+``pymongo.timeout(<what is left>)``, which also sends the server a ``maxTimeMS`` of what
+is left. A database that is gone is reported sooner, after ``serverSelectionTimeoutMS``.
+
+Options: those written in the URI win; the gateway's settings fill in only what the URI
+leaves out (``client_options``). The effective values are logged once, at start-up,
+without credentials.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
+import pymongo
 from pymongo import AsyncMongoClient, ReadPreference
-from pymongo.errors import (
-    AutoReconnect,
-    ConnectionFailure,
-    ExecutionTimeout,
-    NetworkTimeout,
-    OperationFailure,
-    PyMongoError,
-    ServerSelectionTimeoutError,
-)
+from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError, ServerSelectionTimeoutError
+from pymongo.uri_parser import split_options
 
 from gateway.errors import InternalError, QueryRejected, StoreUnavailable
 from gateway.store.base import DEFAULT_NAMES, Collection, Document, ReadPurpose, SortSpec, physical_pipeline
+from gateway.store.request_budget import remaining
+
+log = logging.getLogger("gateway.store")
+# Beyond the budget, for the driver to report its own timeout before we cancel the call.
+_GRACE = 0.05
 
 # Server error codes that mean "the query itself is wrong" (the client's fault).
 _CLIENT_ERROR_CODES = frozenset(
@@ -62,6 +73,19 @@ def _caused_by_client(exc: OperationFailure) -> bool:
     return exc.code in _CLIENT_ERROR_CODES or (isinstance(code_name, str) and code_name.startswith("Location"))
 
 
+def written_options(uri: str) -> Mapping[str, Any]:
+    """The options written in ``uri``, by pymongo's parser (case-insensitive names, no
+    DNS lookup). Raises pymongo's ``ConfigurationError``/``InvalidURI`` for options it
+    does not accept."""
+    query = uri.partition("?")[2]
+    return split_options(query) if query else {}
+
+
+def _hosts(uri: str) -> str:
+    """The URI's hosts (or SRV name), without the credentials."""
+    return uri.partition("://")[2].split("/", 1)[0].split("?", 1)[0].rpartition("@")[2]
+
+
 class MongoJobStore:
     def __init__(
         self,
@@ -69,31 +93,55 @@ class MongoJobStore:
         *,
         database: str = "inventory",
         collection_names: Mapping[Collection, str] | None = None,
-        max_time_ms: int = 5000,
+        timeout_ms: int = 5000,
         server_selection_timeout_ms: int = 3000,
         list_read_preference: str = "primary",
         stat_read_preference: str = "secondaryPreferred",
         app_name: str = "job-gateway",
     ) -> None:
-        self._max_time_ms = max_time_ms
-        self._client: AsyncMongoClient[Document] = AsyncMongoClient(
-            uri,
-            tz_aware=False,
-            retryReads=True,
-            appname=app_name,
-            serverSelectionTimeoutMS=server_selection_timeout_ms,
-            connectTimeoutMS=server_selection_timeout_ms,
-            # Bounded socket reads: maxTimeMS plus slack for the network round trip.
-            socketTimeoutMS=max_time_ms + 2000,
-        )
+        """Open a client on ``uri`` (no I/O yet). ``timeout_ms`` is the time budget of a
+        request's database work, ``server_selection_timeout_ms`` that of finding a
+        server (also the connect timeout); both only where the URI does not say
+        ``timeoutMS``, ``serverSelectionTimeoutMS``, ``connectTimeoutMS``. The read
+        preferences are the lists' and the statistics', unless the URI names one for
+        all. Raises ``ValueError`` on a bad read preference name, pymongo's
+        ``ConfigurationError`` on a bad URI."""
+        defaults: dict[str, Any] = {
+            "timeoutMS": timeout_ms,
+            "serverSelectionTimeoutMS": server_selection_timeout_ms,
+            "connectTimeoutMS": server_selection_timeout_ms,
+            "appName": app_name,
+        }
+        written = written_options(uri)
+        # pymongo's keyword arguments would override the URI's options: pass only the rest.
+        kwargs = {name: value for name, value in defaults.items() if name not in written}
+        from_uri = sorted(name for name in [*defaults, "readPreference"] if name in written)
+        # Naive UTC datetimes are what the rest of the gateway works with: not a setting.
+        self._client: AsyncMongoClient[Document] = AsyncMongoClient(uri, tz_aware=False, **kwargs)
+        options = self._client.options
+        # None (timeoutMS=0 in the URI): no budget, as the URI asks.
+        self._budget: float | None = options.timeout or None
+        self._selection = options.server_selection_timeout
         db = self._client.get_database(database)
         names = {**DEFAULT_NAMES, **(collection_names or {})}
         self._names = names
-        list_pref = _read_preference(list_read_preference)
-        stat_pref = _read_preference(stat_read_preference)
-        self._lists = {k: db.get_collection(v, read_preference=list_pref) for k, v in names.items()}
-        self._stats = {k: db.get_collection(v, read_preference=stat_pref) for k, v in names.items()}
+        prefs = {"list": _read_preference(list_read_preference), "stat": _read_preference(stat_read_preference)}
+        if "readPreference" in from_uri:
+            prefs = {"list": options.read_preference, "stat": options.read_preference}
+        self._lists = {k: db.get_collection(v, read_preference=prefs["list"]) for k, v in names.items()}
+        self._stats = {k: db.get_collection(v, read_preference=prefs["stat"]) for k, v in names.items()}
         self._db = db
+        effective = {
+            "hosts": _hosts(uri),
+            "database": database,
+            "timeoutMS": round(options.timeout * 1000) if options.timeout else 0,
+            "serverSelectionTimeoutMS": round(options.server_selection_timeout * 1000),
+            "connectTimeoutMS": round((options.pool_options.connect_timeout or 0) * 1000),
+            "readPreference": {purpose: pref.document for purpose, pref in prefs.items()},
+            "appName": (options.pool_options.metadata.get("application") or {}).get("name"),
+            "from_uri": from_uri,
+        }
+        log.info("MongoDB store", extra={"mongodb": effective})
 
     async def find(
         self,
@@ -105,37 +153,34 @@ class MongoJobStore:
         skip: int = 0,
         limit: int = 0,
     ) -> list[Document]:
-        with _errors():
+        async with self._budgeted(self._lists[collection].read_preference):
             cursor = self._lists[collection].find(
                 dict(filter),
                 dict(projection) if projection else None,
                 sort=list(sort) if sort else None,
                 skip=skip,
                 limit=limit,
-                max_time_ms=self._max_time_ms,
             )
             return await cursor.to_list()
 
     async def count(self, collection: Collection, filter: Mapping[str, Any]) -> int:
-        with _errors():
-            return await self._lists[collection].count_documents(dict(filter), maxTimeMS=self._max_time_ms)
+        async with self._budgeted(self._lists[collection].read_preference):
+            return await self._lists[collection].count_documents(dict(filter))
 
     async def aggregate(
         self, collection: Collection, pipeline: Sequence[Mapping[str, Any]], *, read: ReadPurpose = "stat"
     ) -> list[Document]:
         collections = self._lists if read == "list" else self._stats
-        with _errors():
-            cursor = await collections[collection].aggregate(
-                physical_pipeline(pipeline, self._names), maxTimeMS=self._max_time_ms
-            )
+        async with self._budgeted(collections[collection].read_preference):
+            cursor = await collections[collection].aggregate(physical_pipeline(pipeline, self._names))
             return await cursor.to_list()
 
     async def distinct(self, collection: Collection, key: str, filter: Mapping[str, Any]) -> list[Any]:
-        with _errors():
-            return await self._stats[collection].distinct(key, dict(filter), maxTimeMS=self._max_time_ms)
+        async with self._budgeted(self._stats[collection].read_preference):
+            return await self._stats[collection].distinct(key, dict(filter))
 
     async def ping(self) -> None:
-        with _errors():
+        async with self._budgeted(ReadPreference.PRIMARY):
             await self._db.command("ping")
 
     async def close(self) -> None:
@@ -145,6 +190,31 @@ class MongoJobStore:
     def database(self) -> Any:
         """The pymongo database, for administrative commands (create-indexes)."""
         return self._db
+
+    @asynccontextmanager
+    async def _budgeted(self, reads: Any) -> AsyncIterator[None]:
+        """One database call reading with preference ``reads``: within what is left of
+        the request's budget, with the driver's errors mapped to the gateway's."""
+        with _errors():
+            if self._budget is None:
+                yield
+                return
+            left = remaining(self._budget)
+            if left <= 0:
+                raise StoreUnavailable(f"the request's database time budget ({self._budget * 1000:.0f} ms) is spent.")
+            if not self._client.topology_description.has_readable_server(reads):
+                # Known to have no server to read from: the call starts by waiting for one,
+                # which the driver specification bounds by serverSelectionTimeoutMS too
+                # (pymongo waits for the whole budget).
+                left = min(left, self._selection)
+            try:
+                # pymongo bounds the call; the outer deadline only catches its server
+                # selection, which notices a passed deadline up to 0.5 s late (it polls).
+                async with asyncio.timeout(left + _GRACE):
+                    with pymongo.timeout(left):
+                        yield
+            except TimeoutError as exc:
+                raise StoreUnavailable("the database did not answer within the time budget (timeoutMS).") from exc
 
 
 def _read_preference(name: str) -> Any:
@@ -163,19 +233,19 @@ def _read_preference(name: str) -> Any:
 
 @contextmanager
 def _errors() -> Iterator[None]:
-    """Map driver errors onto the gateway's: down or slow -> unavailable; a query the
-    server rejects -> the client's error when its code says so, else internal."""
+    """Map driver errors onto the gateway's: no server to be found, or out of time ->
+    unavailable; a query the server rejects -> the client's error when its code says
+    so, else internal."""
     try:
         yield
-    except (ServerSelectionTimeoutError, AutoReconnect, NetworkTimeout, ConnectionFailure) as exc:
-        raise StoreUnavailable(f"the database is unreachable ({type(exc).__name__}).") from exc
-    except ExecutionTimeout as exc:
-        raise StoreUnavailable("the database did not answer within the time budget (maxTimeMS).") from exc
-    except OperationFailure as exc:
-        if _caused_by_client(exc):
-            raise QueryRejected(
-                f"the database rejected the query: {exc.details.get('errmsg', exc) if exc.details else exc}"
-            ) from exc
-        raise InternalError() from exc
+    except ServerSelectionTimeoutError as exc:
+        raise StoreUnavailable("the database is unreachable (no server answered in time).") from exc
     except PyMongoError as exc:
+        if exc.timeout:
+            raise StoreUnavailable("the database did not answer within the time budget (timeoutMS).") from exc
+        if isinstance(exc, ConnectionFailure):
+            raise StoreUnavailable(f"the database is unreachable ({type(exc).__name__}).") from exc
+        if isinstance(exc, OperationFailure) and _caused_by_client(exc):
+            message = exc.details.get("errmsg", exc) if exc.details else exc
+            raise QueryRejected(f"the database rejected the query: {message}") from exc
         raise InternalError() from exc

@@ -1,0 +1,95 @@
+"""The MongoDB engine's configuration, without a server: options written in the URI win
+over the settings, the effective values are logged once without credentials, and a
+request's database calls share one time budget."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from gateway.app import create_app
+from gateway.logs import JsonFormatter
+from gateway.settings import Settings
+from gateway.store.mongo import MongoJobStore
+from gateway.store.request_budget import remaining, request_budget
+from tests.dataset import D1
+from tests.standin import free_port
+
+pytestmark = pytest.mark.anyio
+
+
+def _logged(caplog: pytest.LogCaptureFixture) -> dict[str, Any]:
+    (record,) = [r for r in caplog.records if r.name == "gateway.store"]
+    text = JsonFormatter().format(record)
+    return json.loads(text)["mongodb"] | {"_text": text}
+
+
+async def test_options_written_in_the_uri_win(caplog: pytest.LogCaptureFixture) -> None:
+    uri = (
+        "mongodb://reader:s3cret@127.0.0.1:1,127.0.0.1:2/inventory?replicaSet=rs0&serverSelectionTimeoutMS=800"
+        "&timeoutMS=2000&readPreference=secondary&appName=dashboards"
+    )
+    with caplog.at_level(logging.INFO, logger="gateway.store"):
+        store = MongoJobStore(uri, timeout_ms=5000, server_selection_timeout_ms=3000, stat_read_preference="nearest")
+    try:
+        logged = _logged(caplog)  # read back from the client's own options
+        assert (logged["timeoutMS"], logged["serverSelectionTimeoutMS"]) == (2000, 800)
+        assert logged["connectTimeoutMS"] == 3000  # not in the URI: the setting
+        assert logged["appName"] == "dashboards"
+        # The URI's read preference is every read's, lists' and statistics' alike.
+        assert logged["readPreference"] == {"list": {"mode": "secondary"}, "stat": {"mode": "secondary"}}
+        assert logged["from_uri"] == ["appName", "readPreference", "serverSelectionTimeoutMS", "timeoutMS"]
+        assert logged["hosts"] == "127.0.0.1:1,127.0.0.1:2"
+        assert "s3cret" not in logged["_text"] and "reader" not in logged["_text"]
+    finally:
+        await store.close()
+
+
+async def test_settings_fill_in_what_the_uri_leaves_out(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="gateway.store"):
+        store = MongoJobStore("mongodb://127.0.0.1:1/", timeout_ms=4000, server_selection_timeout_ms=1500)
+    try:
+        logged = _logged(caplog)
+        assert (logged["timeoutMS"], logged["serverSelectionTimeoutMS"], logged["connectTimeoutMS"]) == (
+            4000,
+            1500,
+            1500,
+        )
+        assert logged["readPreference"] == {"list": {"mode": "primary"}, "stat": {"mode": "secondaryPreferred"}}
+        assert logged["appName"] == "job-gateway" and logged["from_uri"] == []
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("written", ["timeoutMS=300", "serverSelectionTimeoutMS=300"])
+def test_the_uri_bounds_the_wait_for_a_database_that_is_not_there(written: str) -> None:
+    """Settings say 5 s and 3 s; the URI says 300 ms: the caller waits 300 ms."""
+    uri = f"mongodb://127.0.0.1:{free_port()}/?{written}"
+    settings = Settings(mongodb_uri=uri, max_time_ms=5000, server_selection_timeout_ms=3000, insecure_no_auth=True)
+    with TestClient(create_app(settings)) as client:
+        for _ in range(2):
+            started = time.perf_counter()
+            response = client.post("/inventory/v1/jobs/search", json={"domain_id": D1})
+            assert response.status_code == 503 and response.json()["error"]["code"] == "ERROR_DB_UNAVAILABLE"
+            assert time.perf_counter() - started < 0.3 + 0.5
+
+
+async def test_one_budget_per_request_shared_by_its_tasks() -> None:
+    assert remaining(2.0) == 2.0  # outside a request: each call has the whole budget
+    with request_budget():
+        await asyncio.sleep(0.05)  # not counted: the clock starts at the first call
+        assert remaining(2.0) == 2.0
+        await asyncio.sleep(0.05)
+        in_tasks = await asyncio.gather(*(asyncio.create_task(_remaining_in_task()) for _ in range(3)))
+        assert all(1.8 < left <= 1.951 for left in in_tasks)
+    assert remaining(2.0) == 2.0
+
+
+async def _remaining_in_task() -> float:
+    return remaining(2.0)
