@@ -3,6 +3,7 @@ or reads the environment at import time."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -29,7 +30,7 @@ from gateway.middleware.database_budget import DatabaseBudgetMiddleware
 from gateway.middleware.metrics import MetricsMiddleware
 from gateway.middleware.request_id import HEADER as REQUEST_ID_HEADER
 from gateway.middleware.request_id import request_id_middleware
-from gateway.query.listing import Limits
+from gateway.query.limits import Limits
 from gateway.service import Clock, JobService, utc_now
 from gateway.settings import Settings
 from gateway.store.base import JobStore
@@ -105,12 +106,8 @@ async def metrics(request: Request) -> Response:
 def create_app(settings: Settings | None = None, store: JobStore | None = None, *, clock: Clock = utc_now) -> Starlette:
     """The app. With ``store`` given (tests), it is used as is and not closed."""
     settings = settings or Settings()
-    limits = Limits(
-        max_page_size=settings.max_page_size,
-        max_conditions=settings.max_conditions,
-        max_regex_length=settings.max_regex_length,
-        max_stages=settings.max_stages,
-    )
+    # Each compiler limit is the setting of the same name.
+    limits = Limits(**{f.name: getattr(settings, f.name) for f in dataclasses.fields(Limits)})
     authenticator = Authenticator.from_settings(settings)
     trusted = TrustedDocuments.from_settings(settings)
     app_metrics = Metrics(operations=trusted.operation_names)
@@ -132,7 +129,13 @@ def create_app(settings: Settings | None = None, store: JobStore | None = None, 
         owned = store is None
         raw: JobStore = open_store(settings) if store is None else store
         instrumented = InstrumentedStore(raw, app_metrics)
-        service = JobService(instrumented, limits=limits, clock=clock, auth_required=authenticator.enabled)
+        service = JobService(
+            instrumented,
+            limits=limits,
+            clock=clock,
+            auth_required=authenticator.enabled,
+            strict_fields=settings.strict_request_fields,
+        )
         if not authenticator.enabled:
             log.warning(
                 "AUTHENTICATION IS OFF: no JWT key is configured, every caller may read any domain it names. "

@@ -10,6 +10,8 @@ names, contract sections 3 and 4).
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,7 +19,8 @@ from typing import Any
 
 from gateway.auth import Principal
 from gateway.authorization import ReadScope, authorize
-from gateway.encoding import jsonable
+from gateway.encoding import encode_json, jsonable
+from gateway.errors import LimitExceeded
 from gateway.query.collectors import (
     CollectorIds,
     CollectorRef,
@@ -27,12 +30,17 @@ from gateway.query.collectors import (
     match_refs,
 )
 from gateway.query.conditions import CollectorLookup, CompiledFilter
-from gateway.query.listing import JOB_FIELDS, Limits, ListPlan, ResponseFields, compile_list
+from gateway.query.limits import Limits
+from gateway.query.listing import JOB_FIELDS, ListPlan, ResponseFields, compile_list
+from gateway.query.messages import Read
 from gateway.query.operators import CompileContext
 from gateway.query.statistics import ROWS, TOTAL, compile_stat
 from gateway.store.base import COLLECTOR, JOB, Document, JobStore
 
 Clock = Callable[[], datetime]
+log = logging.getLogger("gateway.request")
+# Unknown request field names logged once each; past this many, no more are remembered.
+MAX_NOTED_UNKNOWN = 1000
 
 
 def utc_now() -> datetime:
@@ -66,9 +74,12 @@ class JobService:
         limits: Limits | None = None,
         clock: Clock = utc_now,
         auth_required: bool = False,
+        strict_fields: bool = False,
     ) -> None:
         self._store = store
         self._auth_required = auth_required
+        self._strict_fields = strict_fields
+        self._noted_unknown: set[str] = set()
         self._limits = limits or Limits()
         self._clock = clock
 
@@ -80,6 +91,19 @@ class JobService:
     def authorize(self, principal: Principal | None, domain_id: object) -> ReadScope:
         """What ``principal`` may read when it names ``domain_id`` (see ``authorize``)."""
         return authorize(principal, domain_id, auth_required=self._auth_required)
+
+    def _read(self) -> Read:
+        return Read(strict=self._strict_fields)
+
+    def _note_unknown(self, read: Read) -> None:
+        """Log each unknown request field once per process (newer clients send fields
+        the published messages do not have; the published gateway drops them too)."""
+        for path in read.unknown:
+            name = re.sub(r"\[\d+\]", "[]", path)
+            if name in self._noted_unknown or len(self._noted_unknown) >= MAX_NOTED_UNKNOWN:
+                continue
+            self._noted_unknown.add(name)
+            log.warning("unknown request field ignored: %s", name, extra={"field": name})
 
     def _context(self) -> CompileContext:
         return CompileContext(now=self._clock(), max_regex_length=self._limits.max_regex_length)
@@ -101,8 +125,10 @@ class JobService:
         reads them.
         At most three store calls besides one collector query per ``collector_info.*``
         condition: the page, the count, and (by the adapter) the page's collectors."""
-        scope = self.authorize(principal, request.get("domain_id"))
-        plan = compile_list(request, self._context(), self._limits)
+        read = self._read()
+        plan = compile_list(request, self._context(), self._limits, read)
+        self._note_unknown(read)
+        scope = self.authorize(principal, plan.domain_id)
         if fields is not None:
             plan = plan.selecting(fields)
         response_fields = plan.fields
@@ -152,21 +178,33 @@ class JobService:
         jobs = await self._store.find(JOB, {"$and": [scope.job_filter(), used]}, projection={"_id": 1}, limit=1)
         return collector if jobs else None
 
-    async def stat(self, query: object, domain_id: object = None, principal: Principal | None = None) -> dict[str, Any]:
-        """Run a StatisticsQuery (contract section 4) as one aggregation pipeline.
+    async def stat(self, request: Mapping[str, Any], principal: Principal | None = None) -> dict[str, Any]:
+        """Run a stat request (``{"query": StatisticsQuery, "domain_id"}``, contract
+        section 4) as one aggregation pipeline.
 
         Returns ``{"results": [row...]}`` plus ``"total_count"`` when paged; rows are
-        JSON-ready (dates as wire timestamps, object ids as strings)."""
-        scope = self.authorize(principal, domain_id)
-        plan = compile_stat(query, self._context(), self._limits)
+        JSON-ready (dates as wire timestamps, object ids as strings). Raises
+        ``LimitExceeded`` for an answer over ``max_stat_rows`` rows (unpaged) or over
+        ``max_stat_bytes`` bytes of JSON."""
+        read = self._read()
+        plan = compile_stat(request, self._context(), self._limits, read)
+        self._note_unknown(read)
+        scope = self.authorize(principal, plan.domain_id)
         rows = await self._store.aggregate(JOB, plan.pipeline(await self._job_filter(plan.filter, scope)))
+        plan.check_rows(rows)
         total = None
         if plan.paged:
             facet = rows[0] if rows else {}
             counted = facet.get(TOTAL) or [{"n": 0}]
             rows, total = facet.get(ROWS, []), counted[0]["n"]
-        results = [row.get("value") for row in rows] if plan.distinct else rows
-        answer: dict[str, Any] = {"results": jsonable(results)}
+        results = jsonable([row.get("value") for row in rows] if plan.distinct else rows)
+        size = len(encode_json(results))
+        if size > self._limits.max_stat_bytes:
+            raise LimitExceeded(
+                f"the statistics answer is {size} bytes of JSON, over the limit max_stat_bytes="
+                f"{self._limits.max_stat_bytes}; narrow the filter or page it with query.page.limit."
+            )
+        answer: dict[str, Any] = {"results": results}
         if total is not None:
             answer["total_count"] = total
         return answer

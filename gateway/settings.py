@@ -86,6 +86,17 @@ class Settings:
     max_conditions: int = _setting(50, "conditions per filter / filter_or", minimum=1)
     max_regex_length: int = _setting(1024, "length of a regex value (characters)", minimum=1)
     max_stages: int = _setting(30, "stages per aggregate", minimum=1)
+    max_sort_keys: int = _setting(32, "keys of a sort (list sort, stat sort stage)", minimum=1)
+    max_list_values: int = _setting(
+        1000, "values of a list operator (in, contain_in, ...) and of a shortcut list", minimum=1
+    )
+    max_keyword_words: int = _setting(100, "words of a keyword", minimum=1)
+    max_group_keys: int = _setting(20, "keys of a group stage", minimum=1)
+    max_group_fields: int = _setting(50, "fields of a group stage, and of one push", minimum=1)
+    max_project_fields: int = _setting(50, "fields of a project stage, and operands of one operation", minimum=1)
+    max_expression_depth: int = _setting(10, "nesting of project arithmetic", minimum=1)
+    max_stat_rows: int = _setting(10_000, "rows of a stat answer without page.limit", minimum=1)
+    max_stat_bytes: int = _setting(16 * 1024 * 1024, "size of a stat answer, as JSON (bytes)", minimum=1)
     max_body_bytes: int = _setting(1_048_576, "request body size (bytes)", minimum=1)
     max_json_depth: int = _setting(64, "nesting of arrays and objects in a JSON body or parameter", minimum=1)
     max_query_depth: int = _setting(12, "GraphQL query depth", minimum=1)
@@ -105,6 +116,11 @@ class Settings:
         4_194_304, "Apollo automatic persisted queries cache, bytes of documents (0: off)", minimum=0
     )
     graphiql: bool = _setting(True, "GraphiQL for browsers on GET /graphql")
+    strict_request_fields: bool = _setting(
+        False,
+        "refuse (400) request fields the published messages do not have, instead of ignoring them "
+        "(and logging each name once), as the published gateway does; see docs/language.md",
+    )
     # Authentication: RS256 public keys per domain (a JSON file), or an HS256 secret.
     jwt_public_keys: str | None = _setting(None, "JSON file: domain id -> public JWK (RS256)")
     jwt_secret: str | None = _setting(None, "HS256 shared secret, 32+ characters", secret=True)

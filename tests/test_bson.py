@@ -106,7 +106,7 @@ async def test_statistics_pipelines_encode(checked: Any) -> None:
         {"aggregate": [{"unwind": {"path": "errors"}}, {"count": {"name": "n"}}]},
     ]
     for query in queries:
-        await service.stat(query, D1)
+        await service.stat({"query": query, "domain_id": D1})
     # One pipeline per query, and one collector query for the `collector_info` condition.
     assert store.encoded == len(queries) + 1
 

@@ -216,7 +216,7 @@ ERROR_CASES = [
     ({"key": "errors..error_code", "value": "1", "operator": "eq"}, InvalidQuery, "field path"),
     ({"key": "collector_info", "value": "1", "operator": "eq"}, InvalidQuery, "collector field"),
     ({"key": "collector_info.provider", "value": ["aws"], "operator": "not"}, InvalidParameterType, "single"),
-    ({"key": "status", "value": "1", "operator": "eq", "extra": 1}, InvalidParameterType, "unknown field"),
+    ({"key": "status", "k": "status", "operator": "eq"}, InvalidParameterType, 'one of "key" and "k", not both'),
     ("status = SUCCESS", InvalidParameterType, "must be an object"),
 ]
 

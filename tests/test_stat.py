@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded
+from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded, RequiredParameter
 from gateway.service import JobService
 from tests.dataset import D1, D2, OID_OLD
 from tests.engines import COUNT_OF_NOTHING, PATH_THROUGH_ARRAY
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.anyio
 
 
 async def stat(service: JobService, query: dict[str, Any], domain: str = D1) -> Any:
-    return await service.stat(query, domain)
+    return await service.stat({"query": query, "domain_id": domain})
 
 
 def group(keys: list[dict] | None = None, fields: list[dict] | None = None) -> dict[str, Any]:
@@ -448,19 +448,23 @@ async def test_output_dates_and_object_ids_are_strings(service: JobService) -> N
 
 
 STAT_ERRORS = [
-    ({"aggregate": [{"bucket": {}}]}, InvalidQuery, "aggregate[0]: unknown stage 'bucket'"),
-    ({"aggregate": [{"count": {"name": "n"}, "limit": 1}]}, InvalidQuery, "exactly one"),
-    ({"aggregate": [{}]}, InvalidQuery, "exactly one"),
+    ({"aggregate": [{"bucket": {}}]}, RequiredParameter, 'aggregate[0] names no stage (unknown: ["bucket"])'),
+    (
+        {"aggregate": [{"count": {"name": "n"}, "limit": 1}]},
+        InvalidParameterType,
+        'one of "count" and "limit", not both',
+    ),
+    ({"aggregate": [{}]}, RequiredParameter, "aggregate[0] names no stage"),
     ({"aggregate": [{"group": {}}]}, InvalidQuery, "aggregate[0].group needs keys or fields"),
     (
         {"aggregate": [group(fields=[{"name": "t", "operator": "sum"}])]},
         InvalidQuery,
-        "group.fields[0]: operator 'sum' needs a key",
+        'group.fields[0]: operator "sum" needs a key',
     ),
     (
         {"aggregate": [group(fields=[{"name": "t", "operator": "median", "key": "x"}])]},
         InvalidQuery,
-        "'median' is not supported",
+        'operator "median" is not supported',
     ),
     (
         {
@@ -477,7 +481,7 @@ STAT_ERRORS = [
             ]
         },
         InvalidQuery,
-        "conditions[0]: operator 'in' is not supported",
+        'conditions[0]: operator "in" is not supported here',
     ),
     (
         {
@@ -509,21 +513,32 @@ STAT_ERRORS = [
     (
         {"aggregate": [{"project": {"fields": [{"name": "x", "operator": "pow", "key": "a"}]}}]},
         InvalidQuery,
-        "'pow' is not supported",
+        'operator "pow" is not supported',
     ),
     ({"aggregate": [{"project": {"fields": [{"name": "x", "operator": "add"}]}}]}, InvalidQuery, "add needs fields"),
-    ({"aggregate": [{"unwind": {}}]}, InvalidQuery, "aggregate[0].unwind needs a path"),
-    ({"aggregate": [{"count": {}}]}, InvalidQuery, "aggregate[0].count needs a name"),
+    ({"aggregate": [{"unwind": {}}]}, RequiredParameter, "aggregate[0].unwind has no path"),
+    ({"aggregate": [{"count": {}}]}, RequiredParameter, "aggregate[0].count.name is required"),
     ({"aggregate": [{"sort": {}}]}, InvalidQuery, "aggregate[0].sort needs a key"),
-    ({"aggregate": [{"limit": "10"}]}, InvalidParameterType, "aggregate[0].limit must be a non-negative integer"),
+    ({"aggregate": [{"limit": 0}]}, InvalidParameterType, "aggregate[0].limit must be a positive integer"),
+    (
+        {"aggregate": [{"limit": "ten"}]},
+        InvalidParameterType,
+        'aggregate[0].limit must be an integer, got a string "ten"',
+    ),
+    ({"aggregate": [{"limit": 2**31}]}, InvalidParameterType, "aggregate[0].limit must be an integer from"),
     ({"aggregate": [{"limit": 2.5}]}, InvalidParameterType, "aggregate[0].limit"),
     ({"aggregate": [{"skip": -1}]}, InvalidParameterType, "aggregate[0].skip"),
-    ({"aggregate": []}, InvalidParameterType, "non-empty list"),
-    ({}, InvalidQuery, "exactly one of 'aggregate' or 'distinct'"),
-    ({"aggregate": [{"count": {"name": "n"}}], "distinct": "status"}, InvalidQuery, "exactly one of"),
+    ({"aggregate": []}, RequiredParameter, "needs one of aggregate or distinct"),
+    ({}, RequiredParameter, "needs one of aggregate or distinct"),
+    (
+        {"aggregate": [{"count": {"name": "n"}}], "distinct": "status"},
+        InvalidQuery,
+        "one of aggregate or distinct, not both",
+    ),
     ({"distinct": "a..b"}, InvalidQuery, "field path"),
     ({"distinct": "status", "page": {"limit": 1001}}, LimitExceeded, "max_page_size"),
-    ({"distinct": "status", "sort": {}}, InvalidParameterType, "unknown field"),
+    ({"aggregate": [{"skip": 0}]}, InvalidQuery, "rows would be whole stored jobs"),
+    ({"aggregate": [{"unwind": {"path": "errors"}}, {"sort": {"key": "created_at"}}]}, InvalidQuery, "whole stored"),
     ({"aggregate": [{"count": {"name": "n"}}] * 31}, LimitExceeded, "max_stages"),
 ]
 

@@ -92,10 +92,10 @@ def test_graphql_job_stat(client: Any) -> None:
 @pytest.mark.parametrize(
     ("query", "code", "mentions"),
     [
-        ({"aggregate": [{"bucket": {}}]}, "ERROR_INVALID_PARAMETER", "unknown stage 'bucket'"),
-        ({"aggregate": [{"group": {}}]}, "ERROR_INVALID_PARAMETER", "group needs keys or fields"),
+        ({"aggregate": [{"bucket": {}}]}, "ERROR_REQUIRED_PARAMETER", 'names no stage (unknown: ["bucket"])'),
+        ({"aggregate": [{"group": {}}]}, "ERROR_REQUIRED_PARAMETER", "group needs keys or fields"),
         ({"aggregate": [{"limit": "x"}]}, "ERROR_INVALID_PARAMETER_TYPE", "limit"),
-        ({}, "ERROR_INVALID_PARAMETER", "aggregate"),
+        ({}, "ERROR_REQUIRED_PARAMETER", "aggregate"),
     ],
 )
 def test_rest_stat_errors(client: Any, query: dict[str, Any], code: str, mentions: str) -> None:
@@ -109,13 +109,14 @@ def test_rest_stat_needs_query_and_domain(client: Any) -> None:
     assert (
         client.post(STAT, json={"query": {"distinct": "status"}}).json()["error"]["code"] == "ERROR_REQUIRED_PARAMETER"
     )
-    assert client.post(STAT, json={"domain_id": D1, "query": {"distinct": "status"}, "x": 1}).status_code == 400
+    # A field the published message does not have is ignored, as the published gateway does.
+    assert client.post(STAT, json={"domain_id": D1, "query": {"distinct": "status"}, "x": 1}).status_code == 200
 
 
 def test_graphql_stat_errors(client: Any) -> None:
     body = gql(client, GQL, {"d": D1, "q": {"aggregate": [{"group": {"fields": [{"name": "t", "operator": "sum"}]}}]}})
-    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "reason": "ERROR_INVALID_PARAMETER"}
-    assert "operator 'sum' needs a key" in body["errors"][0]["message"]
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "reason": "ERROR_REQUIRED_PARAMETER"}
+    assert 'operator "sum" needs a key' in body["errors"][0]["message"]
     # @oneOf: a stage with two keys is refused by GraphQL itself.
     body = gql(client, GQL, {"d": D1, "q": {"aggregate": [{"limit": 1, "skip": 1}]}})
     assert body["errors"] and "exactly one" in body["errors"][0]["message"].lower()

@@ -1,8 +1,16 @@
-"""Typed query inputs mirroring the Query language (section 3.1), and their
-conversion to the wire form the service compiles. Data paths (`key`) stay snake_case."""
+"""Typed query inputs mirroring the Query language (section 3.1), and their lossless
+conversion to the published request the service compiles (``to_wire``): the compiler
+is the only validator, so GraphQL and REST answer the same input alike. Data paths
+(`key`) stay snake_case.
+
+Every field is optional here, even those the language requires, so that a missing one
+is reported by the compiler (``ERROR_REQUIRED_PARAMETER``) as it is over REST.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+from enum import Enum
 from typing import Any
 
 import strawberry
@@ -36,18 +44,21 @@ class ConditionInput:
 
 @strawberry.input(description="One sort key.")
 class SortKeyInput:
-    key: str = strawberry.field(
-        description="A stored field path (snake_case), e.g. `created_at` or `collector_info.name`."
+    key: str | None = strawberry.field(
+        default=None, description="A stored field path (snake_case), e.g. `created_at` or `collector_info.name`."
     )
-    desc: bool | None = strawberry.field(default=False, description="Descending when true.")
+    desc: bool | None = strawberry.field(default=None, description="Descending when true; else ascending.")
 
 
-@strawberry.input(description="Either `key`/`desc` or `keys`; ties are broken by document id.")
+@strawberry.input(
+    description="`key`/`desc`, or `keys` when `key` is unset (as the published server reads it); "
+    "no key at all: the default order. Ties are broken by document id."
+)
 class SortInput:
     key: str | None = strawberry.field(default=None, description="Sort by this stored field path.")
     desc: bool | None = strawberry.field(default=None, description="Descending when true (with `key`).")
     keys: list[SortKeyInput] | None = strawberry.field(
-        default=None, description="Several sort keys, the first deciding first."
+        default=None, description="Several sort keys, the first deciding first; read when `key` is unset."
     )
 
 
@@ -85,37 +96,21 @@ class JobQueryInput:
     )
 
 
-def conditions_to_wire(items: list[ConditionInput] | None) -> list[dict[str, Any]] | None:
-    if items is None:
-        return None
-    names = ("key", "value", "operator", "k", "v", "o")
-    # Only what the client gave: the compiler names a missing key or operator, and
-    # refuses a field given in both its long and short form.
-    return [{n: getattr(c, n) for n in names if getattr(c, n) is not strawberry.UNSET} for c in items]
-
-
-def sort_to_wire(sort: SortInput | None) -> Any:
-    if sort is None:
-        return None
-    if sort.keys is not None:
-        return {"keys": [{"key": k.key, "desc": bool(k.desc)} for k in sort.keys]}
-    if sort.key is None:
-        return None
-    return {"key": sort.key, "desc": bool(sort.desc)}
+def to_wire(value: Any) -> Any:
+    """A GraphQL input value as the published request, losslessly: each input object
+    as the fields the client gave (unset ones left out, nulls kept) under their
+    snake_case names, which are the published messages' field names; lists item by
+    item; enums by value; JSON values as they are."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        given = ((f.name, getattr(value, f.name)) for f in dataclasses.fields(value))
+        return {name: to_wire(item) for name, item in given if item is not strawberry.UNSET}
+    if isinstance(value, list):
+        return [to_wire(item) for item in value]
+    if isinstance(value, Enum):
+        return value.value
+    return value
 
 
 def query_to_wire(query: JobQueryInput | None) -> dict[str, Any]:
-    """The wire form (`filter_or`, `count_only`, ...) of a typed query; unset fields absent."""
-    if query is None:
-        return {}
-    wire = {
-        "filter": conditions_to_wire(query.filter),
-        "filter_or": conditions_to_wire(query.filter_or),
-        "sort": sort_to_wire(query.sort),
-        "page": None if query.page is None else {"start": query.page.start, "limit": query.page.limit},
-        "only": query.only,
-        "minimal": query.minimal,
-        "count_only": query.count_only,
-        "keyword": query.keyword,
-    }
-    return {k: v for k, v in wire.items() if v is not None}
+    """The published Query of a typed query (``{}`` when none is given)."""
+    return {} if query is None else to_wire(query)

@@ -12,7 +12,7 @@ from gateway.graphql.context import GraphQLContext
 from gateway.graphql.ids import GlobalId
 from gateway.graphql.inputs import JobQueryInput, query_to_wire
 from gateway.graphql.selection import children, job_wire_fields
-from gateway.graphql.stat_inputs import StatisticsQueryInput, stat_query_to_wire
+from gateway.graphql.stat_inputs import StatisticsQueryInput, stat_request
 from gateway.graphql.types import CollectorInfo, Job, JobsInfo, JobStatusFilter, Node
 from gateway.query.collectors import CollectorRef, collector_ref
 from gateway.service import JobPage
@@ -136,4 +136,4 @@ async def _collectors(info: Info, page: JobPage) -> dict[CollectorRef, Collector
 
 
 async def resolve_job_stat(info: Info, query: StatisticsQueryInput, domain_id: str | None) -> Any:
-    return await info.context.service.stat(stat_query_to_wire(query), domain_id, info.context.principal)
+    return await info.context.service.stat(stat_request(query, domain_id), info.context.principal)

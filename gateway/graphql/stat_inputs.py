@@ -1,46 +1,58 @@
 """Typed StatisticsQuery inputs (section 4.1): each stage is a `@oneOf` input, so
-GraphiQL and code generators know every stage's shape. Converted to the wire form."""
+GraphiQL and code generators know every stage's shape. Converted losslessly to the
+published request (``inputs.to_wire``); as there, every field is optional so that the
+compiler reports what is missing, and the short names the published messages declare
+(`k`, `n`, `o`) are accepted beside `key`, `name`, `operator`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import strawberry
 
-from gateway.graphql.inputs import ConditionInput, PageInput, SortInput, conditions_to_wire, sort_to_wire
+from gateway.graphql.inputs import ConditionInput, PageInput, SortInput, to_wire
 from gateway.graphql.scalars import JSON
+
+KEY = "Stored path (snake_case) before a group; an output name after one."
+
+
+def _short(long: str) -> Any:
+    return strawberry.field(default=None, description=f"Short for `{long}`.")
 
 
 @strawberry.input(description="Unwind an array: one row per element.")
 class UnwindInput:
-    path: str = strawberry.field(description="The array's field path.")
+    path: str | None = strawberry.field(default=None, description="The array's field path.")
 
 
 @strawberry.input(description="Group by `key`, output as `name`; `dateFormat`: year, month, day or e.g. `%Y-%m-%d`.")
 class GroupKeyInput:
-    key: str = strawberry.field(description="The field path to group by.")
-    name: str = strawberry.field(description="The output name of the key.")
+    key: str | None = strawberry.field(default=None, description="The field path to group by. " + KEY)
+    name: str | None = strawberry.field(default=None, description="The output name of the key.")
     date_format: str | None = strawberry.field(
         default=None,
         description="Group a date by `year`, `month`, `day`, or a `$dateToString` format such as `%Y-%m-%d`.",
     )
+    k: str | None = _short("key")
+    n: str | None = _short("name")
 
 
 @strawberry.input(description="A field pushed into a `push` group field.")
 class PushFieldInput:
-    key: str = strawberry.field(description="The field path to push.")
-    name: str = strawberry.field(description="Its output name.")
+    key: str | None = strawberry.field(default=None, description="The field path to push. " + KEY)
+    name: str | None = strawberry.field(default=None, description="Its output name.")
+    k: str | None = _short("key")
+    n: str | None = _short("name")
 
 
 @strawberry.input(
     description="`operator`: count, sum, average, max, min, first, last, add_to_set, merge_objects, push."
 )
 class GroupFieldInput:
-    name: str = strawberry.field(description="The output name.")
-    operator: str = strawberry.field(description="The accumulator (see the type).")
+    name: str | None = strawberry.field(default=None, description="The output name.")
+    operator: str | None = strawberry.field(default=None, description="The accumulator (see the type).")
     key: str | None = strawberry.field(
-        default=None, description="The field path the accumulator reads (all but `count`)."
+        default=None, description="The field path the accumulator reads (all but `count`). " + KEY
     )
     fields: list[PushFieldInput] | None = strawberry.field(
         default=None, description="For `push`: the fields of each pushed object."
@@ -48,6 +60,9 @@ class GroupFieldInput:
     conditions: list[ConditionInput] | None = strawberry.field(
         default=None, description="eq, not, gt, gte, lt, lte: count, sum and average only the rows that satisfy all."
     )
+    k: str | None = _short("key")
+    n: str | None = _short("name")
+    o: str | None = _short("operator")
 
 
 @strawberry.input(description="Group rows by `keys`, computing `fields` per group.")
@@ -60,7 +75,7 @@ class GroupInput:
 
 @strawberry.input(description="Count the rows into one row `{name: n}`.")
 class CountInput:
-    name: str = strawberry.field(description="The output name.")
+    name: str | None = strawberry.field(default=None, description="The output name.")
 
 
 @strawberry.input(
@@ -68,15 +83,20 @@ class CountInput:
     "(of `key`), add, subtract, multiply, divide (of `fields`: names, numbers or nested {operator, fields})."
 )
 class ProjectFieldInput:
-    name: str = strawberry.field(description="The output name.")
-    key: str | None = strawberry.field(default=None, description="The field path read (rename or unary operator).")
+    name: str | None = strawberry.field(default=None, description="The output name.")
+    key: str | None = strawberry.field(
+        default=None, description="The field path read (rename or unary operator). " + KEY
+    )
     operator: str | None = strawberry.field(default=None, description="The operator (see the type); none: a rename.")
     fields: list[JSON] | None = strawberry.field(default=None, description="Operands of an arithmetic operator.")
+    k: str | None = _short("key")
+    n: str | None = _short("name")
+    o: str | None = _short("operator")
 
 
 @strawberry.input(description="Reshape each row.")
 class ProjectInput:
-    fields: list[ProjectFieldInput] = strawberry.field(description="The output fields.")
+    fields: list[ProjectFieldInput] | None = strawberry.field(default=None, description="The output fields.")
     exclude_keys: bool | None = strawberry.field(default=None, description="Drop the group keys (kept by default).")
 
 
@@ -107,66 +127,6 @@ class StatisticsQueryInput:
     )
 
 
-def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if v is not None}
-
-
-def _group(group: GroupInput) -> dict[str, Any]:
-    keys = None
-    if group.keys is not None:
-        keys = [_drop_none({"key": k.key, "name": k.name, "date_format": k.date_format}) for k in group.keys]
-    fields = None
-    if group.fields is not None:
-        fields = [
-            _drop_none(
-                {
-                    "name": f.name,
-                    "operator": f.operator,
-                    "key": f.key,
-                    "fields": None if f.fields is None else [{"key": p.key, "name": p.name} for p in f.fields],
-                    "conditions": conditions_to_wire(f.conditions),
-                }
-            )
-            for f in group.fields
-        ]
-    return _drop_none({"keys": keys, "fields": fields})
-
-
-def _project(project: ProjectInput) -> dict[str, Any]:
-    fields = [
-        _drop_none({"name": f.name, "key": f.key, "operator": f.operator, "fields": f.fields}) for f in project.fields
-    ]
-    return _drop_none({"fields": fields, "exclude_keys": project.exclude_keys})
-
-
-_STAGE_TO_WIRE: dict[str, Callable[[Any], Any]] = {
-    "unwind": lambda unwind: {"path": unwind.path},
-    "group": _group,
-    "count": lambda count: {"name": count.name},
-    "sort": lambda sort: sort_to_wire(sort) or {},
-    "project": _project,
-    "limit": lambda n: n,
-    "skip": lambda n: n,
-}
-
-
-def _stage(stage: StageInput) -> dict[str, Any]:
-    # @oneOf: GraphQL has already checked that exactly one field is set.
-    for name, to_wire in _STAGE_TO_WIRE.items():
-        value = getattr(stage, name)
-        if value is not None and value is not strawberry.UNSET:
-            return {name: to_wire(value)}
-    return {}
-
-
-def stat_query_to_wire(query: StatisticsQueryInput) -> dict[str, Any]:
-    return _drop_none(
-        {
-            "filter": conditions_to_wire(query.filter),
-            "filter_or": conditions_to_wire(query.filter_or),
-            "keyword": query.keyword,
-            "aggregate": None if query.aggregate is None else [_stage(s) for s in query.aggregate],
-            "distinct": query.distinct,
-            "page": None if query.page is None else _drop_none({"start": query.page.start, "limit": query.page.limit}),
-        }
-    )
+def stat_request(query: StatisticsQueryInput, domain_id: str | None) -> dict[str, Any]:
+    """The published stat request (``JobStatQuery``) of the GraphQL arguments."""
+    return {"query": to_wire(query), "domain_id": domain_id}

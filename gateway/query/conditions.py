@@ -10,17 +10,17 @@ section 4.1: "as in list"). The compiler itself stays pure.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.errors import InvalidParameterType, LimitExceeded, RequiredParameter, UnsupportedOperator
+from gateway.errors import LimitExceeded, RequiredParameter, UnsupportedOperator
 from gateway.query.collectors import CollectorIds, jobs_of_collectors
-from gateway.query.fields import stored_key
+from gateway.query.display import json_text
+from gateway.query.fields import KeyReader, stored_key
+from gateway.query.limits import Limits
 from gateway.query.operators import NEGATED, OPERATORS, CompileContext, Fragment
 from gateway.query.paths import collector_subpath
-
-_ALIASES = (("key", "k"), ("value", "v"), ("operator", "o"))
 
 
 @dataclass(frozen=True)
@@ -72,31 +72,25 @@ class CompiledFilter:
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
-def normalize_condition(raw: object, where: str) -> Condition:
-    """Accept `{key, value, operator}` or `{k, v, o}`; name the condition on error."""
-    if not isinstance(raw, Mapping):
-        raise InvalidParameterType(f"{where}: a condition must be an object, got {raw!r}.")
-    picked: dict[str, Any] = {}
-    for long, short in _ALIASES:
-        if long in raw and short in raw:
-            raise InvalidParameterType(f"{where}: give either {long!r} or {short!r}, not both, in {dict(raw)!r}.")
-        if long in raw:
-            picked[long] = raw[long]
-        elif short in raw:
-            picked[long] = raw[short]
-    unknown = set(raw) - {name for pair in _ALIASES for name in pair}
-    if unknown:
-        raise InvalidParameterType(f"{where}: unknown field(s) {sorted(unknown)} in condition {dict(raw)!r}.")
-    for required in ("key", "operator"):
-        if picked.get(required) in (None, ""):
-            raise RequiredParameter(f"{where}: condition {dict(raw)!r} has no {required!r}.")
-    operator = picked["operator"]
-    if not isinstance(operator, str) or operator not in OPERATORS:
+def read_condition(raw: Mapping[str, Any], where: str, operators: Collection[str], path: KeyReader) -> Condition:
+    """The one condition normaliser: a canonical ``Filter`` or ``AggregateSubCondition``
+    (``gateway.query.messages``: ``k``/``v``/``o`` already read as ``key``/``value``/
+    ``operator``) whose operator is among ``operators`` (what the place allows: every
+    filter operator in ``filter``/``filter_or``, comparisons in a group field's
+    ``conditions``) and whose key ``path`` accepts (it raises for one it does not).
+
+    Raises ``RequiredParameter`` for a missing key or operator, ``UnsupportedOperator``
+    for one the place does not allow, each naming ``where``."""
+    key, operator = raw.get("key"), raw.get("operator")
+    if key is None or key == "":
+        raise RequiredParameter(f"{where} has no key: {json_text(raw)}.")
+    if operator is None or operator == "":
+        raise RequiredParameter(f"{where} has no operator: {json_text(raw)}.")
+    if operator not in operators:
         raise UnsupportedOperator(
-            f"{where}: condition {dict(raw)!r} has unknown operator {operator!r}; supported: {', '.join(OPERATORS)}."
+            f"{where}: operator {json_text(operator)} is not supported here; one of {', '.join(operators)}."
         )
-    key = stored_key(picked["key"], f"{where}: key")
-    return Condition(key=key, value=picked.get("value"), operator=operator)
+    return Condition(key=path(key, f"{where}.key"), value=raw.get("value"), operator=operator)
 
 
 def compile_condition(cond: Condition, ctx: CompileContext) -> Part:
@@ -111,24 +105,39 @@ def compile_condition(cond: Condition, ctx: CompileContext) -> Part:
     return CollectorLookup(OPERATORS[positive](sub, cond.value, ctx), negate=True)
 
 
-def compile_conditions(raw: object, name: str, ctx: CompileContext, max_conditions: int) -> list[Part]:
+def check_values(cond: Condition, where: str, limits: Limits) -> Condition:
+    """``cond`` if its value, when a list, has at most ``max_list_values`` items."""
+    if isinstance(cond.value, list) and len(cond.value) > limits.max_list_values:
+        raise LimitExceeded(
+            f"{where} has {len(cond.value)} values; the limit max_list_values is {limits.max_list_values}."
+        )
+    return cond
+
+
+def compile_conditions(
+    raw: Sequence[Mapping[str, Any]] | None, name: str, ctx: CompileContext, limits: Limits
+) -> list[Part]:
+    """The parts of a canonical ``filter`` or ``filter_or`` (None: unset)."""
     if raw is None:
         return []
-    if not isinstance(raw, list):
-        raise InvalidParameterType(f"{name} must be a list of conditions, got {raw!r}.")
-    if len(raw) > max_conditions:
-        raise LimitExceeded(f"{name} has {len(raw)} conditions; the limit max_conditions is {max_conditions}.")
-    return [compile_condition(normalize_condition(c, f"{name}[{i}]"), ctx) for i, c in enumerate(raw)]
+    if len(raw) > limits.max_conditions:
+        raise LimitExceeded(f"{name} has {len(raw)} conditions; the limit max_conditions is {limits.max_conditions}.")
+    parts = []
+    for i, item in enumerate(raw):
+        where = f"{name}[{i}]"
+        cond = read_condition(item, where, OPERATORS, stored_key)
+        parts.append(compile_condition(check_values(cond, f"{where}.value", limits), ctx))
+    return parts
 
 
 def compile_filter(
-    filter_: object,
-    filter_or: object,
+    filter_: Sequence[Mapping[str, Any]] | None,
+    filter_or: Sequence[Mapping[str, Any]] | None,
     extra_any_of: Sequence[Part],
     ctx: CompileContext,
-    *,
-    max_conditions: int,
+    limits: Limits,
 ) -> CompiledFilter:
-    all_of = compile_conditions(filter_, "filter", ctx, max_conditions)
-    any_of = compile_conditions(filter_or, "filter_or", ctx, max_conditions)
+    """``filter`` (all must hold) and ``filter_or`` plus ``extra_any_of`` (one must hold)."""
+    all_of = compile_conditions(filter_, "query.filter", ctx, limits)
+    any_of = compile_conditions(filter_or, "query.filter_or", ctx, limits)
     return CompiledFilter(all_of=all_of, any_of=[*any_of, *extra_any_of])

@@ -6,35 +6,30 @@ to fetch and which wire fields to write; the service runs it against the store.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded
+from gateway.errors import InvalidQuery, LimitExceeded
 from gateway.query.collectors import REF_FIELDS, join_stages
-from gateway.query.conditions import CompiledFilter, Condition, compile_condition, compile_filter
+from gateway.query.conditions import CompiledFilter, Condition, check_values, compile_condition, compile_filter
 from gateway.query.display import json_text
-from gateway.query.fields import JOB_DOCUMENT, JOB_STATUSES, field_at, stored_key, stored_path
+from gateway.query.fields import JOB_DOCUMENT, field_at, stored_key, stored_path
+from gateway.query.limits import Limits
+from gateway.query.messages import JOB_STATUS, JOBS_QUERY, Read, read_message
 from gateway.query.operators import CompileContext
+from gateway.query.pages import read_page
 from gateway.query.paths import COLLECTOR_INFO, collector_subpath
+from gateway.query.sorts import read_sort
 
-NO_STATUS = "JOB_STATE_NONE"
+NO_STATUS = JOB_STATUS.values[0]  # JOB_STATE_NONE: no status filter
 
 # Wire fields of a JobInfo, in the order the published API writes them.
 JOB_FIELDS = tuple(f.published_name for f in JOB_DOCUMENT if f.published)
 MINIMAL_FIELDS = frozenset({"job_id", "status", "created_at", "finished_at"})
 SHORTCUTS = ("job_id", "status", "collector_id", "project_id")
-QUERY_FIELDS = frozenset({"filter", "filter_or", "sort", "page", "only", "minimal", "count_only", "keyword"})
 DEFAULT_SORT = (("created_at", -1),)
 Document = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Limits:
-    max_page_size: int = 1000
-    max_conditions: int = 50
-    max_regex_length: int = 1024
-    max_stages: int = 30
 
 
 @dataclass(frozen=True)
@@ -66,6 +61,7 @@ class ListPlan:
     """A compiled list request. ``skip`` and ``limit`` are row counts (``page.start`` is
     1-based, so ``skip = start - 1``); ``sort`` ends with the ``_id`` tie-break."""
 
+    domain_id: str | None
     filter: CompiledFilter
     sort: tuple[tuple[str, int], ...]
     skip: int
@@ -124,79 +120,17 @@ def _prune(value: Document, paths: frozenset[str]) -> Document:
     return kept
 
 
-def _as_bool(value: object, name: str) -> bool:
-    if value is None:
-        return False
-    if not isinstance(value, bool):
-        raise InvalidParameterType(f"query.{name} must be true or false, got {value!r}.")
-    return value
-
-
-def _as_int(value: object, name: str) -> int | None:
-    if value is None:
-        return None
-    # protobuf's JSON form also accepts integers written as strings.
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidParameterType(f"{name} must be an integer, got {value!r}.")
-    return value
-
-
-def compile_sort(raw: object) -> tuple[tuple[str, int], ...]:
-    if not raw:
-        keys: list[tuple[str, int]] = list(DEFAULT_SORT)
-    else:
-        if isinstance(raw, Mapping) and "keys" in raw:
-            items = raw["keys"]
-            if not isinstance(items, list):
-                raise InvalidParameterType(f"query.sort.keys must be a list, got {items!r}.")
-        elif isinstance(raw, Mapping):
-            items = [raw]
-        elif isinstance(raw, list):
-            items = raw
-        else:
-            raise InvalidParameterType(f"query.sort must be an object or a list, got {raw!r}.")
-        keys = []
-        for i, item in enumerate(items):
-            if not isinstance(item, Mapping) or not item.get("key"):
-                raise InvalidQuery(f"query.sort[{i}] must be an object with a 'key', got {item!r}.")
-            unknown = set(item) - {"key", "desc"}
-            if unknown:
-                raise InvalidParameterType(f"query.sort[{i}] has unknown field(s) {sorted(unknown)}.")
-            key = stored_key(item["key"], f"query.sort[{i}].key")
-            desc = _as_bool(item.get("desc"), f"sort[{i}].desc")
-            keys.append((key, -1 if desc else 1))
-    # Ties broken by the document id, ascending, so pages never overlap or skip.
-    if all(k != "_id" for k, _ in keys):
-        keys.append(("_id", 1))
+def compile_sort(sort: Mapping[str, Any] | None, limits: Limits) -> tuple[tuple[str, int], ...]:
+    """A list's order: the sort's keys (``sorts.read_sort``), else ``created_at``
+    descending; ties broken by the document id, ascending, so pages never overlap."""
+    keys = read_sort(sort, "query.sort", stored_key, limits.max_sort_keys) or list(DEFAULT_SORT)
+    keys.append(("_id", 1))
     return tuple(keys)
 
 
-def compile_page(raw: object, limits: Limits) -> tuple[int, int]:
-    """(skip, limit) from a 1-based page; limit 0 means "up to the page cap"."""
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, Mapping):
-        raise InvalidParameterType(f"query.page must be an object with 'start' and 'limit', got {raw!r}.")
-    unknown = set(raw) - {"start", "limit"}
-    if unknown:
-        raise InvalidParameterType(f"query.page has unknown field(s) {sorted(unknown)}.")
-    start = _as_int(raw.get("start"), "query.page.start") or 1
-    limit = _as_int(raw.get("limit"), "query.page.limit") or 0
-    if limit < 0:
-        raise InvalidQuery(f"query.page.limit must not be negative, got {limit}.")
-    if limit > limits.max_page_size:
-        raise LimitExceeded(f"query.page.limit {limit} is over the page size cap max_page_size={limits.max_page_size}.")
-    if limit == 0:
-        return 0, limits.max_page_size
-    return max(start, 1) - 1, limit
-
-
-def _only_path(raw: object, where: str) -> str:
+def _only_path(raw: str, where: str) -> str:
     """An ``only`` entry as the wire path of a JobInfo field (or of a path inside one)."""
     path = raw if raw == COLLECTOR_INFO else stored_key(raw, where)
-    assert isinstance(path, str)
     head, dot, rest = path.partition(".")
     top = field_at(head)
     if top is None or not top.published:
@@ -204,13 +138,13 @@ def _only_path(raw: object, where: str) -> str:
     return top.published_name + dot + rest
 
 
-def compile_fields(only: object, minimal: bool) -> tuple[ResponseFields, tuple[str, ...]]:
+def compile_fields(only: Sequence[str] | None, minimal: bool) -> tuple[ResponseFields, tuple[str, ...]]:
+    """What a list writes: the ``only`` fields (all when unset), cut to the minimal ones
+    with ``minimal``; and the nested ``only`` paths below a top-level field."""
     fields = frozenset(JOB_FIELDS)
     collector_paths: set[str] | None = None
     nested: list[str] = []
-    if only is not None and only != []:
-        if not isinstance(only, list):
-            raise InvalidParameterType(f"query.only must be a list of field names, got {only!r}.")
+    if only:
         picked: set[str] = set()
         whole: set[str] = set()
         for i, raw in enumerate(only):
@@ -234,80 +168,63 @@ def compile_fields(only: object, minimal: bool) -> tuple[ResponseFields, tuple[s
     return ResponseFields(fields, paths), tuple(nested)
 
 
-def shortcut_conditions(request: Mapping[str, Any]) -> list[Condition]:
-    """`job_id`, `status`, ... given beside the query: an `eq` (a list: an `in`) each."""
+def shortcut_conditions(request: Mapping[str, Any], limits: Limits) -> list[Condition]:
+    """``job_id``, ``status``, ... of a canonical ``JobsQuery``: an ``eq`` each, or an
+    ``in`` for a list (a given empty list: none of these). ``JOB_STATE_NONE`` means no
+    status filter, alone (an unset enum) or in a list."""
     conditions = []
     for name in SHORTCUTS:
-        value = request.get(name)
-        if name == "status":
-            value = _statuses(value)
-        if value is None or value in ("", []):
+        if name not in request:
             continue
-        if isinstance(value, list):
-            if not all(isinstance(v, str) for v in value):
-                raise InvalidParameterType(f"{name} must be a string or a list of strings, got {value!r}.")
-            conditions.append(Condition(name, value, "in"))
-        elif isinstance(value, str):
-            conditions.append(Condition(name, value, "eq"))
-        else:
-            raise InvalidParameterType(f"{name} must be a string or a list of strings, got {value!r}.")
+        value = request[name]
+        if name == "status" and isinstance(value, list) and NO_STATUS in value:
+            continue
+        cond = Condition(name, value, "in" if isinstance(value, list) else "eq")
+        conditions.append(check_values(cond, name, limits))
     return conditions
 
 
-def _statuses(value: object) -> object:
-    values = value if isinstance(value, list) else [value]
-    for v in values:
-        if v not in (None, "", NO_STATUS) and v not in JOB_STATUSES:
-            raise InvalidQuery(f"status {v!r} is not one of {NO_STATUS}, {', '.join(JOB_STATUSES)}.")
-    kept = [v for v in values if v not in (None, "", NO_STATUS)]
-    if isinstance(value, list):
-        return kept
-    return kept[0] if kept else None
-
-
-def keyword_conditions(keyword: object) -> list[Condition]:
-    if keyword is None:
-        return []
-    if not isinstance(keyword, str):
-        raise InvalidParameterType(f"query.keyword must be a string, got {keyword!r}.")
-    words = keyword.split()
+def keyword_conditions(keyword: str | None, limits: Limits) -> list[Condition]:
+    """A ``contain_in`` on ``job_id`` of the keyword's words (contract 3.1)."""
+    words = keyword.split() if keyword else []
+    if len(words) > limits.max_keyword_words:
+        raise LimitExceeded(
+            f"query.keyword has {len(words)} words; the limit max_keyword_words is {limits.max_keyword_words}."
+        )
     return [Condition("job_id", words, "contain_in")] if words else []
 
 
-def compile_query_filter(
-    query: object, fields: frozenset[str], ctx: CompileContext, limits: Limits
-) -> tuple[Mapping[str, Any], CompiledFilter]:
-    """Check a Query or StatisticsQuery object's fields; compile its filter, filter_or
-    and keyword (which the two languages share)."""
-    if not isinstance(query, Mapping):
-        raise InvalidParameterType(f"query must be an object, got {query!r}.")
-    unknown = set(query) - fields
-    if unknown:
-        raise InvalidParameterType(
-            f"query has unknown field(s) {sorted(unknown)}; fields: {', '.join(sorted(fields))}."
-        )
-    compiled = compile_filter(
+def compile_query_filter(query: Mapping[str, Any], ctx: CompileContext, limits: Limits) -> CompiledFilter:
+    """The filter, filter_or and keyword of a canonical Query or StatisticsQuery (which
+    the two languages share)."""
+    return compile_filter(
         query.get("filter"),
         query.get("filter_or"),
-        [compile_condition(c, ctx) for c in keyword_conditions(query.get("keyword"))],
+        [compile_condition(c, ctx) for c in keyword_conditions(query.get("keyword"), limits)],
         ctx,
-        max_conditions=limits.max_conditions,
+        limits,
     )
-    return query, compiled
 
 
-def compile_list(request: Mapping[str, Any], ctx: CompileContext, limits: Limits) -> ListPlan:
-    raw = request.get("query")
-    query, compiled = compile_query_filter({} if raw is None else raw, QUERY_FIELDS, ctx, limits)
-    compiled.all_of.extend(compile_condition(c, ctx) for c in shortcut_conditions(request))
-    skip, limit = compile_page(query.get("page"), limits)
-    fields, nested = compile_fields(query.get("only"), _as_bool(query.get("minimal"), "minimal"))
+def compile_list(request: object, ctx: CompileContext, limits: Limits, read: Read) -> ListPlan:
+    """Compile a list request (a ``JobsQuery`` in any proto3 JSON spelling, contract 3).
+
+    Raises ``InvalidQuery`` (or a subclass) naming the offending part; unknown fields
+    are noted in ``read`` (or refused when it is strict)."""
+    request = read_message(request, JOBS_QUERY, "", read)
+    query = request.get("query", {})
+    compiled = compile_query_filter(query, ctx, limits)
+    compiled.all_of.extend(compile_condition(c, ctx) for c in shortcut_conditions(request, limits))
+    page = read_page(query.get("page"), limits.max_page_size)
+    fields, nested = compile_fields(query.get("only"), query.get("minimal", False))
     return ListPlan(
+        domain_id=request.get("domain_id"),
         filter=compiled,
-        sort=compile_sort(query.get("sort")),
-        skip=skip,
-        limit=limit,
+        sort=compile_sort(query.get("sort"), limits),
+        # limit 0: up to the page cap, and start is ignored (contract 3.1).
+        skip=page.skip if page.limit else 0,
+        limit=page.limit or limits.max_page_size,
         fields=fields,
         only_paths=nested,
-        count_only=_as_bool(query.get("count_only"), "count_only"),
+        count_only=query.get("count_only", False),
     )

@@ -1,20 +1,27 @@
 """The aggregate stages of a StatisticsQuery (section 4.2), one function each, from
-the wire form to MongoDB pipeline stages.
+the canonical message form (``gateway.query.messages``) to MongoDB pipeline stages.
 
 Every value a client gives is wrapped in ``$literal`` before it enters an expression,
 so a string such as ``"$domain_id"`` is compared as text, never read as a field.
+Conditions are read by the one condition normaliser (``conditions.read_condition``),
+sorts by the one sort reader (``sorts.read_sort``), keys by the field table.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.errors import InvalidParameterType, InvalidQuery
+from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded, RequiredParameter, UnsupportedOperator
+from gateway.query.conditions import read_condition
+from gateway.query.display import got, json_text
 from gateway.query.fields import stored_key
+from gateway.query.limits import Limits
+from gateway.query.messages import check_value
 from gateway.query.paths import check_path, collector_subpath
+from gateway.query.sorts import read_sort
 
 Stage = dict[str, Any]
 
@@ -50,7 +57,8 @@ _PROJECT_UNARY = {
 class PipelineState:
     """What compiling the stages has learnt so far."""
 
-    grouped: bool = False  # after a group, paths are output names, not stored paths
+    limits: Limits = field(default_factory=Limits)
+    grouped: bool = False  # after a group, count or project, rows are shaped: paths are output names
     group_keys: list[str] = field(default_factory=list)
     needs_collector: bool = False  # a `collector_info.*` path is read before any group
 
@@ -64,36 +72,34 @@ class PipelineState:
             self.needs_collector = True
         return path
 
-
-def _known(value: object, table: Mapping[str, Any]) -> bool:
-    """`value in table`, for values a client sent (which may be unhashable)."""
-    return isinstance(value, str) and value in table
+    def bounded(self, items: Sequence[Any], where: str, limit_name: str) -> Sequence[Any]:
+        """``items`` if there are at most as many as the limit ``limit_name`` allows."""
+        limit = getattr(self.limits, limit_name)
+        if len(items) > limit:
+            raise LimitExceeded(f"{where} has {len(items)} entries; the limit {limit_name} is {limit}.")
+        return items
 
 
 def check_name(raw: object, where: str) -> str:
+    """An output name: one field name, no dots, no ``$``."""
+    if raw is None or raw == "":
+        raise RequiredParameter(f"{where} is required.")
     if not isinstance(raw, str) or not _NAME_RE.fullmatch(raw):
-        raise InvalidQuery(f"{where} must be a field name (no '.', no '$', no spaces), got {raw!r}.")
+        raise InvalidQuery(f"{where} must be a field name (no '.', no '$', no spaces), got {got(raw)}.")
     return raw
 
 
-def _obj(raw: object, where: str) -> Mapping[str, Any]:
-    if not isinstance(raw, Mapping):
-        raise InvalidParameterType(f"{where} must be an object, got {raw!r}.")
-    return raw
+def _required(spec: Mapping[str, Any], name: str, where: str) -> Any:
+    if name not in spec:
+        raise RequiredParameter(f"{where} has no {name}.")
+    return spec[name]
 
 
-def _list(raw: object, where: str) -> list[Any]:
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        raise InvalidParameterType(f"{where} must be a list, got {raw!r}.")
-    return raw
-
-
-def as_count(raw: object, where: str) -> int:
-    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
-        raise InvalidParameterType(f"{where} must be a non-negative integer, got {raw!r}.")
-    return raw
+def _operator(spec: Mapping[str, Any], where: str, table: Mapping[str, Any]) -> str:
+    op = _required(spec, "operator", where)
+    if not isinstance(op, str) or op not in table:
+        raise UnsupportedOperator(f"{where}: operator {json_text(op)} is not supported; one of {', '.join(table)}.")
+    return str(op)
 
 
 def _date_format(fmt: object, where: str) -> str:
@@ -110,78 +116,65 @@ def _date_format(fmt: object, where: str) -> str:
     return fmt
 
 
-def _group_key(raw: object, where: str, state: PipelineState) -> tuple[str, Any]:
-    spec = _obj(raw, where)
-    ref = "$" + state.path(spec.get("key"), f"{where}.key")
+def _group_key(spec: Mapping[str, Any], where: str, state: PipelineState) -> tuple[str, Any]:
+    ref = "$" + state.path(_required(spec, "key", where), f"{where}.key")
     name = check_name(spec.get("name"), f"{where}.name")
     fmt = spec.get("date_format")
     if fmt is None:
         return name, ref
-    if _known(fmt, _DATE_PARTS):
+    if fmt in _DATE_PARTS:
         return name, {_DATE_PARTS[fmt]: ref}
     return name, {"$dateToString": {"format": _date_format(fmt, where), "date": ref}}
 
 
-def _conditions(raw: object, where: str, state: PipelineState) -> Any:
+def _conditions(items: Sequence[Mapping[str, Any]], where: str, state: PipelineState) -> Any:
     clauses = []
-    for i, item in enumerate(_list(raw, f"{where}.conditions")):
-        cond = _obj(item, f"{where}.conditions[{i}]")
-        op = cond.get("operator", cond.get("o"))
-        if not _known(op, _CONDITION_OPERATORS):
-            raise InvalidQuery(
-                f"{where}.conditions[{i}]: operator {op!r} is not supported; one of {', '.join(_CONDITION_OPERATORS)}."
-            )
-        key = state.path(cond.get("key", cond.get("k")), f"{where}.conditions[{i}].key")
-        value = cond.get("value", cond.get("v"))
-        clauses.append({_CONDITION_OPERATORS[op]: ["$" + key, {"$literal": value}]})
+    for i, item in enumerate(state.bounded(items, f"{where}.conditions", "max_conditions")):
+        cond = read_condition(item, f"{where}.conditions[{i}]", _CONDITION_OPERATORS, state.path)
+        clauses.append({_CONDITION_OPERATORS[cond.operator]: ["$" + cond.key, {"$literal": cond.value}]})
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
-def _group_field(raw: object, where: str, state: PipelineState) -> tuple[str, Any]:
-    spec = _obj(raw, where)
+def _group_field(spec: Mapping[str, Any], where: str, state: PipelineState) -> tuple[str, Any]:
     name = check_name(spec.get("name"), f"{where}.name")
-    op = spec.get("operator")
-    if not _known(op, _GROUP_OPERATORS):
-        raise InvalidQuery(f"{where}: operator {op!r} is not supported; one of {', '.join(_GROUP_OPERATORS)}.")
-    condition = _conditions(spec.get("conditions"), where, state)
+    op = _operator(spec, where, _GROUP_OPERATORS)
+    condition = _conditions(spec.get("conditions", []), where, state)
     if condition is not None and op not in _CONDITIONAL:
-        raise InvalidQuery(f"{where}: conditions apply to count, sum and average only, not {op!r}.")
+        raise InvalidQuery(f"{where}: conditions apply to count, sum and average only, not {json_text(op)}.")
     if op == "count":
         return name, {"$sum": 1 if condition is None else {"$cond": [condition, 1, 0]}}
-    if op == "push" and spec.get("fields") is not None:
+    if op == "push" and "fields" in spec:
         pushed = {}
-        for i, sub in enumerate(_list(spec["fields"], f"{where}.fields")):
-            item = _obj(sub, f"{where}.fields[{i}]")
-            pushed[check_name(item.get("name"), f"{where}.fields[{i}].name")] = "$" + state.path(
-                item.get("key"), f"{where}.fields[{i}].key"
-            )
-        if not pushed:
-            raise InvalidQuery(f"{where}: push needs a key or at least one of fields.")
+        for i, sub in enumerate(state.bounded(spec["fields"], f"{where}.fields", "max_group_fields")):
+            at = f"{where}.fields[{i}]"
+            pushed[check_name(sub.get("name"), f"{at}.name")] = "$" + state.path(_required(sub, "key", at), f"{at}.key")
         return name, {"$push": pushed}
-    if spec.get("key") is None:
-        raise InvalidQuery(f"{where}: operator {op!r} needs a key.")
+    if "key" not in spec:
+        raise RequiredParameter(f"{where}: operator {json_text(op)} needs a key.")
     ref: Any = "$" + state.path(spec["key"], f"{where}.key")
     if condition is not None:
         # Rows that fail the conditions add 0 to a sum and nothing to an average.
         ref = {"$cond": [condition, ref, 0 if op == "sum" else None]}
-    return name, {str(_GROUP_OPERATORS[str(op)]): ref}
+    return name, {str(_GROUP_OPERATORS[op]): ref}
 
 
-def group(raw: object, where: str, state: PipelineState) -> list[Stage]:
-    spec = _obj(raw, where)
-    keys = [_group_key(k, f"{where}.keys[{i}]", state) for i, k in enumerate(_list(spec.get("keys"), f"{where}.keys"))]
+def group(spec: Mapping[str, Any], where: str, state: PipelineState) -> list[Stage]:
+    keys = [
+        _group_key(k, f"{where}.keys[{i}]", state)
+        for i, k in enumerate(state.bounded(spec.get("keys", []), f"{where}.keys", "max_group_keys"))
+    ]
     fields = [
         _group_field(f, f"{where}.fields[{i}]", state)
-        for i, f in enumerate(_list(spec.get("fields"), f"{where}.fields"))
+        for i, f in enumerate(state.bounded(spec.get("fields", []), f"{where}.fields", "max_group_fields"))
     ]
     if not keys and not fields:
-        raise InvalidQuery(f"{where} needs keys or fields.")
+        raise RequiredParameter(f"{where} needs keys or fields.")
     names = [n for n, _ in keys] + [n for n, _ in fields]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise InvalidQuery(f"{where}: the names {duplicates} are used twice.")
+        raise InvalidQuery(f"{where}: the names {json_text(duplicates)} are used twice.")
     stages: list[Stage] = [{"$group": {"_id": {n: e for n, e in keys} if keys else None, **dict(fields)}}]
     # Flatten: keys become plain fields beside the computed ones, no `_id` wrapper.
     if keys:
@@ -191,56 +184,34 @@ def group(raw: object, where: str, state: PipelineState) -> list[Stage]:
     return stages
 
 
-def unwind(raw: object, where: str, state: PipelineState) -> list[Stage]:
-    spec = _obj(raw, where)
-    if spec.get("path") is None:
-        raise InvalidQuery(f"{where} needs a path.")
-    return [{"$unwind": "$" + state.path(spec["path"], f"{where}.path")}]
+def unwind(spec: Mapping[str, Any], where: str, state: PipelineState) -> list[Stage]:
+    return [{"$unwind": "$" + state.path(_required(spec, "path", where), f"{where}.path")}]
 
 
-def count(raw: object, where: str, state: PipelineState) -> list[Stage]:
-    spec = _obj(raw, where)
-    if spec.get("name") is None:
-        raise InvalidQuery(f"{where} needs a name.")
-    name = check_name(spec["name"], f"{where}.name")
+def count(spec: Mapping[str, Any], where: str, state: PipelineState) -> list[Stage]:
+    name = check_name(spec.get("name"), f"{where}.name")
     state.grouped, state.group_keys = True, []
     return [{"$count": name}]
 
 
-def sort(raw: object, where: str, state: PipelineState) -> list[Stage]:
-    spec = _obj(raw, where)
-    items = _list(spec["keys"], f"{where}.keys") if "keys" in spec else [spec]
-    keys: dict[str, int] = {}
-    for i, item in enumerate(items):
-        entry = _obj(item, f"{where}.keys[{i}]")
-        if entry.get("key") is None:
-            raise InvalidQuery(f"{where} needs a key.")
-        desc = entry.get("desc", False)
-        if not isinstance(desc, bool):
-            raise InvalidParameterType(f"{where}.desc must be true or false, got {desc!r}.")
-        keys[state.path(entry["key"], f"{where}.key")] = -1 if desc else 1
-    if not keys:
-        raise InvalidQuery(f"{where} needs a key.")
-    return [{"$sort": keys}]
+def sort(spec: Mapping[str, Any], where: str, state: PipelineState) -> list[Stage]:
+    keys = read_sort(spec, where, state.path, state.limits.max_sort_keys)
+    if keys is None:
+        raise RequiredParameter(f"{where} needs a key (or keys).")
+    return [{"$sort": dict(keys)}]
 
 
-def _arithmetic(op: str, operands: object, where: str, state: PipelineState) -> Any:
-    items = _list(operands, f"{where}.fields")
-    if not items:
-        raise InvalidQuery(f"{where}: {op} needs fields (names, numbers or nested operations).")
-    args: list[Any] = []
-    for i, item in enumerate(items):
-        if isinstance(item, bool) or item is None:
-            raise InvalidParameterType(f"{where}.fields[{i}] must be a field name, a number or an operation.")
-        if isinstance(item, int | float):
-            args.append({"$literal": item})
-        elif isinstance(item, str):
-            args.append("$" + state.path(item, f"{where}.fields[{i}]"))
-        else:
-            nested = _obj(item, f"{where}.fields[{i}]")
-            if not _known(nested.get("operator"), _ARITHMETIC):
-                raise InvalidQuery(f"{where}.fields[{i}]: operator must be one of {', '.join(_ARITHMETIC)}.")
-            args.append(_arithmetic(nested["operator"], nested.get("fields"), f"{where}.fields[{i}]", state))
+def _arithmetic(op: str, operands: object, where: str, state: PipelineState, depth: int = 1) -> Any:
+    if depth > state.limits.max_expression_depth:
+        raise LimitExceeded(
+            f"{where}: operations nest deeper than the limit max_expression_depth={state.limits.max_expression_depth}."
+        )
+    if operands is None or operands == []:
+        raise RequiredParameter(f"{where}: {op} needs fields (names, numbers or nested operations).")
+    if not isinstance(operands, list):
+        raise InvalidParameterType(f"{where}.fields must be a list, got {got(operands)}.")
+    items = state.bounded(operands, f"{where}.fields", "max_project_fields")
+    args = [_operand(item, f"{where}.fields[{i}]", state, depth) for i, item in enumerate(items)]
     if op in ("add", "multiply"):
         return {_ARITHMETIC[op]: args}
     result: Any = args[0]
@@ -252,48 +223,62 @@ def _arithmetic(op: str, operands: object, where: str, state: PipelineState) -> 
     return result
 
 
-def project(raw: object, where: str, state: PipelineState) -> list[Stage]:
-    spec = _obj(raw, where)
-    fields = _list(spec.get("fields"), f"{where}.fields")
+def _operand(item: object, where: str, state: PipelineState, depth: int) -> Any:
+    """One operand of an operation: a field name, a number or a nested operation
+    (``{operator, fields}``, the contract's own form: no other field)."""
+    if isinstance(item, bool) or item is None or isinstance(item, list):
+        raise InvalidParameterType(f"{where} must be a field name, a number or an operation, got {got(item)}.")
+    if isinstance(item, int | float):
+        check_value(item, where)
+        return {"$literal": item}
+    if isinstance(item, str):
+        return "$" + state.path(item, where)
+    if not isinstance(item, Mapping):
+        raise InvalidParameterType(f"{where} must be a field name, a number or an operation, got {got(item)}.")
+    unknown = sorted(set(item) - {"operator", "fields"})
+    if unknown:
+        raise InvalidParameterType(f"{where} has no field {json_text(unknown[0])}; an operation has operator, fields.")
+    return _arithmetic(_operator(item, where, _ARITHMETIC), item.get("fields"), where, state, depth + 1)
+
+
+def project(spec: Mapping[str, Any], where: str, state: PipelineState) -> list[Stage]:
+    fields = state.bounded(spec.get("fields", []), f"{where}.fields", "max_project_fields")
     if not fields:
-        raise InvalidQuery(f"{where} needs fields.")
+        raise RequiredParameter(f"{where} needs fields.")
     exclude = spec.get("exclude_keys", False)
-    if not isinstance(exclude, bool):
-        raise InvalidParameterType(f"{where}.exclude_keys must be true or false, got {exclude!r}.")
     out: dict[str, Any] = {"_id": 0}
     if not exclude:
         out.update(dict.fromkeys(state.group_keys, 1))
-    for i, item in enumerate(fields):
-        entry = _obj(item, f"{where}.fields[{i}]")
+    for i, entry in enumerate(fields):
         at = f"{where}.fields[{i}]"
         name = check_name(entry.get("name"), f"{at}.name")
         op = entry.get("operator")
-        if _known(op, _ARITHMETIC):
-            out[name] = _arithmetic(str(op), entry.get("fields"), at, state)
+        if op in _ARITHMETIC:
+            out[name] = _arithmetic(op, entry.get("fields"), at, state)
             continue
-        if op is not None and not _known(op, _PROJECT_UNARY):
+        if op is not None and op not in _PROJECT_UNARY:
             supported = ", ".join([*_PROJECT_UNARY, *_ARITHMETIC])
-            raise InvalidQuery(f"{at}: operator {op!r} is not supported; one of {supported}.")
-        if entry.get("key") is None:
-            raise InvalidQuery(f"{at} needs a key.")
-        ref = "$" + state.path(entry["key"], f"{at}.key")
+            raise UnsupportedOperator(f"{at}: operator {json_text(op)} is not supported; one of {supported}.")
+        ref = "$" + state.path(_required(entry, "key", at), f"{at}.key")
         out[name] = ref if op is None else _PROJECT_UNARY[op](ref)
     state.group_keys = [] if exclude else state.group_keys
     state.grouped = True
     return [{"$project": out}]
 
 
-def limit(raw: object, where: str, state: PipelineState) -> list[Stage]:
-    if as_count(raw, where) == 0:
-        raise InvalidParameterType(f"{where} must be a positive integer, got 0.")
-    return [{"$limit": raw}]
+def limit(n: int, where: str, state: PipelineState) -> list[Stage]:
+    if n <= 0:
+        raise InvalidParameterType(f"{where} must be a positive integer, got {n}.")
+    return [{"$limit": n}]
 
 
-def skip(raw: object, where: str, state: PipelineState) -> list[Stage]:
-    return [{"$skip": as_count(raw, where)}]
+def skip(n: int, where: str, state: PipelineState) -> list[Stage]:
+    if n < 0:
+        raise InvalidParameterType(f"{where} must not be negative, got {n}.")
+    return [{"$skip": n}]
 
 
-STAGES: dict[str, Callable[[object, str, PipelineState], list[Stage]]] = {
+STAGES: dict[str, Callable[[Any, str, PipelineState], list[Stage]]] = {
     "unwind": unwind,
     "group": group,
     "count": count,

@@ -3,22 +3,30 @@
 Order: `$match` (domain scope, filter, filter_or, keyword - the same job filter a list
 builds, `collector_info.*` conditions included), the collector join when a
 `collector_info.*` path is read before grouping, the client's stages, then the page
-(`$facet` of the total and the slice) when `page.limit` > 0.
+(`$facet` of the total and the slice) when `page.limit` > 0, else a row cap.
+
+The rows are what the stages shape: a pipeline whose rows would still be whole stored
+jobs (no `group`, `count` or `project`, e.g. `[{"skip": 0}]`) is refused, since
+jobs are what the list answers, in their published form (docs/language.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded
+from gateway.errors import InvalidQuery, LimitExceeded, RequiredParameter
 from gateway.query.collectors import join_stages
 from gateway.query.conditions import CompiledFilter
-from gateway.query.listing import Limits, compile_query_filter
+from gateway.query.display import json_text
+from gateway.query.limits import Limits
+from gateway.query.listing import compile_query_filter
+from gateway.query.messages import JOB_STAT_QUERY, Read, read_message
 from gateway.query.operators import CompileContext, Fragment
-from gateway.query.stages import STAGES, PipelineState, Stage, as_count
+from gateway.query.pages import read_page
+from gateway.query.stages import STAGES, PipelineState, Stage
 
-STAT_FIELDS = frozenset({"filter", "filter_or", "keyword", "aggregate", "distinct", "page"})
 TOTAL, ROWS = "total_count", "results"
 
 
@@ -27,35 +35,28 @@ class StatPlan:
     """A compiled StatisticsQuery: its job filter (resolved by the service, as a list's
     is) and the stages that run after it."""
 
+    domain_id: str | None
     filter: CompiledFilter
-    stages: list[Stage]  # the client's stages (or distinct's), then the page
+    stages: list[Stage]  # the client's stages (or distinct's), then the page or the row cap
     joins_collector: bool  # a `collector_info.*` path is read by the stages
     paged: bool  # the pipeline ends in a $facet of {total_count, results}
     distinct: bool  # rows are {"value": v}: answer the values alone
+    max_rows: int  # more rows than this (unpaged) is an answer over max_stat_rows
 
     def pipeline(self, job_filter: Fragment) -> list[Stage]:
         """The whole pipeline over the jobs ``job_filter`` selects."""
         return [{"$match": job_filter}, *(join_stages() if self.joins_collector else []), *self.stages]
 
-
-def _page(raw: object, limits: Limits) -> tuple[int, int]:
-    if raw is None:
-        return 0, 0
-    if not isinstance(raw, Mapping):
-        raise InvalidParameterType(f"query.page must be an object with 'start' and 'limit', got {raw!r}.")
-    start = raw.get("start") or 1
-    limit = raw.get("limit") or 0
-    if isinstance(start, bool) or not isinstance(start, int):
-        raise InvalidParameterType(f"query.page.start must be an integer, got {start!r}.")
-    limit = as_count(limit, "query.page.limit")
-    if limit > limits.max_page_size:
-        raise LimitExceeded(f"query.page.limit {limit} is over the page size cap max_page_size={limits.max_page_size}.")
-    return max(start, 1) - 1, limit
+    def check_rows(self, rows: Sequence[Any]) -> None:
+        """Raise ``LimitExceeded`` when an unpaged answer has more rows than allowed."""
+        if not self.paged and len(rows) > self.max_rows:
+            raise LimitExceeded(
+                f"the statistics answer has more than {self.max_rows} rows, the limit max_stat_rows; "
+                "narrow the filter, group more coarsely or page it with query.page.limit."
+            )
 
 
-def _stages(aggregate: object, state: PipelineState, limits: Limits) -> list[Stage]:
-    if not isinstance(aggregate, list) or not aggregate:
-        raise InvalidParameterType(f"query.aggregate must be a non-empty list of stages, got {aggregate!r}.")
+def _stages(aggregate: Sequence[Mapping[str, Any]], state: PipelineState, limits: Limits, read: Read) -> list[Stage]:
     if len(aggregate) > limits.max_stages:
         raise LimitExceeded(
             f"query.aggregate has {len(aggregate)} stages; the limit max_stages is {limits.max_stages}."
@@ -63,16 +64,21 @@ def _stages(aggregate: object, state: PipelineState, limits: Limits) -> list[Sta
     pipeline: list[Stage] = []
     for i, stage in enumerate(aggregate):
         where = f"query.aggregate[{i}]"
-        if not isinstance(stage, Mapping) or len(stage) != 1:
-            raise InvalidQuery(f"{where} must be an object with exactly one of {', '.join(STAGES)}, got {stage!r}.")
+        if not stage:
+            ignored = [path.rpartition(".")[2] for path in read.unknown if path.startswith(f"{where}.")]
+            note = f" (unknown: {json_text(ignored)})" if ignored else ""
+            raise RequiredParameter(f"{where} names no stage{note}; stages: {', '.join(STAGES)}.")
         ((name, spec),) = stage.items()
-        if name not in STAGES:
-            raise InvalidQuery(f"{where}: unknown stage {name!r}; stages: {', '.join(STAGES)}.")
         pipeline += STAGES[name](spec, f"{where}.{name}", state)
+    if not state.grouped:
+        raise InvalidQuery(
+            "query.aggregate: its rows would be whole stored jobs; shape them with group, count or project "
+            "(jobs themselves are what the list answers)."
+        )
     return pipeline
 
 
-def _distinct(path: object, state: PipelineState) -> list[Stage]:
+def _distinct(path: str, state: PipelineState) -> list[Stage]:
     field = state.path(path, "query.distinct")
     # As MongoDB's distinct: array values count element by element; missing and null are left out.
     return [
@@ -85,23 +91,36 @@ def _distinct(path: object, state: PipelineState) -> list[Stage]:
     ]
 
 
-def compile_stat(query: object, ctx: CompileContext, limits: Limits) -> StatPlan:
-    """Compile a StatisticsQuery (contract 4.1).
+def compile_stat(request: object, ctx: CompileContext, limits: Limits, read: Read) -> StatPlan:
+    """Compile a stat request (a ``JobStatQuery`` in any proto3 JSON spelling, contract 4.1).
 
-    Raises ``InvalidQuery`` (or a subclass) naming the offending part."""
-    query, compiled = compile_query_filter(query, STAT_FIELDS, ctx, limits)
-    has_aggregate, has_distinct = query.get("aggregate") is not None, query.get("distinct") is not None
-    if has_aggregate == has_distinct:
-        raise InvalidQuery("query needs exactly one of 'aggregate' or 'distinct'.")
-    state = PipelineState()
-    stages = _distinct(query["distinct"], state) if has_distinct else _stages(query["aggregate"], state, limits)
-    skip, limit = _page(query.get("page"), limits)
-    if limit > 0:
-        stages.append({"$facet": {TOTAL: [{"$count": "n"}], ROWS: [{"$skip": skip}, {"$limit": limit}]}})
+    Raises ``InvalidQuery`` (or a subclass) naming the offending part; unknown fields
+    are noted in ``read`` (or refused when it is strict)."""
+    request = read_message(request, JOB_STAT_QUERY, "", read)
+    if "query" not in request:
+        raise RequiredParameter("query is required.")
+    query = request["query"]
+    compiled = compile_query_filter(query, ctx, limits)
+    if "aggregate" in query and "distinct" in query:
+        raise InvalidQuery("query takes one of aggregate or distinct, not both.")
+    state = PipelineState(limits=limits)
+    if "distinct" in query:
+        stages = _distinct(query["distinct"], state)
+    elif "aggregate" in query:
+        stages = _stages(query["aggregate"], state, limits, read)
+    else:
+        raise RequiredParameter("query needs one of aggregate or distinct.")
+    page = read_page(query.get("page"), limits.max_page_size)
+    if page.limit:
+        stages.append({"$facet": {TOTAL: [{"$count": "n"}], ROWS: [{"$skip": page.skip}, {"$limit": page.limit}]}})
+    else:
+        stages.append({"$limit": limits.max_stat_rows + 1})
     return StatPlan(
+        domain_id=request.get("domain_id"),
         filter=compiled,
         stages=stages,
         joins_collector=state.needs_collector,
-        paged=limit > 0,
-        distinct=has_distinct,
+        paged=page.limit > 0,
+        distinct="distinct" in query,
+        max_rows=limits.max_stat_rows,
     )

@@ -11,15 +11,12 @@ from starlette.routing import Route
 
 from gateway.auth import Authenticator, Principal
 from gateway.encoding import encode_json
-from gateway.errors import InvalidParameterType, InvalidRequestBody, RequiredParameter
+from gateway.errors import InvalidParameterType, InvalidRequestBody
 from gateway.http.body import parse_json, read_json
 from gateway.query.collectors import CollectorRef, collector_ref
 from gateway.rest.protojson import job_info
 from gateway.service import JobService
 from gateway.store.base import Document
-
-LIST_FIELDS = frozenset({"query", "job_id", "status", "collector_id", "project_id", "domain_id"})
-STAT_FIELDS = frozenset({"query", "domain_id"})
 
 
 class FastJSONResponse(JSONResponse):
@@ -48,14 +45,7 @@ async def read_json_object(request: Request) -> dict[str, Any]:
     return body
 
 
-def _check_fields(request: Mapping[str, Any], allowed: frozenset[str]) -> None:
-    unknown = set(request) - allowed
-    if unknown:
-        raise InvalidParameterType(f"unknown field(s) {sorted(unknown)}; accepted: {', '.join(sorted(allowed))}.")
-
-
 async def _list(request: Request, body: dict[str, Any], principal: Principal | None) -> FastJSONResponse:
-    _check_fields(body, LIST_FIELDS)
     service = _service(request)
     page = await service.list_jobs(body, principal)
     collectors = await service.page_collectors(page) if "collector_info" in page.fields.fields else {}
@@ -93,10 +83,7 @@ async def list_jobs(request: Request) -> JSONResponse:
 async def stat_jobs(request: Request) -> JSONResponse:
     principal = _principal(request)
     body = await read_json_object(request)
-    _check_fields(body, STAT_FIELDS)
-    if body.get("query") is None:
-        raise RequiredParameter("query is required.")
-    return FastJSONResponse(await _service(request).stat(body["query"], body.get("domain_id"), principal))
+    return FastJSONResponse(await _service(request).stat(body, principal))
 
 
 routes = [

@@ -1,0 +1,26 @@
+"""The limits the compiler enforces on what a client may ask (contract section 8),
+set from the settings (``gateway.settings``). Each refusal is ``LimitExceeded``
+naming its limit; every list a client controls is bounded by one of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Named limits, each a count (bytes for ``max_stat_bytes``)."""
+
+    max_page_size: int = 1000  # rows of a list page, and of a statistics page
+    max_conditions: int = 50  # conditions of `filter`, of `filter_or`, of a group field's `conditions`
+    max_regex_length: int = 1024  # characters of a regular expression
+    max_stages: int = 30  # stages of a statistics `aggregate`
+    max_sort_keys: int = 32  # keys of a sort (MongoDB sorts on at most 32 keys)
+    max_list_values: int = 1000  # values of a list operator (`in`, `contain_in`, ...) and of a shortcut list
+    max_keyword_words: int = 100  # words of a `keyword`
+    max_group_keys: int = 20  # keys of a `group` stage
+    max_group_fields: int = 50  # fields of a `group` stage, and of one `push` field
+    max_project_fields: int = 50  # fields of a `project` stage, and operands of one operation
+    max_expression_depth: int = 10  # nesting of arithmetic operations in a `project`
+    max_stat_rows: int = 10000  # rows of a statistics answer without `page.limit`
+    max_stat_bytes: int = 16 * 1024 * 1024  # size of a statistics answer, as JSON
