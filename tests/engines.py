@@ -73,6 +73,13 @@ REGEX_DIALECT = Deviation(
     "https://www.mongodb.com/docs/manual/reference/operator/query/regex/",
 )
 
+SORT_THROUGH_SUBDOCUMENTS = Deviation(
+    SECANTUS,
+    "an ascending sort on a path through an array of sub-documents ignores the elements that lack the field; "
+    "MongoDB's sort key takes a missing field as null, and an ascending sort the smallest key",
+    "https://www.mongodb.com/docs/manual/reference/bson-type-comparison-order/#arrays",
+)
+
 
 # The marks of what runs on the server at MONGODB_URI: skipped without one, except in CI.
 MONGODB_MARKS = [

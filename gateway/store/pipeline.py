@@ -40,6 +40,10 @@ class Foreign(Protocol):
 
     def index_on(self, path: str) -> Mapping[Any, list[Document]]: ...
 
+    def position(self, doc: Document) -> int:
+        """Where ``doc`` stands in the collection's natural order."""
+        ...
+
 
 Resolve = Callable[[str], Foreign]
 
@@ -101,7 +105,7 @@ def _project(spec: Any, resolve: Resolve) -> Stage:
     if any("." in k for k in computed):
         raise UnsupportedByEngine("the embedded engine does not implement computed dotted fields in $project.")
     included = {k: v for k, v in flags.items() if k != "_id"}
-    if not computed and not any(included.values()):
+    if not computed and (included or not flags.get("_id", True)) and not any(included.values()):
         exclude = compile_projection(flags)
         return lambda docs: [exclude(d) for d in checked(docs)]
     if not all(included.values()):
@@ -243,7 +247,8 @@ def _lookup(spec: Any, resolve: Resolve) -> Stage:
     source = spec["from"]
 
     def lookup(docs: list[Document]) -> list[Document]:
-        index = resolve(source).index_on(foreign_path)
+        foreign = resolve(source)
+        index = foreign.index_on(foreign_path)
         out = []
         for doc in checked(docs):
             matched: dict[int, Document] = {}
@@ -251,7 +256,7 @@ def _lookup(spec: Any, resolve: Resolve) -> Stage:
                 for found in index.get(NULL_KEY if value is None else sort_key(value), ()):
                     matched.setdefault(id(found), found)
             row = dict(doc)
-            _set(row, name.split("."), list(matched.values()))
+            _set(row, name.split("."), sorted(matched.values(), key=foreign.position))
             out.append(row)
         return out
 

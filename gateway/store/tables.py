@@ -126,6 +126,7 @@ class Table:
             self._partitions.setdefault(key if type(key) is str else _IRREGULAR, _Partition()).docs.append(doc)
         self._dirty = True
         self._lookups.clear()
+        self._ready()
 
     def _ready(self) -> None:
         if self._dirty:
@@ -175,6 +176,10 @@ class Table:
                 seq = self._seq
                 rows = sorted(matches, key=lambda d: seq[id(d)])
         return rows[skip:wanted]
+
+    def position(self, doc: Document) -> int:
+        """Where ``doc`` stands in insertion (natural) order."""
+        return self._seq[id(doc)]
 
     def index_on(self, path: str) -> Mapping[Any, list[Document]]:
         """Every document by the keys of its ``path`` values (for ``$lookup``)."""

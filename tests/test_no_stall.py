@@ -1,0 +1,107 @@
+"""No request can stall the process: the embedded engine runs queries off the event
+loop, under the time budget (JOB_GATEWAY_MAX_TIME_MS, MongoDB's maxTimeMS), with a
+regular-expression matcher that cannot backtrack."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+from typing import Any
+
+from bson import ObjectId
+from starlette.testclient import TestClient
+
+from gateway.app import create_app
+from gateway.settings import Settings
+from gateway.store.memory import MemoryJobStore
+from tests.conftest import fixed_clock
+
+DOMAIN = "domain-stall000000"
+# `^(\w+\s?)+$` against these ids backtracks exponentially in a backtracking matcher
+# (Python's `re` takes seconds on one 30-character id, doubling with each word).
+CATASTROPHIC = "^(\\w+\\s?)+$"
+JOBS = 20_000
+
+
+def _jobs() -> dict[str, list[dict[str, Any]]]:
+    words = " ".join(["word"] * 60)
+    return {
+        "job": [
+            {
+                "_id": ObjectId(),
+                "job_id": f"{words} {i}!",
+                "status": "ERROR",
+                "domain_id": DOMAIN,
+                "created_at": datetime(2024, 5, 1),
+            }
+            for i in range(JOBS)
+        ],
+        "collector": [],
+    }
+
+
+DATA = _jobs()
+
+
+def _client(max_time_ms: int = 5000) -> TestClient:
+    store = MemoryJobStore(max_time_ms=max_time_ms)
+    for name, docs in DATA.items():
+        store.insert(name, [dict(d) for d in docs])  # type: ignore[arg-type]
+    return TestClient(create_app(Settings(max_time_ms=max_time_ms), store, clock=fixed_clock))
+
+
+def _search(client: TestClient) -> Any:
+    body = {"domain_id": DOMAIN, "query": {"filter": [{"k": "job_id", "v": CATASTROPHIC, "o": "regex"}]}}
+    return client.post("/inventory/v1/jobs/search", json=body)
+
+
+def responsive(latencies: list[float], took: float) -> bool:
+    """/healthz answered within 100 ms while the query ran: nine probes in ten (a
+    probe can lose the CPU to another process on a loaded machine), none held for as
+    long as the query (as each would be if the query ran on the event loop)."""
+    return len(latencies) >= 3 and sorted(latencies)[len(latencies) * 9 // 10 - 1] < 0.1 and max(latencies) < took / 2
+
+
+def _while_running(client: TestClient, call: Any) -> tuple[Any, float, list[float]]:
+    """Run ``call`` on another thread; probe /healthz until it returns. Gives its
+    answer, its duration and every probe's latency."""
+    answer: list[Any] = []
+    started = time.perf_counter()
+    worker = threading.Thread(target=lambda: answer.append(call()))
+    worker.start()
+    latencies = []
+    while worker.is_alive():
+        probe = time.perf_counter()
+        assert client.get("/healthz").status_code == 200
+        latencies.append(time.perf_counter() - probe)
+        time.sleep(0.01)
+    worker.join()
+    return answer[0], time.perf_counter() - started, latencies
+
+
+def test_a_catastrophic_pattern_leaves_the_server_responsive() -> None:
+    with _client() as client:
+        response, took, latencies = _while_running(client, lambda: _search(client))
+    assert response.status_code == 200, response.text
+    assert response.json()["total_count"] == 0  # no id ends in a word character
+    # Linear in the data: about 2 MB of ids is read in well under the 5 s budget.
+    assert took < 5
+    assert responsive(latencies, took), latencies
+
+
+def test_a_query_over_its_budget_stops_with_the_maxtimems_error() -> None:
+    with _client(max_time_ms=100) as client:
+        response, took, latencies = _while_running(client, lambda: _search(client))
+        # The worker is free again: the next query runs (and is answered) at once.
+        assert client.post(
+            "/inventory/v1/jobs/search", json={"domain_id": DOMAIN, "query": {"count_only": True}}
+        ).json() == {
+            "results": [],
+            "total_count": JOBS,
+        }
+    assert response.status_code == 503, response.text
+    error = response.json()["error"]
+    assert error["code"] == "ERROR_DB_UNAVAILABLE" and "maxTimeMS" in error["message"]
+    assert took < 1.0  # stopped near its 100 ms budget, not at the end of the scan
+    assert sorted(latencies)[len(latencies) // 2] < 0.1, latencies
