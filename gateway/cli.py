@@ -1,35 +1,43 @@
-"""The `job-gateway` command: serve | generate | export-schema | export-documents | create-indexes."""
+"""The `job-gateway` command: serve | generate | export-schema | export-documents | create-indexes |
+dev-token."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bson import json_util
 from bson.json_util import RELAXED_JSON_OPTIONS
 
 from gateway import __version__
-from gateway.demo import Progress
-from gateway.logs import configure_logging
-from gateway.settings import Settings, SettingsError
+from gateway.logs import configure_logging, text_logs
+from gateway.settings import SettingRow, Settings, SettingsError, settings_table
 from gateway.store.datafile import DataFileError
+from gateway.store.factory import LoadProgress
 
 
-def _progress(stream: TextIO = sys.stderr) -> Progress:
-    """A one-line progress bar on stderr, redrawn in place."""
+def _progress(stream: TextIO = sys.stderr) -> LoadProgress:
+    """Progress on a terminal: a bar redrawn in place for counted steps, "..." then
+    "done" for a step of one."""
+    started: dict[str, float] = {}
 
-    def show(done: int, total: int) -> None:
+    def show(what: str, done: int, total: int) -> None:
+        if total == 1:
+            started.setdefault(what, time.monotonic())
+            end = f" done ({time.monotonic() - started[what]:.1f} s)\n" if done else " ..."
+            print(("" if done else what) + end, end="", file=stream, flush=True)
+            return
         width = 30
         filled = width * done // max(total, 1)
-        end = "\n" if done >= total else ""
         print(
-            f"\rgenerating jobs [{'#' * filled}{'.' * (width - filled)}] {done}/{total}",
-            end=end,
+            f"\r{what} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,}",
+            end="\n" if done >= total else "",
             file=stream,
             flush=True,
         )
@@ -41,23 +49,24 @@ def _serve(args: argparse.Namespace) -> int:
     from gateway.server import run
 
     # Flags and environment merge here, once; every worker process receives this object.
-    settings = Settings.from_environ(
-        os.environ,
-        host=args.host,
-        port=args.port,
-        data_files=tuple(args.data) if args.data else None,
-        workers=args.workers,
-        insecure_no_auth=True if args.insecure_no_auth else None,
-    )
-    configure_logging(settings.log_level)
-    return run(settings)
+    flags = {row.name: getattr(args, row.name) for row in settings_table() if row.flag}
+    settings = Settings.from_environ(os.environ, **flags)
+    configure_logging(settings.log_level, settings.log_format)
+    progress = _progress() if text_logs(settings.log_format) and sys.stderr.isatty() else None
+    return run(settings, progress=progress)
 
 
 def _generate(args: argparse.Namespace) -> int:
     from gateway.demo import generate_dataset
 
     end = datetime.fromisoformat(args.end) if args.end else datetime.now(UTC)
-    show = _progress() if args.jobs >= 10_000 and sys.stderr.isatty() else None
+    show = None
+    if args.jobs >= 10_000 and sys.stderr.isatty():
+        bar = _progress()
+
+        def show(done: int, total: int) -> None:
+            bar("generating jobs", done, total)
+
     data = generate_dataset(args.jobs, end=end, seed=args.seed, collectors=args.collectors, progress=show)
     text = json_util.dumps({"collections": data}, json_options=RELAXED_JSON_OPTIONS)
     Path(args.out).write_text(text, encoding="utf-8")
@@ -97,7 +106,8 @@ def _create_indexes(args: argparse.Namespace) -> int:
     from gateway.store.indexes import ensure_indexes
     from gateway.store.mongo import MongoJobStore
 
-    settings = Settings.from_environ(os.environ)
+    # It serves no caller: serving's authentication requirement does not apply.
+    settings = Settings.from_environ(os.environ, insecure_no_auth=True)
     if not settings.mongodb_uri:
         raise SettingsError("create-indexes needs MONGODB_URI (the embedded store needs no indexes)")
 
@@ -123,26 +133,75 @@ def _create_indexes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dev_token(args: argparse.Namespace) -> int:
+    from gateway.devtoken import dev_token
+
+    if os.environ.get("MONGODB_URI"):
+        raise SettingsError(
+            "dev-token makes tokens for trying the gateway locally and refuses to run with MONGODB_URI set: "
+            "a real inventory takes the tokens of SpaceONE's identity service"
+        )
+    token, written = dev_token(args.domain, args.projects, Path(args.keys), hours=args.hours)
+    for path in written:
+        print(f"wrote {path}", file=sys.stderr)
+    print(f"serve with: JOB_GATEWAY_JWT_PUBLIC_KEYS={args.keys} job-gateway serve", file=sys.stderr)
+    print(token)
+    return 0
+
+
+def _environment(rows: Sequence[SettingRow]) -> str:
+    """The epilog of a subcommand's --help: the variables that affect it, with defaults."""
+    if not rows:
+        return "No environment variable affects this command."
+    width = max(len(row.env) for row in rows)
+    shown = max(len(row.shown_default) for row in rows)
+    lines = ["environment (flags win over it; an empty value counts as unset):"]
+    lines.append(f"  {'variable':<{width}}  {'default':<{shown}}  meaning")
+    for row in rows:
+        accepts = f" ({row.accepts})" if row.choices else ""
+        lines.append(f"  {row.env:<{width}}  {row.shown_default:<{shown}}  {row.meaning}{accepts}")
+    return "\n".join(lines)
+
+
+def _flag(parser: argparse.ArgumentParser, row: SettingRow) -> None:
+    """The `serve` flag of a setting, its help from the settings table."""
+    assert row.flag is not None
+    text = f"{row.meaning} (default {row.shown_default}; {row.env})"
+    if row.kind == "bool":
+        parser.add_argument(row.flag, dest=row.name, action="store_const", const=True, help=text)
+    elif row.kind == "paths":
+        text = f"load this data file into the embedded engine (repeatable; default {row.shown_default}; {row.env})"
+        parser.add_argument(row.flag, dest=row.name, action="append", metavar="FILE", help=text, type=str)
+    else:
+        parser.add_argument(row.flag, dest=row.name, type=int if row.kind == "int" else str, help=text)
+
+
+def _command(sub: Any, name: str, summary: str, rows: Sequence[SettingRow] = ()) -> argparse.ArgumentParser:
+    return sub.add_parser(
+        name,
+        help=summary,
+        description=summary,
+        epilog=_environment(rows),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The command line: one subcommand each; every --help lists its flags and the
+    environment variables that affect it, with defaults, from the settings table."""
     parser = argparse.ArgumentParser(prog="job-gateway", description=__doc__)
     parser.add_argument("--version", action="version", version=f"job-gateway {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    table = settings_table()
+    by_env = {row.env: row for row in table}
 
-    serve = sub.add_parser("serve", help="serve GraphQL and REST (embedded demo data unless MONGODB_URI is set)")
-    serve.add_argument(
-        "--data", action="append", metavar="FILE", help="load this data file into the embedded store (repeatable)"
-    )
-    serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (default 8000)")
-    serve.add_argument("--workers", type=int, help="worker processes (default 1, or JOB_GATEWAY_WORKERS)")
-    serve.add_argument(
-        "--insecure-no-auth",
-        action="store_true",
-        help="serve a MongoDB without authentication (every caller may read any domain it names)",
-    )
+    serve = _command(sub, "serve", "serve GraphQL and REST (embedded demo data unless MONGODB_URI is set)", table)
+    for row in table:
+        if row.flag:
+            _flag(serve, row)
     serve.set_defaults(run=_serve)
 
-    gen = sub.add_parser("generate", help="write a deterministic demo dataset")
+    gen = _command(sub, "generate", "write a deterministic demo dataset")
     gen.add_argument("--jobs", type=int, default=3000, help="number of jobs (default 3000)")
     gen.add_argument("--collectors", type=int, default=36, help="number of collectors (default 36)")
     gen.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
@@ -150,20 +209,46 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", required=True, help="output file (Extended JSON)")
     gen.set_defaults(run=_generate)
 
-    export = sub.add_parser("export-schema", help="write the GraphQL SDL")
+    export = _command(sub, "export-schema", "write the GraphQL SDL")
     export.add_argument("--out", default="schema/schema.graphql", help="output file, or - for stdout")
     export.set_defaults(run=_export_schema)
 
-    documents = sub.add_parser(
-        "export-documents", help="write the trusted-documents manifest and GraphiQL's examples from the operations"
+    documents = _command(
+        sub, "export-documents", "write the trusted-documents manifest and GraphiQL's examples from the operations"
     )
     documents.add_argument("--operations", default="schema/operations", help="folder of *.graphql operations")
     documents.add_argument("--out", default="gateway/http", help="output folder")
     documents.set_defaults(run=_export_documents)
 
-    indexes = sub.add_parser("create-indexes", help="create the MongoDB indexes the queries need (idempotent)")
+    index_rows = [by_env[env] for env in _CREATE_INDEXES_ENV]
+    indexes = _command(sub, "create-indexes", "create the MongoDB indexes the queries need (idempotent)", index_rows)
     indexes.set_defaults(run=_create_indexes)
+
+    token = _command(
+        sub,
+        "dev-token",
+        "print a signed token for trying authentication locally (writes a key file once; refuses MONGODB_URI)",
+        [by_env["MONGODB_URI"]],
+    )
+    token.add_argument("--domain", required=True, help="the domain id the token names (did)")
+    token.add_argument("--projects", nargs="+", metavar="PROJECT", help="scope the token to these projects")
+    token.add_argument(
+        "--keys",
+        default="dev-keys.json",
+        help="public keys file to write (default dev-keys.json)",
+    )
+    token.add_argument("--hours", type=float, default=12.0, help="hours the token is valid (default 12)")
+    token.set_defaults(run=_dev_token)
     return parser
+
+
+_CREATE_INDEXES_ENV = (
+    "MONGODB_URI",
+    "JOB_GATEWAY_DATABASE",
+    "JOB_GATEWAY_JOB_COLLECTION",
+    "JOB_GATEWAY_COLLECTOR_COLLECTION",
+    "JOB_GATEWAY_SERVER_SELECTION_TIMEOUT_MS",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

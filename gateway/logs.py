@@ -1,16 +1,22 @@
-"""Logs: JSON lines (python-json-logger) on stderr, each carrying the id of the
-request it belongs to (asgi-correlation-id's context variable). No request bodies,
-headers or tokens are ever logged."""
+"""Logs on stderr: JSON lines (python-json-logger) for machines, or text lines for a
+person at a terminal. Each line carries the id of the request it belongs to
+(asgi-correlation-id's context variable). No request bodies, headers or tokens are
+ever logged."""
 
 from __future__ import annotations
 
 import logging
 import sys
+import time
 from typing import Any, TextIO
 
 from asgi_correlation_id import CorrelationIdFilter
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter as _LibraryJsonFormatter
+
+# Attributes every record has, and uvicorn's `color_message` (the same message with
+# terminal colours): the rest of a record's attributes were passed with `extra=`.
+_NOT_EXTRA = frozenset([*RESERVED_ATTRS, "color_message", "correlation_id", "message", "asctime"])
 
 
 class JsonFormatter(_LibraryJsonFormatter):
@@ -29,7 +35,6 @@ class JsonFormatter(_LibraryJsonFormatter):
                 "correlation_id": "request_id",
                 "exc_info": "exception",
             },
-            # uvicorn adds `color_message`, the same message with terminal colours.
             reserved_attrs=[*RESERVED_ATTRS, "color_message"],
         )
 
@@ -38,16 +43,44 @@ class JsonFormatter(_LibraryJsonFormatter):
         return log_data
 
 
-def log_handler(stream: TextIO | None = None) -> logging.Handler:
-    """A handler writing JSON lines to ``stream`` (stderr), with request ids."""
+class TextFormatter(logging.Formatter):
+    """``HH:MM:SS level logger: message key=value ...`` (local time), the request id
+    last; tracebacks below the line."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s", datefmt="%H:%M:%S")
+        self.converter = time.localtime
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        head, _, tail = line.partition("\n")
+        extras = [f"{k}={v}" for k, v in vars(record).items() if k not in _NOT_EXTRA]
+        request_id = getattr(record, "correlation_id", None)
+        if request_id:
+            extras.append(f"request_id={request_id}")
+        head = " ".join([head, *extras])
+        return f"{head}\n{tail}" if tail else head
+
+
+def log_handler(stream: TextIO | None = None, *, text: bool = False) -> logging.Handler:
+    """A handler writing JSON lines (or, with ``text``, text lines) to ``stream``
+    (stderr), with request ids."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(CorrelationIdFilter())
-    handler.setFormatter(JsonFormatter())
+    handler.setFormatter(TextFormatter() if text else JsonFormatter())
     return handler
 
 
-def configure_logging(level: str) -> None:
-    """Send every log record at ``level`` or above through ``log_handler()``."""
+def text_logs(log_format: str, stream: TextIO | None = None) -> bool:
+    """Whether ``log_format`` ("auto", "json", "text") means text lines on ``stream``
+    (stderr): "auto" means text on a terminal."""
+    if log_format == "auto":
+        return (stream or sys.stderr).isatty()
+    return log_format == "text"
+
+
+def configure_logging(level: str, log_format: str = "json") -> None:
+    """Send every log record at ``level`` or above to stderr, as ``log_format`` says."""
     root = logging.getLogger()
-    root.handlers[:] = [log_handler()]
+    root.handlers[:] = [log_handler(text=text_logs(log_format))]
     root.setLevel(level.upper())

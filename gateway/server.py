@@ -36,9 +36,11 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from gateway.app import create_app
+from gateway.banner import banner
+from gateway.logs import text_logs
 from gateway.settings import Settings, SettingsError
 from gateway.store.base import JobStore
-from gateway.store.factory import memory_store
+from gateway.store.factory import LoadProgress, load_memory_store
 
 log = logging.getLogger("gateway.server")
 
@@ -71,13 +73,14 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def run(settings: Settings, store: JobStore | None = None) -> int:
+def run(settings: Settings, store: JobStore | None = None, *, progress: LoadProgress | None = None) -> int:
     """`job-gateway serve`: bind, load the embedded engine's data (once, before the
-    workers fork), serve until interrupted; returns the exit status. ``store`` replaces
-    the store the settings name (benchmarks).
+    workers fork; ``progress`` hears each step), print the banner when logs are for a
+    person, serve until interrupted; returns the exit status. ``store`` replaces the
+    store the settings name (benchmarks).
 
     Raises ``SettingsError`` (one line) when a data file is missing or the address
-    cannot be bound, ``DataFileError`` when a data file cannot be loaded.
+    cannot be bound, ``DataFileError`` (one line) when a data file cannot be loaded.
     """
     for path in settings.data_files:
         if not Path(path).is_file():
@@ -87,8 +90,11 @@ def run(settings: Settings, store: JobStore | None = None) -> int:
     except OSError as exc:
         raise SettingsError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from None
     with sock:
+        data = None
         if store is None and not settings.mongodb_uri:
-            store = memory_store(settings)
+            store, data = load_memory_store(settings, progress)
+        if text_logs(settings.log_format):
+            print(banner(settings, settings.host, sock.getsockname()[1], data), file=sys.stderr, flush=True)
         return serve(settings, functools.partial(create_app, settings, store), sock)
 
 
@@ -121,6 +127,8 @@ def run_worker(settings: Settings, app_factory: AppFactory, sock: socket.socket)
     server = uvicorn.Server(config)
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C once it has shut down, as uvicorn.run ignores it
+        pass
     except SystemExit as exc:  # uvicorn exits this way when the lifespan start-up fails
         return exc.code if isinstance(exc.code, int) else STARTUP_FAILURE
     return 0 if server.started else STARTUP_FAILURE

@@ -20,6 +20,7 @@ from starlette.config import Config
 PREFIX = "JOB_GATEWAY_"
 READ_PREFERENCES = ("primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest")
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+LOG_FORMATS = ("auto", "json", "text")
 
 
 class SettingsError(ValueError):
@@ -80,6 +81,11 @@ class Settings:
     port: int = _setting(8000, "port to listen on", flag="--port", minimum=1, maximum=65535)
     workers: int = _setting(1, "worker processes", flag="--workers", minimum=1)
     log_level: str = _setting("info", "log level", choices=LOG_LEVELS)
+    log_format: str = _setting(
+        "auto",
+        "log lines; auto: text and a start-up banner on a terminal, JSON lines otherwise",
+        choices=LOG_FORMATS,
+    )
     cors_origins: str = _setting("", "browser origins allowed to call the API, comma-separated")
     # Limits
     max_page_size: int = _setting(1000, "page size cap (rows)", minimum=1)
@@ -253,3 +259,13 @@ def settings_table() -> tuple[SettingRow, ...]:
         )
         for f in fields(Settings)
     )
+
+
+def settings_markdown() -> str:
+    """The settings table as the README shows it (a test keeps the two equal)."""
+    lines = ["| variable | default | accepts | meaning |", "|---|---|---|---|"]
+    for row in settings_table():
+        default = row.shown_default if row.shown_default in ("unset", "empty") else f"`{row.shown_default}`"
+        flag = f" (`serve {row.flag}`)" if row.flag else ""
+        lines.append(f"| `{row.env}` | {default} | {row.accepts} | {row.meaning}{flag} |")
+    return "\n".join(lines)

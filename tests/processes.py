@@ -11,6 +11,7 @@ import time
 import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 
 from tests.conftest import child_env
 
@@ -25,15 +26,21 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(*args: str, env: Mapping[str, str] | None = None, timeout: float = 30.0) -> Iterator[str]:
-    """Start ``job-gateway serve --port P *args``; yield its base URL once /healthz
-    answers; stop it (SIGTERM) on exit. Fails if it exits or does not answer in time."""
+def serving(
+    *args: str, env: Mapping[str, str] | None = None, stderr: Path | None = None, timeout: float = 30.0
+) -> Iterator[str]:
+    """Start ``job-gateway serve --port P *args`` (its stderr into the file ``stderr``
+    when given); yield its base URL once /healthz answers; stop it (SIGTERM) on exit.
+    Fails if it exits or does not answer in time."""
     port = free_port()
     command = [sys.executable, "-m", "gateway", "serve", "--port", str(port), *args]
     base = f"http://{HOST}:{port}"
     environ = dict(env) if env is not None else child_env()
     # A file, not a pipe: a chatty server must never block on a full pipe.
-    with tempfile.TemporaryFile() as log, subprocess.Popen(command, env=environ, stdout=log, stderr=log) as proc:
+    with (
+        open(stderr, "w+b") if stderr else tempfile.TemporaryFile() as log,
+        subprocess.Popen(command, env=environ, stdout=log, stderr=log) as proc,
+    ):
         try:
             deadline = time.monotonic() + timeout
             while True:

@@ -4,12 +4,17 @@ embedded engine loaded with data files or the demo data."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+
+from pymongo.errors import PyMongoError
 
 from gateway.demo import fixture_path, generate_dataset
 from gateway.settings import Settings
-from gateway.store.base import COLLECTOR, JOB, JobStore
-from gateway.store.datafile import read_data_file
+from gateway.store.base import COLLECTOR, JOB, Collection, Document, JobStore
+from gateway.store.datafile import DataFileError, read_data_file
 from gateway.store.memory import MemoryJobStore
 from gateway.store.mongo import MongoJobStore
 
@@ -20,21 +25,80 @@ def collection_names(settings: Settings) -> dict[str, str]:
     return {JOB: settings.job_collection, COLLECTOR: settings.collector_collection}
 
 
-def memory_store(settings: Settings) -> MemoryJobStore:
+# A loading step's progress: (what is being done, units done, units in all).
+LoadProgress = Callable[[str, int, int], None]
+_CHUNK = 10_000  # documents per insert: the unit of loading progress
+
+
+@dataclass(frozen=True)
+class LoadedData:
+    """What the embedded engine holds, for the start-up banner."""
+
+    source: str  # "the demo data (...)" or the data files
+    jobs: int
+    collectors: int
+    domains: int
+
+
+def load_memory_store(settings: Settings, progress: LoadProgress | None = None) -> tuple[MemoryJobStore, LoadedData]:
+    """The embedded engine loaded with ``settings.data_files``, or with the published
+    example plus ``settings.demo_jobs`` generated jobs; and what it holds.
+
+    ``progress`` hears each step: reading a file (0 then 1 of 1), then inserting its
+    documents (count so far of all). Raises ``DataFileError`` (one line) when a file
+    cannot be loaded, a document's ``_id`` included twice among them."""
+    report = progress or (lambda what, done, total: None)
     store = MemoryJobStore(collection_names(settings), max_time_ms=settings.max_time_ms)  # type: ignore[arg-type]
     if settings.data_files:
-        for path in settings.data_files:
-            loaded = read_data_file(path)
-            counts = {name: store.insert(name, docs) for name, docs in loaded.items()}
-            log.info("loaded %s: %d jobs, %d collectors", path, counts[JOB], counts[COLLECTOR])
-        return store
-    for name, docs in read_data_file(fixture_path()).items():
-        store.insert(name, docs)
-    demo = generate_dataset(settings.demo_jobs, end=datetime.now(UTC))
-    for name, docs in demo.items():
-        store.insert(name, docs)
-    log.info("embedded store: published example + %d generated demo jobs", settings.demo_jobs)
-    return store
+        sources = [(path, _read(path, report)) for path in settings.data_files]
+        source = ", ".join(settings.data_files)
+    else:
+        sources = [
+            ("the published example", read_data_file(fixture_path())),
+            ("the demo data", generate_dataset(settings.demo_jobs, end=datetime.now(UTC))),
+        ]
+        source = f"the published example + {settings.demo_jobs:,} generated demo jobs"
+    domains: set[object] = set()
+    for path, loaded in sources:
+        for name, docs in loaded.items():
+            _insert(store, path, name, docs, report)
+        domains.update(job.get("domain_id") for job in loaded[JOB])
+        log.info("loaded %s: %d jobs, %d collectors", path, len(loaded[JOB]), len(loaded[COLLECTOR]))
+    jobs = sum(len(loaded[JOB]) for _, loaded in sources)
+    collectors = sum(len(loaded[COLLECTOR]) for _, loaded in sources)
+    return store, LoadedData(source, jobs, collectors, len(domains))
+
+
+def _read(path: str, report: LoadProgress) -> dict[Collection, list[Document]]:
+    what = f"reading {path} ({Path(path).stat().st_size / 1e6:.1f} MB)"
+    report(what, 0, 1)
+    loaded = read_data_file(path)
+    report(what, 1, 1)
+    return loaded
+
+
+def _insert(store: MemoryJobStore, path: str, name: Collection, docs: list[Document], report: LoadProgress) -> None:
+    what = f"loading {name} documents of {path}"
+    for start in range(0, len(docs), _CHUNK):
+        try:
+            store.insert(name, docs[start : start + _CHUNK])
+        except PyMongoError as exc:
+            raise DataFileError(f"{path}: collections.{name}: {_insert_error(exc)}") from None
+        if len(docs) > _CHUNK:
+            report(what, min(start + _CHUNK, len(docs)), len(docs))
+
+
+def _insert_error(exc: PyMongoError) -> str:
+    details = getattr(exc, "details", None) or {}
+    for error in details.get("writeErrors", []):
+        if error.get("code") == 11000:
+            return f"_id {error.get('op', {}).get('_id')} is loaded twice"
+    return str(exc)
+
+
+def memory_store(settings: Settings) -> MemoryJobStore:
+    """``load_memory_store`` without progress: just the store."""
+    return load_memory_store(settings)[0]
 
 
 def open_store(settings: Settings) -> JobStore:

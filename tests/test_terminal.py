@@ -1,0 +1,186 @@
+"""What a person meets at the terminal: the start-up banner, text log lines and
+loading progress on a terminal (a pseudo-terminal here) and JSON lines without one;
+one-line errors for a malformed data file; --help generated from the settings table;
+`dev-token`."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jwt
+import pytest
+from starlette.testclient import TestClient
+
+from gateway.app import create_app
+from gateway.cli import main
+from gateway.devtoken import private_key_path
+from gateway.settings import Settings, settings_markdown, settings_table
+from tests.conftest import FIXTURE, ROOT, child_env, memory_with
+from tests.dataset import D1, dataset
+from tests.processes import free_port, serving
+
+
+def _on_a_terminal(args: list[str], until: bytes, timeout: float = 60.0) -> str:
+    """Run `job-gateway serve ARGS` with a pseudo-terminal as stdin, stdout and stderr;
+    return what it wrote up to ``until`` (and a little after), then stop it (Ctrl-C)."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: becomes the command
+        os.execve(sys.executable, [sys.executable, "-m", "gateway", "serve", *args], child_env())
+    out = b""
+    deadline = time.monotonic() + timeout
+    try:
+        while until not in out and time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.2)[0]:
+                out += os.read(fd, 65536)
+        time.sleep(0.5)
+        while select.select([fd], [], [], 0.2)[0]:
+            out += os.read(fd, 65536)
+    finally:
+        os.kill(pid, signal.SIGINT)
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    assert until in out, out.decode(errors="replace")[-3000:]
+    assert os.waitstatus_to_exitcode(status) == 0
+    return out.decode().replace("\r\n", "\n")
+
+
+def test_banner_text_logs_and_progress_on_a_terminal(tmp_path: Path) -> None:
+    data = tmp_path / "jobs.json"
+    assert main(["generate", "--jobs", "12000", "--end", "2024-06-01T00:00:00", "--out", str(data)]) == 0
+    port = free_port()
+    out = _on_a_terminal(["--data", str(data), "--port", str(port)], b"Application startup complete")
+    assert f"reading {data} (" in out and " done (" in out
+    assert f"loading job documents of {data} [##############################] 12,000/12,000" in out
+    banner = out[out.index("job-gateway ") :]
+    assert f"on http://127.0.0.1:{port} (1 worker process)" in banner
+    assert f"GraphiQL  http://127.0.0.1:{port}/graphql" in banner
+    assert "POST /inventory/v1/jobs/search" in banner
+    assert f"embedded engine: {data}" in banner and "12,000 jobs, 36 collectors, 2 domains" in banner
+    assert "auth      OFF" in banner
+    # Log lines for a person: time, level, logger, message; no JSON.
+    started = next(line for line in out.splitlines() if "Application startup complete" in line)
+    assert started.split()[1:] == ["INFO", "uvicorn.error:", "Application", "startup", "complete."]
+    assert not any(line.startswith("{") for line in out.splitlines())
+
+
+def test_json_logs_and_no_banner_without_a_terminal(tmp_path: Path) -> None:
+    log = tmp_path / "stderr"
+    with serving("--data", str(FIXTURE), stderr=log) as base:
+        assert base
+    lines = log.read_text().splitlines()
+    entries = [json.loads(line) for line in lines]  # every line is JSON
+    assert any(e["message"] == "Application startup complete." and e["level"] == "info" for e in entries)
+    assert "GraphiQL" not in log.read_text()
+
+
+def test_log_format_setting_forces_text_lines(tmp_path: Path) -> None:
+    log = tmp_path / "stderr"
+    with serving("--data", str(FIXTURE), stderr=log, env=child_env(JOB_GATEWAY_LOG_FORMAT="text")):
+        pass
+    text = log.read_text()
+    assert "GraphiQL" in text and "INFO    uvicorn.error: Application startup complete." in text
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (
+            '{"collections": {"job": [{"job_id": "a"},\n {"job_id": "b",, }]}}',
+            "line 2 column 17: Expecting property name",
+        ),
+        ('{"collections": {"job": [{"job_id": "a"}, "b"]}}', 'collections.job[1] must be an object, got "b"'),
+        ('{"collections": {"job": {"job_id": "a"}}}', 'collections.job must be a list of objects, got {"job_id": "a"}'),
+        ('[{"job_id": "a"}]', 'expected an object {"collections": {"job": [...], "collector": [...]}}'),
+        (
+            '{"collections": {"collector": [{}], "job": [{"created_at": {"$date": "soon"}}]}}',
+            "collections.job[0]: time data 'soon' does not match",
+        ),
+    ],
+)
+def test_malformed_data_file_stops_start_up_with_one_line(tmp_path: Path, content: str, problem: str) -> None:
+    data = tmp_path / "data.json"
+    data.write_text(content)
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway", "serve", "--data", str(data), "--port", str(free_port())],
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"job-gateway: {data}: ") and problem in line
+
+
+def test_readme_settings_table_is_the_settings_table() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert settings_markdown() in readme, (
+        "README's settings table differs from gateway/settings.py; paste the output of "
+        'python -c "from gateway.settings import settings_markdown; print(settings_markdown())"'
+    )
+
+
+def test_help_lists_every_setting_with_its_default(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    text = capsys.readouterr().out
+    for row in settings_table():
+        line = next(line for line in text.splitlines() if line.strip().startswith(row.env + " "))
+        assert line.split()[1] == row.shown_default, line
+        if row.flag:
+            assert f"{row.flag} " in text
+    with pytest.raises(SystemExit):
+        main(["create-indexes", "--help"])
+    assert "MONGODB_URI" in capsys.readouterr().out
+
+
+def test_serve_flags_come_from_the_settings_table() -> None:
+    flagged = {row.flag for row in settings_table() if row.flag}
+    assert flagged == {"--data", "--host", "--port", "--workers", "--insecure-no-auth"}
+
+
+def test_dev_token_refuses_mongodb(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway", "dev-token", "--domain", D1, "--keys", str(tmp_path / "k.json")],
+        env=child_env(MONGODB_URI="mongodb://db.example"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.splitlines() == [done.stderr.strip()] and "refuses to run with MONGODB_URI" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_dev_token_authenticates_against_its_key_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MONGODB_URI", raising=False)
+    keys = tmp_path / "dev-keys.json"
+    assert main(["dev-token", "--domain", D1, "--keys", str(keys), "--projects", "project-a"]) == 0
+    scoped = capsys.readouterr().out.strip()
+    written = keys.read_text()
+    assert main(["dev-token", "--domain", D1, "--keys", str(keys)]) == 0
+    whole = capsys.readouterr().out.strip()
+    assert keys.read_text() == written  # the key pair is made once
+    assert oct(private_key_path(keys).stat().st_mode & 0o777) == "0o600"
+    assert jwt.decode(scoped, options={"verify_signature": False})["projects"] == ["project-a"]
+    app = create_app(Settings(jwt_public_keys=str(keys)), memory_with(dataset()))
+    with TestClient(app) as client:
+        search = "/inventory/v1/jobs/search"
+        assert client.post(search, json={}).status_code == 401
+        every = client.post(search, json={}, headers={"Authorization": f"Bearer {whole}"}).json()["results"]
+        some = client.post(search, json={}, headers={"Authorization": f"Bearer {scoped}"}).json()["results"]
+    assert every and {j["domain_id"] for j in every} == {D1}
+    expected = {j["job_id"] for j in dataset()["job"] if j["domain_id"] == D1 and "project-a" in j.get("projects", [])}
+    assert expected and {j["job_id"] for j in some} == expected and len(some) < len(every)
