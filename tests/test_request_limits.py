@@ -180,3 +180,23 @@ def test_stat_rows_are_never_whole_stored_jobs(client: Any, route: str) -> None:
     shaped = [{"unwind": {"path": "errors"}}, {"project": {"fields": [{"key": "errors.error_code", "name": "code"}]}}]
     code, rows = answer(client, route, {"aggregate": shaped})
     assert code is None and {"code": "ERROR_AUTH"} in rows and all(set(r) == {"code"} for r in rows)
+
+
+def test_the_reported_requests_are_refused_at_the_defaults(client: Any) -> None:
+    """The requests of the security review, at the default limits: each is a 400 naming
+    its limit, answered before anything reaches the database."""
+    words = " ".join(f"w{i}" for i in range(20_000))
+    ids = [f"job-{i:012x}" for i in range(45_000)]
+    push = [{"name": f"p{i}", "operator": "push", "key": "job_id"} for i in range(800)]
+    cases = [
+        ("rest-list", {"keyword": words}, "max_keyword_words"),
+        ("rest-list", {"filter": [{"k": "job_id", "v": ids, "o": "in"}]}, "max_list_values"),
+        ("rest-stat", {"aggregate": [{"group": {"fields": push}}]}, "max_group_fields"),
+        ("rest-stat", {"aggregate": [{"skip": 0}]}, "whole stored jobs"),
+        ("rest-stat", {"aggregate": [{"group": {"fields": push[:1]}}, {"limit": 2**70}]}, "aggregate[1].limit"),
+    ]
+    for route, query, mentions in cases:
+        path = "/inventory/v1/jobs/stat" if route.endswith("stat") else "/inventory/v1/jobs/search"
+        response = client.post(path, json={"domain_id": D1, "query": query})
+        assert response.status_code == 400, response.text[:200]
+        assert mentions in response.json()["error"]["message"]
