@@ -8,6 +8,7 @@ from typing import Any
 
 from gateway.auth import Principal
 from gateway.errors import Forbidden, InvalidParameterType, RequiredParameter, Unauthenticated
+from gateway.query.display import got, json_text
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ def authorize(principal: Principal | None, domain_id: object, *, auth_required: 
     off): the domain the request names, which is then required (``RequiredParameter``).
     ``Unauthenticated`` when authentication is on and there is no principal."""
     if domain_id is not None and domain_id != "" and not isinstance(domain_id, str):
-        raise InvalidParameterType(f"domain_id must be a string, got {domain_id!r}.")
+        raise InvalidParameterType(f"domain_id must be a string, got {got(domain_id)}.")
     if principal is None:
         if auth_required:
             raise Unauthenticated("a bearer token is required.")
@@ -42,5 +43,5 @@ def authorize(principal: Principal | None, domain_id: object, *, auth_required: 
             raise RequiredParameter("domain_id is required.")
         return ReadScope(domain_id=str(domain_id))
     if domain_id and domain_id != principal.domain_id:
-        raise Forbidden(f"the token's domain may not read domain {domain_id!r}.")
+        raise Forbidden(f"the token's domain may not read domain {json_text(domain_id)}.")
     return ReadScope(domain_id=principal.domain_id, projects=principal.projects)

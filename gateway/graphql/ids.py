@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass
 
 from gateway.errors import InvalidParameterType
+from gateway.query.display import json_text
 
 MAX_ID_LENGTH = 1024
 
@@ -36,7 +37,7 @@ class GlobalId:
     def decode(cls, value: str, types: frozenset[str]) -> GlobalId:
         """The id ``value`` stands for; raises ``InvalidParameterType`` naming the id
         when it is not one this gateway issued for one of ``types``."""
-        problem = f"{value[:80]!r} is not an id this API issued."
+        problem = f"{json_text(value, 80)} is not an id this API issued."
         if not isinstance(value, str) or not value or len(value) > MAX_ID_LENGTH:
             raise InvalidParameterType(problem)
         try:
@@ -46,7 +47,9 @@ class GlobalId:
         if not (isinstance(parts, list) and len(parts) == 3 and all(isinstance(p, str) and p for p in parts)):
             raise InvalidParameterType(problem)
         if parts[0] not in types:
-            raise InvalidParameterType(f"{value[:80]!r} is an id of a {parts[0]!r}, not of {', '.join(sorted(types))}.")
+            raise InvalidParameterType(
+                f"{json_text(value, 80)} is an id of a {json_text(parts[0])}, not of {', '.join(sorted(types))}."
+            )
         return cls(*parts)
 
 

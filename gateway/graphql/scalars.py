@@ -11,16 +11,17 @@ from strawberry.types.scalar import ScalarDefinition
 
 from gateway.encoding import format_datetime, jsonable
 from gateway.errors import InvalidQuery
+from gateway.query.display import got, json_text
 from gateway.query.instants import to_naive_utc
 
 
 def _parse_datetime(value: Any) -> datetime:
     if not isinstance(value, str):
-        raise InvalidQuery(f"DateTime must be an ISO 8601 string, got {value!r}.")
+        raise InvalidQuery(f"DateTime must be an ISO 8601 string, got {got(value)}.")
     try:
         return to_naive_utc(datetime.fromisoformat(value))
     except ValueError:
-        raise InvalidQuery(f"{value!r} is not an ISO 8601 date-time.") from None
+        raise InvalidQuery(f"{json_text(value)} is not an ISO 8601 date-time.") from None
 
 
 DateTime = NewType("DateTime", datetime)

@@ -16,6 +16,7 @@ from typing import Any
 
 from gateway.errors import InvalidRequestBody
 from gateway.http.body import parse_json
+from gateway.query.display import got
 
 _GET_PARAMETERS = ("query", "operationName", "variables", "extensions", "documentId")
 
@@ -46,14 +47,14 @@ def _typed(value: object, kind: type, name: str, where: str) -> Any:
     if value is None or isinstance(value, kind):
         return value
     expected = "a string" if kind is str else "an object"
-    raise InvalidRequestBody(f"{where}{name} must be {expected} or null, got {type(value).__name__}.")
+    raise InvalidRequestBody(f"{where}{name} must be {expected} or null, got {got(value)}.")
 
 
 def params_from_json(value: object, where: str = "") -> GraphQLParams:
     """The parameters of one JSON request object; ``InvalidRequestBody`` naming the
     parameter when one has the wrong type, or when ``value`` is not an object."""
     if not isinstance(value, dict):
-        raise InvalidRequestBody(f"{where or 'the request body '}must be a JSON object, got {_json_type(value)}.")
+        raise InvalidRequestBody(f"{where or 'the request body '}must be a JSON object, got {got(value)}.")
     return GraphQLParams(
         query=_typed(value.get("query"), str, "query", where),
         operation_name=_typed(value.get("operationName"), str, "operationName", where),
@@ -76,11 +77,3 @@ def params_from_query_string(query_params: Mapping[str, str], *, max_depth: int)
         else:
             values[name] = raw
     return params_from_json(values)
-
-
-def _json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    return {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "an array"}.get(
-        type(value), type(value).__name__
-    )

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from gateway.errors import InvalidParameterType, InvalidQuery
+from gateway.query.display import got, json_text
 from gateway.query.instants import parse_iso, parse_timediff
 from gateway.query.paths import check_path
 from gateway.query.regex import literal_regex, user_regex
@@ -39,33 +40,34 @@ class CompileContext:
 Operator = Callable[[str, Any, CompileContext], Fragment]
 
 
-def _name(value: object) -> str:
-    return type(value).__name__ if value is not None else "null"
+def _at(key: str, op: str) -> str:
+    """Where a message points: the condition's key and operator, as the client wrote them."""
+    return f"condition on {json_text(key)}: operator {json_text(op)}"
 
 
 def _single(key: str, op: str, value: Any) -> Any:
     if isinstance(value, list | tuple):
-        raise InvalidParameterType(f"condition on {key!r}: operator {op!r} takes a single value, not a list.")
+        raise InvalidParameterType(f"{_at(key, op)} takes a single value, not a list.")
     return value
 
 
 def _scalar(key: str, op: str, value: Any) -> Any:
     if isinstance(value, list | tuple | dict):
-        raise InvalidParameterType(f"condition on {key!r}: operator {op!r} takes a scalar value, got {_name(value)}.")
+        raise InvalidParameterType(f"{_at(key, op)} takes a scalar value, got {got(value)}.")
     return value
 
 
 def _string(key: str, op: str, value: Any) -> str:
     if isinstance(value, list | tuple):
-        raise InvalidParameterType(f"condition on {key!r}: operator {op!r} takes a single value, not a list.")
+        raise InvalidParameterType(f"{_at(key, op)} takes a single value, not a list.")
     if not isinstance(value, str):
-        raise InvalidParameterType(f"condition on {key!r}: operator {op!r} takes a string, got {_name(value)}.")
+        raise InvalidParameterType(f"{_at(key, op)} takes a string, got {got(value)}.")
     return value
 
 
 def _list(key: str, op: str, value: Any) -> list[Any]:
     if not isinstance(value, list | tuple):
-        raise InvalidParameterType(f"condition on {key!r}: operator {op!r} takes a list, got {_name(value)}.")
+        raise InvalidParameterType(f"{_at(key, op)} takes a list, got {got(value)}.")
     return list(value)
 
 
@@ -73,9 +75,7 @@ def _string_list(key: str, op: str, value: Any) -> list[str]:
     items = _list(key, op, value)
     for item in items:
         if not isinstance(item, str):
-            raise InvalidParameterType(
-                f"condition on {key!r}: operator {op!r} takes a list of strings, got {_name(item)} in it."
-            )
+            raise InvalidParameterType(f"{_at(key, op)} takes a list of strings, got {got(item)} in it.")
     return items
 
 
@@ -96,7 +96,7 @@ def _compare(mongo_op: str, op: str) -> Operator:
 
 def _exists(path: str, value: Any, ctx: CompileContext) -> Fragment:
     if not isinstance(value, bool):
-        raise InvalidParameterType(f"condition on {path!r}: operator 'exists' takes true or false, got {value!r}.")
+        raise InvalidParameterType(f"{_at(path, 'exists')} takes true or false, got {got(value)}.")
     return {path: {"$exists": value}}
 
 
@@ -146,13 +146,15 @@ def _not_contain_in(path: str, value: Any, ctx: CompileContext) -> Fragment:
 
 def _match(path: str, value: Any, ctx: CompileContext) -> Fragment:
     if not isinstance(value, dict):
-        raise InvalidParameterType(f"condition on {path!r}: operator 'match' takes an object, got {_name(value)}.")
+        raise InvalidParameterType(f"{_at(path, 'match')} takes an object, got {got(value)}.")
     if not value:
-        raise InvalidQuery(f"condition on {path!r}: operator 'match' needs at least one field.")
+        raise InvalidQuery(f"{_at(path, 'match')} needs at least one field.")
     # Each field is a literal equality: the object selects, it never carries operators.
     return {
         path: {
-            "$elemMatch": {check_path(k, f"condition on {path!r}: match field"): {"$eq": v} for k, v in value.items()}
+            "$elemMatch": {
+                check_path(k, f"condition on {json_text(path)}: match field"): {"$eq": v} for k, v in value.items()
+            }
         }
     }
 

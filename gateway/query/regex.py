@@ -15,6 +15,7 @@ from bson import Regex
 
 from gateway.errors import InvalidQuery, LimitExceeded
 from gateway.pcre import PatternError, literal, translate
+from gateway.query.display import json_text
 
 OPTIONS = "i"
 
@@ -26,13 +27,15 @@ def user_regex(key: str, pattern: str, max_length: int) -> Regex[str]:
     pattern PCRE2 would refuse."""
     if len(pattern) > max_length:
         raise LimitExceeded(
-            f"condition on {key!r}: regular expression is {len(pattern)} characters long; "
+            f"condition on {json_text(key)}: regular expression is {len(pattern)} characters long; "
             f"the limit max_regex_length is {max_length}."
         )
     try:
         translate(pattern, OPTIONS)
     except PatternError as exc:
-        raise InvalidQuery(f"condition on {key!r}: invalid regular expression {pattern!r}: {exc}.") from None
+        raise InvalidQuery(
+            f"condition on {json_text(key)}: invalid regular expression {json_text(pattern)}: {exc}."
+        ) from None
     return Regex(pattern, OPTIONS)
 
 

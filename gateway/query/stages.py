@@ -104,13 +104,15 @@ def _operator(spec: Mapping[str, Any], where: str, table: Mapping[str, Any]) -> 
 
 def _date_format(fmt: object, where: str) -> str:
     if not isinstance(fmt, str) or not fmt:
-        raise InvalidParameterType(f"{where}.date_format must be year, month, day or a format string, got {fmt!r}.")
+        raise InvalidParameterType(f"{where}.date_format must be year, month, day or a format string, got {got(fmt)}.")
     for spec in re.findall(r"%(.?)", fmt, flags=re.DOTALL):
         if not spec:
-            raise InvalidQuery(f"{where}.date_format {fmt!r} ends with a lone '%'; write '%%' for a percent sign.")
+            raise InvalidQuery(
+                f"{where}.date_format {json_text(fmt)} ends with a lone '%'; write '%%' for a percent sign."
+            )
         if spec not in _DATE_SPECIFIERS:
             raise InvalidQuery(
-                f"{where}.date_format {fmt!r}: MongoDB has no format specifier '%{spec}'; "
+                f"{where}.date_format {json_text(fmt)}: MongoDB has no format specifier '%{spec}'; "
                 f"specifiers: {' '.join('%' + c for c in sorted(_DATE_SPECIFIERS))}."
             )
     return fmt

@@ -14,6 +14,7 @@ from gateway.encoding import encode_json
 from gateway.errors import InvalidParameterType, InvalidRequestBody
 from gateway.http.body import parse_json, read_json
 from gateway.query.collectors import CollectorRef, collector_ref
+from gateway.query.display import got
 from gateway.rest.protojson import job_info
 from gateway.service import JobService
 from gateway.store.base import Document
@@ -41,7 +42,7 @@ async def read_json_object(request: Request) -> dict[str, Any]:
     if body is None:
         return {}
     if not isinstance(body, dict):
-        raise InvalidRequestBody(f"request body must be a JSON object, got {type(body).__name__}.")
+        raise InvalidRequestBody(f"request body must be a JSON object, got {got(body)}.")
     return body
 
 
