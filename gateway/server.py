@@ -5,13 +5,13 @@ Why the socket is ours: uvicorn's multi-process mode binds its listener with
 ``socket.socket(family)``, so ``proto`` is 0; accepted sockets inherit it, and asyncio
 sets ``TCP_NODELAY`` only on sockets whose ``proto`` is ``IPPROTO_TCP``. Without it,
 Nagle's algorithm and the client's delayed ACK hold every keep-alive response about
-40 ms (uvicorn issue 3149, open and unfixed in uvicorn 0.54). Its ``fd=`` route loses
+40 ms (uvicorn issue 3149: open, and unfixed up to uvicorn 0.54.0, the newest release
+when this was written; the fix proposed is uvicorn PR 3154). Its ``fd=`` route loses
 the option too (it rebuilds the socket as ``AF_UNIX``). So we bind the socket with
 ``IPPROTO_TCP`` ourselves and hand it to uvicorn's public ``Server.run(sockets=...)``,
-in one process as in several. Once a uvicorn release that fixes issue 3149 is the
-minimum version, ``uvicorn.run(..., workers=N)`` with ``fd``/``sockets`` would be
-enough again, but this module would still be what carries the merged ``Settings`` to
-the workers.
+in one process as in several. Once the first uvicorn release with that fix is our
+minimum version (pyproject.toml), uvicorn's own listener would do; this module would
+still be what carries the merged ``Settings`` and the loaded data to the workers.
 
 Workers are forked from the process that merged flags and environment into
 ``Settings`` (once, in the command) and loaded the embedded engine's data (once): they
