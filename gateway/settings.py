@@ -168,6 +168,15 @@ class Settings:
         assert self.mongodb_uri is not None
         if not self.mongodb_uri.startswith(("mongodb://", "mongodb+srv://")):
             raise SettingsError("MONGODB_URI must start with mongodb:// or mongodb+srv://")
+        # Imported only when there is a URI: the driver costs ~75 ms, and `--help` is fast.
+        from pymongo.errors import ConfigurationError  # noqa: PLC0415
+
+        from gateway.store.mongo import written_options  # noqa: PLC0415
+
+        try:
+            written_options(self.mongodb_uri)
+        except (ConfigurationError, ValueError) as exc:  # pymongo names the option, never the credentials
+            raise SettingsError(f"MONGODB_URI has an option pymongo refuses: {exc}") from None
         if self.data_files:
             raise SettingsError("--data loads the embedded store; it cannot be combined with MONGODB_URI")
         if not self.auth_configured and not self.insecure_no_auth:

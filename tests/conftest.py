@@ -22,8 +22,7 @@ from gateway.store.factory import open_store
 from gateway.store.memory import MemoryJobStore
 from tests import engines
 from tests.dataset import NOW, dataset
-from tests.engines import IN_CI, MONGODB_URI, require_mongodb
-from tests.standin import STANDIN_COMMAND, StandIn
+from tests.engines import MONGODB_URI, require_mongodb
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "gateway" / "demo" / "seed_jobs.json"
@@ -172,21 +171,6 @@ def child_env(**variables: str) -> dict[str, str]:
     essentials, then exactly ``variables``; never the caller's MONGODB_URI or
     JOB_GATEWAY_* settings."""
     return {**{k: os.environ[k] for k in _OS_ENVIRONMENT if k in os.environ}, **variables}
-
-
-@pytest.fixture
-def standin() -> Iterator[StandIn]:
-    """A started private stand-in, stopped after the test whatever happened."""
-    if not STANDIN_COMMAND:
-        if IN_CI:
-            pytest.fail("CI runs the wire fault tests: JOB_GATEWAY_TEST_SECANTUSD must name secantusd-py")
-        pytest.skip("needs the stand-in server: run under .ci/with-standin (sets JOB_GATEWAY_TEST_SECANTUSD)")
-    server = StandIn(STANDIN_COMMAND)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -10,21 +10,19 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
+from tests.engines import IN_CI
+from tests.processes import free_port
+
 STANDIN_COMMAND = os.environ.get("JOB_GATEWAY_TEST_SECANTUSD")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _state(stat: Path) -> str:
@@ -93,3 +91,18 @@ class StandIn:
         if self.process is not None and self.process.poll() is None:
             self.thaw()
             self.kill()
+
+
+@pytest.fixture
+def standin() -> Iterator[StandIn]:
+    """A started private stand-in, stopped after the test whatever happened."""
+    if not STANDIN_COMMAND:
+        if IN_CI:
+            pytest.fail("CI runs the wire fault tests: JOB_GATEWAY_TEST_SECANTUSD must name secantusd-py")
+        pytest.skip("needs the stand-in server: run under .ci/with-standin (sets JOB_GATEWAY_TEST_SECANTUSD)")
+    server = StandIn(STANDIN_COMMAND)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -15,11 +15,11 @@ from starlette.testclient import TestClient
 
 from gateway.app import create_app
 from gateway.logs import JsonFormatter
-from gateway.settings import Settings
+from gateway.settings import Settings, SettingsError
 from gateway.store.mongo import MongoJobStore
 from gateway.store.request_budget import remaining, request_budget
 from tests.dataset import D1
-from tests.standin import free_port
+from tests.processes import free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -78,6 +78,13 @@ def test_the_uri_bounds_the_wait_for_a_database_that_is_not_there(written: str) 
             response = client.post("/inventory/v1/jobs/search", json={"domain_id": D1})
             assert response.status_code == 503 and response.json()["error"]["code"] == "ERROR_DB_UNAVAILABLE"
             assert time.perf_counter() - started < 0.3 + 0.5
+
+
+@pytest.mark.parametrize("option", ["timeoutMS=abc", "readPreference=fastest", "serverSelectionTimeoutMS=-1"])
+def test_a_uri_option_pymongo_refuses_stops_start_up_with_one_line(option: str) -> None:
+    with pytest.raises(SettingsError, match="MONGODB_URI has an option") as refused:
+        Settings(mongodb_uri=f"mongodb://reader:s3cret@db/?{option}", insecure_no_auth=True)
+    assert "\n" not in str(refused.value) and "s3cret" not in str(refused.value)
 
 
 async def test_one_budget_per_request_shared_by_its_tasks() -> None:

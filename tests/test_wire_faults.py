@@ -21,7 +21,9 @@ from gateway.store.mongo import MongoJobStore
 from gateway.store.request_budget import request_budget
 from tests.conftest import MongoSeed, fixed_clock
 from tests.dataset import D1, dataset
-from tests.standin import StandIn
+from tests.standin import StandIn, standin
+
+__all__ = ["standin"]  # the fixture, for the tests below
 
 BUDGET_MS = 1000  # JOB_GATEWAY_MAX_TIME_MS here: short, so the run stays short
 SELECTION_MS = 600  # JOB_GATEWAY_SERVER_SELECTION_TIMEOUT_MS: the wait while no server is known
