@@ -104,21 +104,31 @@ def engine(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+@pytest.fixture(scope="session")
+def dataset_on_server() -> Iterator[MongoSeed]:
+    """The test dataset on the server, seeded once for the run: the gateway only reads."""
+    seed = MongoSeed(dataset())
+    yield seed
+    seed.drop()
+
+
 @pytest.fixture
-def make_client(engine: str) -> Iterator[Any]:
+def make_client(engine: str, request: pytest.FixtureRequest) -> Iterator[Any]:
     """make_client(data=None, **settings) -> (TestClient, CountingStore) over ``engine``."""
     opened: list[Any] = []
 
     def make(
         data: dict[str, list[dict]] | None = None, *, raise_server_exceptions: bool = True, **overrides: Any
     ) -> tuple[TestClient, CountingStore]:
-        data = dataset() if data is None else data
         if engine == "memory":
             settings = Settings(**overrides)
-            store = CountingStore(memory_with(data))
+            store = CountingStore(memory_with(dataset() if data is None else data))
         else:
-            seed = MongoSeed(data)
-            opened.append(seed)
+            if data is None:
+                seed = request.getfixturevalue("dataset_on_server")
+            else:
+                seed = MongoSeed(data)
+                opened.append(seed)
             settings = Settings(mongodb_uri=seed.uri, database=seed.name, insecure_no_auth=True, **overrides)
             store = CountingStore(open_store(settings))
         client = TestClient(
@@ -146,20 +156,19 @@ def client(make_client: Any) -> TestClient:
 
 
 @pytest.fixture
-async def service(engine: str) -> Any:
+async def service(engine: str, request: pytest.FixtureRequest) -> Any:
     """A JobService over the test dataset, on ``engine``, with the fixed clock."""
     if engine == "memory":
         yield JobService(memory_with(dataset()), clock=fixed_clock)
         return
     from gateway.store.mongo import MongoJobStore
 
-    seed = MongoSeed(dataset())
+    seed = request.getfixturevalue("dataset_on_server")
     store = MongoJobStore(seed.uri, database=seed.name)
     try:
         yield JobService(store, clock=fixed_clock)
     finally:
         await store.close()
-        seed.drop()
 
 
 # What a child process needs from the OS; everything else it gets is named by its test.
