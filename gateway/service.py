@@ -13,7 +13,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +30,7 @@ from gateway.query.collectors import (
     match_refs,
 )
 from gateway.query.conditions import CollectorLookup, CompiledFilter
+from gateway.query.keyset import compile_window
 from gateway.query.limits import Limits
 from gateway.query.listing import JOB_FIELDS, ListPlan, ResponseFields, compile_list
 from gateway.query.messages import Read
@@ -58,6 +59,17 @@ class JobPage:
     total_count: int | None
     fields: ResponseFields
     scope: ReadScope
+
+
+@dataclass(frozen=True)
+class JobWindow(JobPage):
+    """A Relay connection's rows, in the order's direction, with whether more lie
+    beyond each end and the order (``sort``, ending in ``_id``) their cursors are
+    places in."""
+
+    has_next_page: bool = False
+    has_previous_page: bool = False
+    sort: tuple[tuple[str, int], ...] = ()
 
 
 class JobService:
@@ -116,17 +128,19 @@ class JobService:
         fields: frozenset[str] | None = None,
         with_count: bool = True,
         with_rows: bool = True,
+        where: object = None,
     ) -> JobPage:
         """List jobs (contract section 3): ``request`` is the published list request
         (``query`` and the shortcuts). ``fields``, the wire fields a GraphQL selection
         reads, is the projection instead of ``only``/``minimal`` (which GraphQL still
         validates but no longer applies: they could null out a non-null field);
         ``with_count`` false skips the count, ``with_rows`` false the page, when nobody
-        reads them.
+        reads them. ``where`` is a condition tree (``gateway.query.trees``, GraphQL's
+        typed filter) ANDed with the request's filter.
         At most three store calls besides one collector query per ``collector_info.*``
         condition: the page, the count, and (by the adapter) the page's collectors."""
         read = self._read()
-        plan = compile_list(request, self._context(), self._limits, read)
+        plan = compile_list(request, self._context(), self._limits, read, where=where)
         self._note_unknown(read)
         scope = self.authorize(principal, plan.domain_id)
         if fields is not None:
@@ -143,6 +157,76 @@ class JobService:
             self._find_page(plan, response_fields, job_filter), self._store.count(JOB, job_filter)
         )
         return JobPage(jobs=jobs, total_count=total, fields=response_fields, scope=scope)
+
+    async def list_window(
+        self,
+        request: Mapping[str, Any],
+        principal: Principal | None = None,
+        *,
+        first: object = None,
+        after: str | None = None,
+        last: object = None,
+        before: str | None = None,
+        fields: frozenset[str] | None = None,
+        with_count: bool = False,
+        with_rows: bool = True,
+        with_page_info: bool = True,
+        where: object = None,
+    ) -> JobWindow:
+        """A Relay connection's window of a list (``request`` and ``where`` as for
+        ``list_jobs``): ``first``/``after``, ``last``/``before`` as Relay defines them,
+        read by keyset (``gateway.query.keyset``: no skip, stable under inserts).
+        ``fields`` is the projection as for ``list_jobs``; the count runs only
+        ``with_count``, the rows only ``with_rows`` or ``with_page_info``, and whether
+        rows lie outside the cursor on the other side (``hasPreviousPage`` paging
+        forward, ``hasNextPage`` backward) is asked of the store only
+        ``with_page_info`` and a cursor there. Raises ``InvalidQuery`` (and
+        subclasses) as ``list_jobs``, and for a cursor not of this order and domain."""
+        read = self._read()
+        plan = compile_list(request, self._context(), self._limits, read, where=where)
+        self._note_unknown(read)
+        scope = self.authorize(principal, plan.domain_id)
+        if fields is not None:
+            plan = plan.selecting(fields)
+        window = compile_window(
+            plan.sort,
+            scope.domain_id,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            max_page_size=self._limits.max_page_size,
+        )
+        paged = plan.windowed(window)
+        job_filter = await self._job_filter(plan.filter, scope)
+
+        async def rows() -> list[Document]:
+            if not (with_rows or with_page_info):
+                return []
+            return await self._find_page(paged, paged.fields, job_filter)
+
+        async def count() -> int | None:
+            return await self._store.count(JOB, job_filter) if with_count else None
+
+        async def other_side() -> bool:
+            outside = window.outside(forward=not window.forward)
+            if not with_page_info or outside is None:
+                return False
+            probe = replace(paged, limit=1, window_filter=outside, fields=ResponseFields(frozenset()))
+            return bool(await self._find_page(probe, probe.fields, job_filter))
+
+        found, total, past = await asyncio.gather(rows(), count(), other_side())
+        more = len(found) > window.size
+        jobs = found[: window.size] if window.forward else found[: window.size][::-1]
+        return JobWindow(
+            jobs=jobs,
+            total_count=total,
+            has_next_page=more if window.forward else past,
+            has_previous_page=past if window.forward else more,
+            fields=paged.fields,
+            scope=scope,
+            sort=plan.sort,
+        )
 
     async def get_job(
         self,
@@ -178,16 +262,19 @@ class JobService:
         jobs = await self._store.find(JOB, {"$and": [scope.job_filter(), used]}, projection={"_id": 1}, limit=1)
         return collector if jobs else None
 
-    async def stat(self, request: Mapping[str, Any], principal: Principal | None = None) -> dict[str, Any]:
+    async def stat(
+        self, request: Mapping[str, Any], principal: Principal | None = None, *, where: object = None
+    ) -> dict[str, Any]:
         """Run a stat request (``{"query": StatisticsQuery, "domain_id"}``, contract
-        section 4) as one aggregation pipeline.
+        section 4) as one aggregation pipeline; ``where`` is a condition tree ANDed with
+        its filter (GraphQL's typed filter).
 
         Returns ``{"results": [row...]}`` plus ``"total_count"`` when paged; rows are
         JSON-ready (dates as wire timestamps, object ids as strings). Raises
         ``LimitExceeded`` for an answer over ``max_stat_rows`` rows (unpaged) or over
         ``max_stat_bytes`` bytes of JSON."""
         read = self._read()
-        plan = compile_stat(request, self._context(), self._limits, read)
+        plan = compile_stat(request, self._context(), self._limits, read, where=where)
         self._note_unknown(read)
         scope = self.authorize(principal, plan.domain_id)
         rows = await self._store.aggregate(JOB, plan.pipeline(await self._job_filter(plan.filter, scope)))
@@ -227,7 +314,7 @@ class JobService:
             return await self._store.aggregate(JOB, plan.page_pipeline(job_filter, fields), read="list")
         return await self._store.find(
             JOB,
-            job_filter,
+            plan.match(job_filter),
             projection=plan.projection(fields),
             sort=plan.sort,
             skip=plan.skip,

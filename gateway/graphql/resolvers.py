@@ -8,12 +8,15 @@ from typing import Any
 
 import strawberry
 
+from gateway.errors import InvalidQuery
 from gateway.graphql.context import GraphQLContext
 from gateway.graphql.ids import GlobalId
 from gateway.graphql.inputs import JobQueryInput, query_to_wire
+from gateway.graphql.order import JobOrderBy, order_to_sort
 from gateway.graphql.selection import children, job_wire_fields
 from gateway.graphql.stat_inputs import StatisticsQueryInput, stat_request
 from gateway.graphql.types import CollectorInfo, Job, JobsInfo, JobStatusFilter, Node
+from gateway.graphql.where import where_tree
 from gateway.query.collectors import CollectorRef, collector_ref
 from gateway.service import JobPage
 
@@ -50,6 +53,8 @@ async def resolve_jobs(
     collector_id: list[str] | None,
     project_id: list[str] | None,
     domain_id: str | None,
+    where: Any = None,
+    order_by: Sequence[JobOrderBy] | None = None,
 ) -> JobsInfo:
     request = list_request(
         domain_id,
@@ -59,6 +64,10 @@ async def resolve_jobs(
         collector_id=collector_id,
         project_id=project_id,
     )
+    if order_by is not None:
+        if request["query"].get("sort") is not None:
+            raise InvalidQuery("give orderBy or query.sort, not both.")
+        request["query"]["sort"] = order_to_sort(order_by)
     selections = info.selected_fields
     selected = {f.name for f in children(selections, info.field_name)}
     wanted = job_wire_fields(children(children(selections, info.field_name), "results"))
@@ -68,6 +77,7 @@ async def resolve_jobs(
         fields=wanted,
         with_count="totalCount" in selected,
         with_rows="results" in selected,
+        where=None if where is None else where_tree(where),
     )
     return JobsInfo(results=list(await page_jobs(info, page)), total_count=page.total_count or 0)
 

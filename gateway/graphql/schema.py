@@ -16,14 +16,17 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
+from gateway.graphql.connection import JobConnection, resolve_job_connection
 from gateway.graphql.errors import GatewayErrors
 from gateway.graphql.extensions import OperationName
 from gateway.graphql.inputs import JobQueryInput
 from gateway.graphql.limits import limit_rules
+from gateway.graphql.order import JobOrderBy
 from gateway.graphql.resolvers import Info, resolve_job, resolve_job_stat, resolve_jobs, resolve_node, resolve_nodes
 from gateway.graphql.scalars import JSON, SCALARS
 from gateway.graphql.stat_inputs import StatisticsQueryInput
 from gateway.graphql.types import CollectorInfo, Job, JobsInfo, JobStatusFilter, Node
+from gateway.graphql.where import JobWhere
 from gateway.settings import Settings
 
 DomainArgument = Annotated[
@@ -31,6 +34,15 @@ DomainArgument = Annotated[
     strawberry.argument(
         description="The domain to read; required without a token, and must be the token's own with one."
     ),
+]
+
+
+WhereArgument = Annotated[
+    JobWhere | None, strawberry.argument(description="Typed conditions, ANDed with any other filter given.")
+]
+OrderByArgument = Annotated[
+    list[JobOrderBy] | None,
+    strawberry.argument(description="The order, key by key; default newest first. Ties by document id."),
 ]
 
 
@@ -54,6 +66,8 @@ class Query:
         ] = None,
         project_id: Annotated[list[str] | None, strawberry.argument(description="Only jobs of these projects.")] = None,
         domain_id: DomainArgument = None,
+        where: WhereArgument = None,
+        order_by: OrderByArgument = None,
     ) -> JobsInfo:
         return await resolve_jobs(
             info,
@@ -62,6 +76,42 @@ class Query:
             status=status,
             collector_id=collector_id,
             project_id=project_id,
+            domain_id=domain_id,
+            where=where,
+            order_by=order_by,
+        )
+
+    @strawberry.field(
+        description="Jobs of one domain as a Relay cursor connection: typed filter and order, keyset pages "
+        "(stable while jobs are inserted; page 500 costs what page 1 costs)."
+    )
+    async def job_connection(  # noqa: PLR0917 - GraphQL arguments, resolved by name
+        self,
+        info: Info,
+        first: Annotated[
+            int | None, strawberry.argument(description="The first N jobs (after `after`); at most the page cap.")
+        ] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description="Start after this cursor (of this order and domain).")
+        ] = None,
+        last: Annotated[
+            int | None, strawberry.argument(description="The last N jobs (before `before`); at most the page cap.")
+        ] = None,
+        before: Annotated[
+            str | None, strawberry.argument(description="End before this cursor (of this order and domain).")
+        ] = None,
+        where: WhereArgument = None,
+        order_by: OrderByArgument = None,
+        domain_id: DomainArgument = None,
+    ) -> JobConnection:
+        return await resolve_job_connection(
+            info,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            where=where,
+            order_by=order_by,
             domain_id=domain_id,
         )
 

@@ -41,7 +41,28 @@ class CollectorLookup:
     negate: bool
 
 
-Part = Fragment | CollectorLookup
+@dataclass(frozen=True, eq=False)
+class Junction:
+    """Parts combined by ``operator``: ``$and``, ``$or`` or ``$nor`` (a condition tree,
+    ``gateway.query.trees``)."""
+
+    operator: str
+    parts: list[Part]
+
+
+Part = Fragment | CollectorLookup | Junction
+
+
+# A filter no document satisfies: what an `or` of nothing matches.
+_NOTHING: Fragment = {"_id": {"$in": []}}
+
+
+def _lookups(part: Part) -> list[CollectorLookup]:
+    if isinstance(part, CollectorLookup):
+        return [part]
+    if isinstance(part, Junction):
+        return [lookup for p in part.parts for lookup in _lookups(p)]
+    return []
 
 
 @dataclass
@@ -54,7 +75,7 @@ class CompiledFilter:
     @property
     def lookups(self) -> list[CollectorLookup]:
         """The ``collector_info.*`` conditions, which need the collector collection."""
-        return [p for p in (*self.all_of, *self.any_of) if isinstance(p, CollectorLookup)]
+        return [lookup for p in (*self.all_of, *self.any_of) for lookup in _lookups(p)]
 
     def build(self, scope: Fragment, found: Mapping[CollectorLookup, CollectorIds]) -> Fragment:
         """The job filter: ``scope`` AND every `all_of` part AND (any `any_of` part), each
@@ -64,6 +85,10 @@ class CompiledFilter:
         def resolve(part: Part) -> Fragment:
             if isinstance(part, CollectorLookup):
                 return jobs_of_collectors(found[part], negate=part.negate)
+            if isinstance(part, Junction):
+                if not part.parts:  # MongoDB refuses an empty $and/$or/$nor
+                    return _NOTHING if part.operator == "$or" else {}
+                return {part.operator: [resolve(p) for p in part.parts]}
             return part
 
         clauses = [scope, *(resolve(p) for p in self.all_of)]

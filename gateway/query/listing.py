@@ -15,12 +15,14 @@ from gateway.query.collectors import REF_FIELDS, join_stages
 from gateway.query.conditions import CompiledFilter, Condition, check_values, compile_condition, compile_filter
 from gateway.query.display import json_text
 from gateway.query.fields import JOB_DOCUMENT, field_at, stored_key, stored_path
+from gateway.query.keyset import Window
 from gateway.query.limits import Limits
 from gateway.query.messages import JOB_STATUS, JOBS_QUERY, Read, read_message
 from gateway.query.operators import CompileContext
 from gateway.query.pages import read_page
 from gateway.query.paths import COLLECTOR_INFO, collector_subpath
 from gateway.query.sorts import read_sort
+from gateway.query.trees import compile_tree
 
 NO_STATUS = JOB_STATUS.values[0]  # JOB_STATE_NONE: no status filter
 
@@ -69,6 +71,26 @@ class ListPlan:
     fields: ResponseFields
     only_paths: tuple[str, ...]  # nested `only` paths below a top-level field (projected as is)
     count_only: bool
+    # A keyset window (gateway.query.keyset): the rows it keeps (matched after the
+    # collector join, so it may read `collector_info.*`), and the sort keys fetched too.
+    window_filter: Document | None = None
+    fetch_sort_keys: bool = False
+
+    def windowed(self, window: Window) -> ListPlan:
+        """This plan reading a keyset ``window`` instead of a page: its order, no skip,
+        one row more than its size (to know whether there are more), its range."""
+        return replace(
+            self,
+            sort=window.sort,
+            skip=0,
+            limit=window.size + 1,
+            window_filter=window.range_filter,
+            fetch_sort_keys=True,
+        )
+
+    def match(self, job_filter: Document) -> Document:
+        """The filter of the page's rows: ``job_filter`` and the window's range."""
+        return job_filter if self.window_filter is None else {"$and": [job_filter, self.window_filter]}
 
     def selecting(self, fields: frozenset[str]) -> ListPlan:
         """This plan writing the wire ``fields`` (a GraphQL selection), whole: ``only``
@@ -89,6 +111,12 @@ class ListPlan:
             if head in fields.fields and head != COLLECTOR_INFO:
                 proj.pop(stored_path(head), None)
                 proj[stored_path(path)] = 1
+        if self.fetch_sort_keys:
+            proj.pop("_id", None)
+            for key, _ in self.sort:
+                # A key inside a field fetched whole is fetched with it (MongoDB refuses the overlap).
+                if not any(key == p or key.startswith(p + ".") for p in proj):
+                    proj[key] = 1
         return proj
 
     def page_pipeline(self, job_filter: Document, fields: ResponseFields | None = None) -> list[Document]:
@@ -97,6 +125,7 @@ class ListPlan:
         return [
             {"$match": job_filter},
             *join_stages(),
+            *([{"$match": self.window_filter}] if self.window_filter is not None else []),
             {"$sort": dict(self.sort)},
             {"$skip": self.skip},
             {"$limit": self.limit},
@@ -206,8 +235,10 @@ def compile_query_filter(query: Mapping[str, Any], ctx: CompileContext, limits: 
     )
 
 
-def compile_list(request: object, ctx: CompileContext, limits: Limits, read: Read) -> ListPlan:
-    """Compile a list request (a ``JobsQuery`` in any proto3 JSON spelling, contract 3).
+def compile_list(request: object, ctx: CompileContext, limits: Limits, read: Read, *, where: object = None) -> ListPlan:
+    """Compile a list request (a ``JobsQuery`` in any proto3 JSON spelling, contract 3);
+    ``where``, a condition tree (``gateway.query.trees``: GraphQL's typed filter, which
+    no published request carries), is ANDed with its filter.
 
     Raises ``InvalidQuery`` (or a subclass) naming the offending part; unknown fields
     are noted in ``read`` (or refused when it is strict)."""
@@ -215,6 +246,8 @@ def compile_list(request: object, ctx: CompileContext, limits: Limits, read: Rea
     query = request.get("query", {})
     compiled = compile_query_filter(query, ctx, limits)
     compiled.all_of.extend(compile_condition(c, ctx) for c in shortcut_conditions(request, limits))
+    if where is not None:
+        compiled.all_of.append(compile_tree(where, ctx, limits))
     page = read_page(query.get("page"), limits.max_page_size)
     fields, nested = compile_fields(query.get("only"), query.get("minimal", False))
     return ListPlan(

@@ -26,6 +26,7 @@ from gateway.query.messages import JOB_STAT_QUERY, Read, read_message
 from gateway.query.operators import CompileContext, Fragment
 from gateway.query.pages import read_page
 from gateway.query.stages import STAGES, PipelineState, Stage
+from gateway.query.trees import compile_tree
 
 TOTAL, ROWS = "total_count", "results"
 
@@ -91,8 +92,10 @@ def _distinct(path: str, state: PipelineState) -> list[Stage]:
     ]
 
 
-def compile_stat(request: object, ctx: CompileContext, limits: Limits, read: Read) -> StatPlan:
-    """Compile a stat request (a ``JobStatQuery`` in any proto3 JSON spelling, contract 4.1).
+def compile_stat(request: object, ctx: CompileContext, limits: Limits, read: Read, *, where: object = None) -> StatPlan:
+    """Compile a stat request (a ``JobStatQuery`` in any proto3 JSON spelling, contract
+    4.1); ``where``, a condition tree (``gateway.query.trees``, GraphQL's typed filter),
+    is ANDed with its filter.
 
     Raises ``InvalidQuery`` (or a subclass) naming the offending part; unknown fields
     are noted in ``read`` (or refused when it is strict)."""
@@ -101,6 +104,8 @@ def compile_stat(request: object, ctx: CompileContext, limits: Limits, read: Rea
         raise RequiredParameter("query is required.")
     query = request["query"]
     compiled = compile_query_filter(query, ctx, limits)
+    if where is not None:
+        compiled.all_of.append(compile_tree(where, ctx, limits))
     if "aggregate" in query and "distinct" in query:
         raise InvalidQuery("query takes one of aggregate or distinct, not both.")
     state = PipelineState(limits=limits)

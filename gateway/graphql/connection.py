@@ -1,0 +1,95 @@
+"""``jobConnection``: jobs as a Relay cursor connection (the GraphQL Cursor Connections
+Specification), paged by keyset in the service (``JobService.list_window``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import strawberry
+
+from gateway.errors import InvalidQuery, StoredDocumentInvalid
+from gateway.graphql import stored
+from gateway.graphql.order import JobOrderBy, order_to_sort
+from gateway.graphql.resolvers import Info, list_request, page_jobs
+from gateway.graphql.selection import children, job_wire_fields
+from gateway.graphql.types import Job
+from gateway.graphql.where import where_tree
+from gateway.query.keyset import Cursor
+from gateway.service import JobWindow
+
+
+@strawberry.type(description="Where a connection's page lies (Relay).")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="Whether rows follow the last edge.")
+    has_previous_page: bool = strawberry.field(description="Whether rows precede the first edge.")
+    start_cursor: str | None = strawberry.field(description="The first edge's cursor; null when there is no edge.")
+    end_cursor: str | None = strawberry.field(description="The last edge's cursor; null when there is no edge.")
+
+
+@strawberry.type(description="One job of a connection and its place.")
+class JobEdge:
+    cursor: str = strawberry.field(description="Opaque: pass it as `after` or `before` to continue from here.")
+    node: Job | None = strawberry.field(
+        description="The job; null only when its stored document breaks the schema (an error names it)."
+    )
+
+
+@strawberry.type(description="Jobs as a Relay cursor connection.")
+class JobConnection:
+    edges: list[JobEdge] = strawberry.field(description="The page's jobs, in order.")
+    page_info: PageInfo = strawberry.field(description="Whether there is more on either side.")
+    total_count: int = strawberry.field(description="Every job the filter selects, ignoring the page.")
+
+
+def _cursor(window: JobWindow, doc: dict[str, Any]) -> str:
+    try:
+        return Cursor.of(doc, window.sort, window.scope.domain_id).encode()
+    except InvalidQuery as exc:
+        raise StoredDocumentInvalid(f"stored {stored.job_name(doc)}: {exc.message}") from None
+
+
+async def resolve_job_connection(
+    info: Info,
+    *,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+    where: Any,
+    order_by: Sequence[JobOrderBy] | None,
+    domain_id: str | None,
+) -> JobConnection:
+    query: dict[str, Any] = {}
+    sort = order_to_sort(order_by)
+    if sort is not None:
+        query["sort"] = sort
+    request = list_request(domain_id, query)
+    selected = {f.name for f in children(info.selected_fields, info.field_name)}
+    edges = children(children(info.selected_fields, info.field_name), "edges")
+    wanted = job_wire_fields(children(edges, "node"))
+    window = await info.context.service.list_window(
+        request,
+        info.context.principal,
+        first=first,
+        after=after,
+        last=last,
+        before=before,
+        fields=wanted,
+        with_count="totalCount" in selected,
+        with_rows="edges" in selected,
+        with_page_info="pageInfo" in selected,
+        where=None if where is None else where_tree(where),
+    )
+    jobs = await page_jobs(info, window)
+    cursors = [_cursor(window, doc) for doc in window.jobs]
+    return JobConnection(
+        edges=[JobEdge(cursor=c, node=j) for c, j in zip(cursors, jobs, strict=True)],
+        page_info=PageInfo(
+            has_next_page=window.has_next_page,
+            has_previous_page=window.has_previous_page,
+            start_cursor=cursors[0] if cursors else None,
+            end_cursor=cursors[-1] if cursors else None,
+        ),
+        total_count=window.total_count or 0,
+    )
