@@ -60,19 +60,30 @@ def test_no_acceptable_media_type_is_406(api: TestClient) -> None:
     assert response.json()["errors"][0]["extensions"] == {"code": "BAD_REQUEST", "reason": "ERROR_NOT_ACCEPTABLE"}
 
 
+STAGE = f'query Q($s: StageInput!) {{ jobStat(domainId: "{D1}", query: {{aggregate: [$s]}}) }}'
 REQUEST_ERRORS = {
-    "parse": ("{", "ERROR_INVALID_GRAPHQL_DOCUMENT"),
-    "validation": ("{ nope }", "ERROR_INVALID_GRAPHQL_DOCUMENT"),
-    "variable coercion": ("query Q($id: ID!) { job(jobId: $id) { jobId } }", "ERROR_INVALID_PARAMETER_TYPE"),
-    "depth limit": ("{ jobs { results { collectorInfo { pluginInfo { version } } } } }", "ERROR_LIMIT_EXCEEDED"),
-    "unknown operation name": ("query A { __typename }", "ERROR_INVALID_GRAPHQL_DOCUMENT"),
-}
+    "parse": ("{", {}, "ERROR_INVALID_GRAPHQL_DOCUMENT"),
+    "validation": ("{ nope }", {}, "ERROR_INVALID_GRAPHQL_DOCUMENT"),
+    "empty selection set": ('{ jobs(domainId: "x") { results {} } }', {}, "ERROR_INVALID_GRAPHQL_DOCUMENT"),
+    "@oneOf violated in the document": (
+        f'{{ jobStat(domainId: "{D1}", query: {{aggregate: [{{limit: 1, skip: 1}}]}}) }}',
+        {},
+        "ERROR_INVALID_GRAPHQL_DOCUMENT",
+    ),
+    "variable coercion": ("query Q($id: ID!) { job(jobId: $id) { jobId } }", {"id": None}, "ERROR_INVALID_PARAMETER_TYPE"),
+    # README: variables that do not fit their types are ERROR_INVALID_PARAMETER_TYPE, @oneOf included.
+    "@oneOf violated in variables": (STAGE, {"s": {"limit": 1, "skip": 1}}, "ERROR_INVALID_PARAMETER_TYPE"),
+    "@oneOf with no member in variables": (STAGE, {"s": {}}, "ERROR_INVALID_PARAMETER_TYPE"),
+    "@oneOf member null in variables": (STAGE, {"s": {"limit": None}}, "ERROR_INVALID_PARAMETER_TYPE"),
+    "depth limit": ("{ jobs { results { collectorInfo { pluginInfo { version } } } } }", {}, "ERROR_LIMIT_EXCEEDED"),
+    "unknown operation name": ("query A { __typename }", {}, "ERROR_INVALID_GRAPHQL_DOCUMENT"),
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("case", list(REQUEST_ERRORS))
 def test_request_errors_have_no_data_and_are_400_in_the_spec_type(case: str) -> None:
-    query, reason = REQUEST_ERRORS[case]
-    body = {"query": query, "variables": {"id": None}, "operationName": "B" if "operation" in case else None}
+    query, variables, reason = REQUEST_ERRORS[case]
+    body = {"query": query, "variables": variables, "operationName": "B" if "operation" in case else None}
     with TestClient(create_app(Settings(max_query_depth=3), memory_with(dataset()))) as client:
         spec = post(client, body, GRJ)
         legacy = post(client, body, "application/json")
@@ -80,7 +91,7 @@ def test_request_errors_have_no_data_and_are_400_in_the_spec_type(case: str) -> 
     for response in (spec, legacy):
         answer = response.json()
         assert "data" not in answer, answer  # GraphQL spec: no data when execution never began
-        assert answer["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "reason": reason}
+        assert answer["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "reason": reason}, answer
 
 
 def test_field_errors_keep_data_and_200(api: TestClient) -> None:

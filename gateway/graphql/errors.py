@@ -60,14 +60,24 @@ def _bad_input(error_class: type[InvalidQuery]) -> dict[str, str]:
     return {"code": error_class.graphql_code, "reason": error_class.code}
 
 
-def _shape(error: GraphQLError) -> tuple[str, dict[str, str]]:
-    """The message and extensions an unmapped error gets."""
+def _shape_request_error(error: GraphQLError, executed: bool) -> tuple[str, dict[str, str]]:
+    """An error of the request itself (no Python exception behind it)."""
+    if executed and error.path is None:
+        # Raised before any field ran: the variables did not coerce (Strawberry's
+        # @oneOf check raises its error bare, without graphql-core's wrapping).
+        return error.message, _bad_input(InvalidParameterType)
+    for pattern, limit in _LIMITS:
+        if pattern.search(error.message):
+            return f"{error.message} (limit {limit})", _bad_input(LimitExceeded)
+    return error.message, _bad_input(InvalidGraphQLDocument)
+
+
+def _shape(error: GraphQLError, executed: bool) -> tuple[str, dict[str, str]]:
+    """The message and extensions an unmapped error gets (``executed``: it comes from
+    the execution phase, not from parsing or validation)."""
     original = error.original_error
     if original is None:
-        for pattern, limit in _LIMITS:
-            if pattern.search(error.message):
-                return f"{error.message} (limit {limit})", _bad_input(LimitExceeded)
-        return error.message, _bad_input(InvalidGraphQLDocument)
+        return _shape_request_error(error, executed)
     if isinstance(original, GraphQLError):
         # Variables that do not fit their declared types.
         return error.message, _bad_input(InvalidParameterType)
@@ -80,17 +90,18 @@ def _shape(error: GraphQLError) -> tuple[str, dict[str, str]]:
     return InternalError().message, {"code": InternalError.graphql_code}
 
 
-def map_error(error: GraphQLError) -> GraphQLError:
+def map_error(error: GraphQLError, *, executed: bool = False) -> GraphQLError:
     """One error in the gateway's shape (see the module docstring); an error already
-    in that shape is returned as it is."""
+    in that shape is returned as it is. ``executed``: the error comes from execution
+    (variable coercion included), not from parsing or validation."""
     if error.original_error is None and "code" in (error.extensions or {}):
         return error
-    return _rebuilt(error, *_shape(error))
+    return _rebuilt(error, *_shape(error, executed))
 
 
-def map_errors(errors: list[GraphQLError]) -> list[GraphQLError]:
+def map_errors(errors: list[GraphQLError], *, executed: bool = False) -> list[GraphQLError]:
     """``map_error`` of each."""
-    return [map_error(e) for e in errors]
+    return [map_error(e, executed=executed) for e in errors]
 
 
 class GatewayErrors(SchemaExtension):
@@ -101,6 +112,14 @@ class GatewayErrors(SchemaExtension):
     parses inside ``on_parse``, so a syntax error leaves that way) is answered by
     Strawberry after this hook has run; it is replaced on its way out by its mapped form,
     which Strawberry then answers as it is."""
+
+    executed = False
+
+    def on_execute(self) -> Iterator[None]:
+        # Reached only once the document parsed and validated: any error from here on
+        # comes from the variables or the fields.
+        self.executed = True
+        yield
 
     def on_operation(self) -> Iterator[None]:
         try:
@@ -114,4 +133,4 @@ class GatewayErrors(SchemaExtension):
         result = self.execution_context.result
         errors = getattr(result, "errors", None)
         if errors:
-            result.errors = map_errors(errors)  # type: ignore[union-attr]
+            result.errors = map_errors(errors, executed=self.executed)  # type: ignore[union-attr]

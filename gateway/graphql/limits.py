@@ -2,10 +2,12 @@
 that are safe on any document.
 
 Strawberry's limit rules walk fragment spreads as they find them, and fail with a
-Python error on a spread of an undefined fragment or a cycle of fragments. Such a
-document is invalid anyway - graphql-core's ``KnownFragmentNamesRule`` and
-``NoFragmentCyclesRule`` say why - so a limit rule here looks at a document only once
-its fragments resolve.
+Python error on a spread of an undefined fragment or a cycle of fragments, or on an
+empty selection set. Such a document is invalid anyway - graphql-core's
+``KnownFragmentNamesRule`` and ``NoFragmentCyclesRule`` say why, and
+``NonEmptySelectionSets`` for the last one, which graphql-core's parser lets through
+although the grammar (GraphQL spec, "Selection Sets": ``{ Selection+ }``) does not - so
+a limit rule here looks at a document only once it is well-formed.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from graphql import (
     DocumentNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLError,
     Node,
+    SelectionSetNode,
     ValidationContext,
     ValidationRule,
     visit,
@@ -56,22 +60,48 @@ def fragments_resolve(document: DocumentNode) -> bool:
     return all(acyclic(name, frozenset()) for name in fragments)
 
 
-def _on_valid_fragments(rule: type[ASTValidationRule]) -> type[ASTValidationRule]:
-    class OnValidFragments(ValidationRule):
+def _empty_selection_sets(document: DocumentNode) -> list[SelectionSetNode]:
+    found: list[SelectionSetNode] = []
+
+    class Collect(Visitor):
+        def enter_selection_set(self, node: SelectionSetNode, *_: object) -> None:
+            if not node.selections:
+                found.append(node)
+
+    visit(document, Collect())
+    return found
+
+
+class NonEmptySelectionSets(ValidationRule):
+    """Every selection set selects something (GraphQL spec, "Selection Sets")."""
+
+    def __init__(self, context: ValidationContext) -> None:
+        super().__init__(context)
+        for node in _empty_selection_sets(context.document):
+            context.report_error(GraphQLError("A selection set must select at least one field.", node))
+
+
+def well_formed(document: DocumentNode) -> bool:
+    """Fragments resolve (``fragments_resolve``) and no selection set is empty."""
+    return fragments_resolve(document) and not _empty_selection_sets(document)
+
+
+def _on_well_formed(rule: type[ASTValidationRule]) -> type[ASTValidationRule]:
+    class OnWellFormed(ValidationRule):
         def __init__(self, context: ValidationContext) -> None:
             super().__init__(context)
-            if fragments_resolve(context.document):
+            if well_formed(context.document):
                 rule(context)
 
-    OnValidFragments.__name__ = f"OnValidFragments{rule.__name__}"
-    return OnValidFragments
+    OnWellFormed.__name__ = f"OnWellFormed{rule.__name__}"
+    return OnWellFormed
 
 
 def limit_rules(*, max_depth: int, max_aliases: int) -> list[type[ASTValidationRule]]:
-    """The depth and alias limit rules. Build them once per schema: Strawberry's
-    validation cache is keyed by the rule classes."""
+    """The depth and alias limit rules, and ``NonEmptySelectionSets``. Build them once
+    per schema: Strawberry's validation cache is keyed by the rule classes."""
     rules = [
         *QueryDepthLimiter(max_depth=max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
     ]
-    return [_on_valid_fragments(rule) for rule in rules]
+    return [NonEmptySelectionSets, *(_on_well_formed(rule) for rule in rules)]

@@ -4,8 +4,10 @@ and of JSON carried in query parameters.
 A body is bounded twice before it is parsed: in size (``max_body_bytes``: by its
 declared ``Content-Length``, then as it streams in) and in nesting
 (``max_json_depth``: counted on the raw text, so that neither the parser nor any code
-that walks the value later recurses without bound). Both refusals are client errors:
-``PayloadTooLarge`` (413) and ``InvalidRequestBody`` (400).
+that walks the value later recurses without bound). Its strings must be Unicode: an
+escaped unpaired surrogate (``"\ud800"``) is refused, as no UTF-8 answer could carry
+it back. The refusals are client errors: ``PayloadTooLarge`` (413) and
+``InvalidRequestBody`` (400).
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from typing import Any
 from starlette.requests import Request
 
 from gateway.errors import InvalidRequestBody, PayloadTooLarge
+from gateway.query.display import got
 
 # A JSON string as the JSON lexer sees it, or an unterminated one running to the end
 # (so that the scan never restarts inside it: linear time on any input).
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*+(?:"|\Z)', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def nesting_depth(text: str) -> int:
@@ -48,9 +52,31 @@ def parse_json(raw: bytes | str, *, max_depth: int, source: str = "request body"
     if text.count("[") + text.count("{") > max_depth and nesting_depth(text) > max_depth:
         raise InvalidRequestBody(f"{source} nests deeper than the limit max_json_depth ({max_depth}).")
     try:
-        return json.loads(text, parse_constant=_refuse_constant)
+        value = json.loads(text, parse_constant=_refuse_constant)
     except ValueError as exc:
         raise InvalidRequestBody(f"{source} is not valid JSON: {exc}.") from None
+    if _SURROGATE_ESCAPE.search(text) and not _unicode(value):
+        raise InvalidRequestBody(f"{source} has a string with an unpaired UTF-16 surrogate (not a character).")
+    return value
+
+
+def _unicode(value: Any) -> bool:
+    """Whether every string (keys included) of a parsed JSON value is valid Unicode."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    return False
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return True
 
 
 def _refuse_constant(name: str) -> Any:
@@ -74,9 +100,25 @@ async def read_body(request: Request, *, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
+def expect_object(value: Any, what: str = "the request body") -> dict[str, Any]:
+    """``value`` if it is a JSON object, else ``InvalidRequestBody`` naming ``what``."""
+    if not isinstance(value, dict):
+        raise InvalidRequestBody(f"{what} must be a JSON object, got {got(value)}.")
+    return value
+
+
+class _Empty:
+    def __repr__(self) -> str:
+        return "EMPTY"
+
+
+EMPTY: Any = _Empty()  # what ``read_json`` answers for a body with nothing in it (JSON null is None)
+
+
 async def read_json(request: Request, *, max_bytes: int, max_depth: int) -> Any:
-    """The body's JSON value (bounded as the module says); ``None`` for an empty body."""
+    """The body's JSON value (bounded as the module says); ``EMPTY`` for a body that is
+    empty or only whitespace."""
     raw = await read_body(request, max_bytes=max_bytes)
     if not raw.strip():
-        return None
+        return EMPTY
     return parse_json(raw, max_depth=max_depth)

@@ -40,7 +40,7 @@ from gateway.errors import (
     UnsupportedMediaType,
 )
 from gateway.graphql.context import GraphQLContext
-from gateway.http.body import read_json
+from gateway.http.body import EMPTY, read_json
 from gateway.http.documents import PersistedQueries
 from gateway.http.introspection import introspection_only
 from gateway.http.media import GRAPHQL_RESPONSE_JSON, HTML, JSON, negotiate
@@ -169,7 +169,7 @@ class GraphQLEndpoint:
                 f"/graphql reads POST bodies in {JSON} (UTF-8), got {content_type or 'no Content-Type'}."
             )
         body = await read_json(request, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
-        if body is None:
+        if body is EMPTY:
             raise InvalidRequestBody("the request body is empty: send a JSON object with a query.")
         if not isinstance(body, list):
             return False, [params_from_json(body)]

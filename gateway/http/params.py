@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.errors import InvalidRequestBody
-from gateway.http.body import parse_json
+from gateway.http.body import expect_object, parse_json
 from gateway.query.display import got
 
 _GET_PARAMETERS = ("query", "operationName", "variables", "extensions", "documentId")
@@ -53,8 +53,7 @@ def _typed(value: object, kind: type, name: str, where: str) -> Any:
 def params_from_json(value: object, where: str = "") -> GraphQLParams:
     """The parameters of one JSON request object; ``InvalidRequestBody`` naming the
     parameter when one has the wrong type, or when ``value`` is not an object."""
-    if not isinstance(value, dict):
-        raise InvalidRequestBody(f"{where or 'the request body '}must be a JSON object, got {got(value)}.")
+    value = expect_object(value, where.strip() or "the request body")
     return GraphQLParams(
         query=_typed(value.get("query"), str, "query", where),
         operation_name=_typed(value.get("operationName"), str, "operationName", where),

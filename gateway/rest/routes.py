@@ -11,10 +11,9 @@ from starlette.routing import Route
 
 from gateway.auth import Authenticator, Principal
 from gateway.encoding import encode_json
-from gateway.errors import InvalidParameterType, InvalidRequestBody
-from gateway.http.body import parse_json, read_json
+from gateway.errors import InvalidParameterType
+from gateway.http.body import EMPTY, expect_object, parse_json, read_json
 from gateway.query.collectors import CollectorRef, collector_ref
-from gateway.query.display import got
 from gateway.rest.protojson import job_info
 from gateway.service import JobService
 from gateway.store.base import Document
@@ -39,11 +38,7 @@ async def read_json_object(request: Request) -> dict[str, Any]:
     """The body as a JSON object (bounded in size and nesting); ``{}`` when empty."""
     settings = request.state.settings
     body = await read_json(request, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
-    if body is None:
-        return {}
-    if not isinstance(body, dict):
-        raise InvalidRequestBody(f"request body must be a JSON object, got {got(body)}.")
-    return body
+    return {} if body is EMPTY else expect_object(body)
 
 
 async def _list(request: Request, body: dict[str, Any], principal: Principal | None) -> FastJSONResponse:
