@@ -28,6 +28,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from embedded import render as render_scaling  # noqa: E402
+from embedded import scaling  # noqa: E402
 from load import Request, Result, drive, graphql_ok, one  # noqa: E402
 from scenarios import Scenario, list_page, scenarios  # noqa: E402
 from stores import ZeroCostStore  # noqa: E402
@@ -249,9 +251,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--quick", action="store_true", help="one short round of one scenario: checks the scripts")
     parser.add_argument("--out-dir", type=Path, default=OUT, help="where datasets and results go (default bench/out)")
+    parser.add_argument(
+        "--embedded-sizes",
+        default="10000,50000,100000,200000",
+        help="job counts of the embedded engine's scaling table (bench/embedded.py; '' to skip)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.jobs, args.rounds, args.seconds, args.soak_seconds = 300, 1, 0.3, 0
+        args.embedded_sizes = "1000,2000"
 
     data = generate(args.jobs, args.out_dir)
     port = free_port()
@@ -309,6 +317,12 @@ def main(argv: list[str] | None = None) -> int:
         rest_over_floor_page20=round(page20["rest_median_ms"] / floor, 2),
     )
     print(render(report))
+    if args.embedded_sizes:
+        report["embedded_scaling"] = scaling(
+            [int(n) for n in args.embedded_sizes.split(",")], repeats=3 if args.quick else 20
+        )
+        print("\nThe embedded engine, as it scales:\n")
+        print(render_scaling(report["embedded_scaling"]))
     (args.out_dir / ("quick.json" if args.quick else "results.json")).write_text(json.dumps(report, indent=2))
     return 0 if all(r["errors"] == 0 for r in rows) and report.get("soak", {}).get("errors", 0) == 0 else 1
 

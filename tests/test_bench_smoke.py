@@ -28,6 +28,7 @@ def _bench(script: str, out: Path, *args: str) -> str:
 def test_bench_quick_run(tmp_path: Path) -> None:
     stdout = _bench("run.py", tmp_path)
     assert "| list, page of 20 |" in stdout and "Floor" in stdout
+    assert "The embedded engine, as it scales" in stdout and "| 2,000 |" in stdout and "x2.0" in stdout
     report = json.loads((tmp_path / "quick.json").read_text())
     (row,) = report["rows"]
     assert row["errors"] == 0 and row["graphql_median_ms"] > 0 and row["rest_median_ms"] > 0

@@ -58,31 +58,50 @@ _SPECIFIERS: dict[str, Callable[[datetime], str]] = {
 SPECIFIERS = frozenset(_SPECIFIERS) | {"%"}
 
 
+# Specifiers read straight off the datetime, as str.format fields of argument 0.
+_FIELDS = {
+    "d": "{0.day:02d}",
+    "H": "{0.hour:02d}",
+    "m": "{0.month:02d}",
+    "M": "{0.minute:02d}",
+    "S": "{0.second:02d}",
+    "Y": "{0.year:04d}",
+}
+
+
 def date_formatter(fmt: str) -> Callable[[datetime], str]:
     """A function rendering a (naive UTC) datetime with the ``$dateToString`` format
-    ``fmt``; raises ``QueryRejected`` for a format MongoDB refuses."""
-    pieces: list[str | Callable[[datetime], str]] = []
+    ``fmt``; raises ``QueryRejected`` for a format MongoDB refuses. The format is
+    compiled once into one ``str.format`` template."""
+    template: list[str] = []
+    computed: list[Callable[[datetime], str]] = []
     i = 0
     while i < len(fmt):
         j = fmt.find("%", i)
         if j < 0:
-            pieces.append(fmt[i:])
+            template.append(_escape(fmt[i:]))
             break
-        if j > i:
-            pieces.append(fmt[i:j])
+        template.append(_escape(fmt[i:j]))
         if j + 1 >= len(fmt):
             raise QueryRejected("the database rejected the query: unmatched '%' at end of format string.")
         spec = fmt[j + 1]
         if spec == "%":
-            pieces.append("%")
+            template.append("%")
+        elif spec in _FIELDS:
+            template.append(_FIELDS[spec])
         elif spec in _SPECIFIERS:
-            pieces.append(_SPECIFIERS[spec])
+            computed.append(_SPECIFIERS[spec])
+            template.append(f"{{{len(computed)}}}")
         else:
             raise QueryRejected(
                 f"the database rejected the query: invalid format character '%{spec}' in format string."
             )
         i = j + 2
-    if all(isinstance(p, str) for p in pieces):
-        constant = "".join(p for p in pieces if isinstance(p, str))
-        return lambda d: constant
-    return lambda d: "".join(p if isinstance(p, str) else p(d) for p in pieces)
+    text = "".join(template).format
+    if not computed:
+        return text
+    return lambda d: text(d, *[c(d) for c in computed])
+
+
+def _escape(literal: str) -> str:
+    return literal.replace("{", "{{").replace("}", "}}")

@@ -1,7 +1,7 @@
 """The embedded engine: the job and collector collections in memory, behind the store
 interface, answering MongoDB's queries as MongoDB does.
 
-Documents are stored as a MongoDB server would hold them (a BSON round trip: naive
+Documents are stored as a MongoDB server would hold them (``documents.stored``: naive
 UTC datetimes to the millisecond, tuples as arrays, an ``_id`` given to each) in
 ``tables.Table`` (partitions by domain, in-memory indexes). Queries are evaluated by
 this package's own modules for exactly the MongoDB language the compiler emits:
@@ -24,13 +24,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-import bson
 from bson import ObjectId
+from pymongo.errors import BulkWriteError
 
 from gateway.errors import QueryRejected
 from gateway.store.base import DEFAULT_NAMES, Collection, Document, ReadPurpose, SortSpec, physical_pipeline
 from gateway.store.bsonorder import MISSING, sort_key
 from gateway.store.budget import Budget, running
+from gateway.store.documents import stored
 from gateway.store.fieldpaths import query_values
 from gateway.store.matching import expand
 from gateway.store.pipeline import run_pipeline
@@ -38,14 +39,6 @@ from gateway.store.projection import compile_projection, copy
 from gateway.store.tables import Table
 
 T = TypeVar("T")
-
-
-def stored(document: Mapping[str, Any]) -> Document:
-    """``document`` as MongoDB stores it: through BSON, with an ``_id``."""
-    try:
-        return bson.decode(bson.encode(document))
-    except (bson.errors.InvalidDocument, OverflowError, TypeError, ValueError) as exc:
-        raise ValueError(f"not a storable document ({exc}): {dict(document)!r:.200}") from None
 
 
 class MemoryJobStore:
@@ -63,15 +56,29 @@ class MemoryJobStore:
         return self._tables[self._names[collection]]
 
     def insert(self, collection: Collection, documents: Iterable[Mapping[str, Any]]) -> int:
-        """Store ``documents`` (each given an ``_id`` if it has none, as a driver does)."""
+        """Store ``documents`` (each given an ``_id`` if it has none, as a driver does).
+
+        Raises ``NotStorable`` for a value BSON cannot carry and, as a driver's
+        ``insert_many`` does, ``BulkWriteError`` (code 11000) for an ``_id`` the
+        collection already holds; then nothing is stored."""
         docs = []
         for document in documents:
             if "_id" not in document and isinstance(document, dict):
                 document["_id"] = ObjectId()
             docs.append(stored(document))
         with self._lock:
-            self._table(collection).insert(docs)
+            duplicate = self._table(collection).insert(docs)
+        if duplicate is not None:
+            raise BulkWriteError(
+                {"writeErrors": [{"index": 0, "code": 11000, "errmsg": "E11000 duplicate key error", "op": duplicate}]}
+            )
         return len(docs)
+
+    def prepare(self) -> None:
+        """Build the indexes of what was inserted now rather than at the first query."""
+        with self._lock:
+            for table in self._tables.values():
+                table.prepare()
 
     async def _run(self, call: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._worker, self._guarded, call, args)

@@ -33,6 +33,7 @@ from gateway.store.sorting import sort_key_function
 
 Document = dict[str, Any]
 Stage = Callable[[list[Document]], list[Document]]
+NO_VARS: dict[str, Any] = {}  # the variables of a top-level expression: none (never written to)
 
 
 class Foreign(Protocol):
@@ -116,7 +117,7 @@ def _project(spec: Any, resolve: Resolve) -> Stage:
     def project(doc: Document) -> Document:
         out = include(doc) if include else ({"_id": doc["_id"]} if keep_id and "_id" in doc else {})
         for name, expr in computed.items():
-            value = expr(doc, {})
+            value = expr(doc, NO_VARS)
             if value is not MISSING:
                 out[name] = value
         return out
@@ -132,7 +133,7 @@ def _add_fields(spec: Any, resolve: Resolve) -> Stage:
     def add(doc: Document) -> Document:
         out = dict(doc)
         for parts, expr in fields:
-            _set(out, parts, expr(doc, {}))
+            _set(out, parts, expr(doc, NO_VARS))
         return out
 
     return lambda docs: [add(d) for d in checked(docs)]
@@ -153,7 +154,7 @@ def _set(doc: Document, parts: list[str], value: Any) -> None:
 def _group(spec: Any, resolve: Resolve) -> Stage:
     if not isinstance(spec, Mapping) or "_id" not in spec:
         raise QueryRejected("the database rejected the query: a group specification must include an _id.")
-    key_of = compile_expression(spec["_id"])
+    key_of = _group_key(spec["_id"])
     fields = []
     for name, acc in spec.items():
         if name == "_id":
@@ -163,24 +164,51 @@ def _group(spec: Any, resolve: Resolve) -> Stage:
         ((op, arg),) = acc.items()
         fields.append((name, accumulator(op), compile_expression(arg)))
 
+    factories = [factory for _, factory, _ in fields]
+    exprs = [expr for _, _, expr in fields]
+
     def group(docs: list[Document]) -> list[Document]:
         groups: dict[Any, tuple[Any, list[Any]]] = {}
         for doc in checked(docs):
-            value = key_of(doc, {})
-            if value is MISSING:
-                value = None
-            key = sort_key(value)
+            value, key = key_of(doc)
             entry = groups.get(key)
             if entry is None:
-                entry = groups[key] = (value, [factory() for _, factory, _ in fields])
-            for acc, (_, _, expr) in zip(entry[1], fields, strict=True):
-                acc.add(expr(doc, {}))
+                entry = groups[key] = (value, [factory() for factory in factories])
+            for acc, expr in zip(entry[1], exprs):  # noqa: B905 - one accumulator per expression by construction
+                acc.add(expr(doc, NO_VARS))
         return [
             {"_id": value, **{name: acc.result() for acc, (name, _, _) in zip(accs, fields, strict=True)}}
             for value, accs in groups.values()
         ]
 
     return group
+
+
+def _group_key(spec: Any) -> Callable[[Document], tuple[Any, Any]]:
+    """A document's group: its ``_id`` value and a key equal for BSON-equal values. An
+    object ``_id`` is keyed field by field (in order, missing fields left out), which
+    is how its sort key compares, without building that key from the object."""
+    if isinstance(spec, Mapping) and spec and not any(str(k).startswith("$") for k in spec):
+        fields = [(name, compile_expression(e)) for name, e in spec.items()]
+
+        def object_key(doc: Document) -> tuple[Any, Any]:
+            value, key = {}, []
+            for name, expr in fields:
+                item = expr(doc, NO_VARS)
+                if item is not MISSING:
+                    value[name] = item
+                    key.append((name, sort_key(item)))
+            return value, tuple(key)
+
+        return object_key
+    expr = compile_expression(spec)
+
+    def key_of(doc: Document) -> tuple[Any, Any]:
+        value = expr(doc, NO_VARS)
+        value = None if value is MISSING else value
+        return value, sort_key(value)
+
+    return key_of
 
 
 def _count(spec: Any, resolve: Resolve) -> Stage:

@@ -22,7 +22,9 @@ from datetime import datetime
 from itertools import chain
 from typing import Any
 
-from gateway.store.bsonorder import sort_key, utc
+from bson import ObjectId
+
+from gateway.store.bsonorder import OBJECT_ID, sort_key, utc
 from gateway.store.budget import checked
 from gateway.store.fieldpaths import query_values
 from gateway.store.matching import compile_filter
@@ -32,6 +34,9 @@ from gateway.store.sorting import SortSpec, sort_key_function
 Document = dict[str, Any]
 PARTITION_FIELD, TIME_FIELD, CATEGORY_FIELD = "domain_id", "created_at", "status"
 HASH_FIELDS = ("job_id", "collector_id", "_id")
+# Values a hash index holds (equal as Python values exactly when equal in MongoDB); any
+# other value (arrays, objects, numbers, null...) is kept beside the index.
+_HASHABLE = frozenset({str, ObjectId})
 _IRREGULAR = object()  # the partition of documents whose domain_id is not a string
 
 
@@ -41,6 +46,14 @@ class _Ordered:
 
     times: list[datetime] = field(default_factory=list)
     docs: list[Document] = field(default_factory=list)
+    seqs: list[int] = field(default_factory=list)  # each document's insertion number
+
+    def numbered(
+        self, low: tuple[datetime, bool] | None, high: tuple[datetime, bool] | None
+    ) -> list[tuple[int, Document]]:
+        """The window's documents with their insertion numbers."""
+        lo, hi = self.window(low, high)
+        return list(zip(self.seqs[lo:hi], self.docs[lo:hi], strict=True))
 
     def window(self, low: tuple[datetime, bool] | None, high: tuple[datetime, bool] | None) -> tuple[int, int]:
         """The index range of documents inside the window (bounds: instant, inclusive)."""
@@ -61,35 +74,59 @@ class _Partition:
     hash_irregular: dict[str, list[Document]] = field(default_factory=dict)
 
     def build(self, seq: Mapping[int, int]) -> None:
-        def order(doc: Document) -> tuple[Any, ...]:
-            return (doc[TIME_FIELD], sort_key(doc.get("_id")), seq[id(doc)])
-
-        regular = sorted((d for d in self.docs if type(d.get(TIME_FIELD)) is datetime), key=order)
-        self.by_time = _Ordered([d[TIME_FIELD] for d in regular], regular)
-        self.time_irregular = [d for d in self.docs if type(d.get(TIME_FIELD)) is not datetime]
-        grouped: dict[str, list[Document]] = {}
-        for doc in regular:
-            category = doc.get(CATEGORY_FIELD)
-            if type(category) is str:
-                grouped.setdefault(category, []).append(doc)
-        self.by_category = {c: _Ordered([d[TIME_FIELD] for d in ds], ds) for c, ds in grouped.items()}
+        """(Re)build every index of the partition from ``docs``, in one pass."""
+        timed: list[tuple[datetime, Any, int, Document]] = []
+        self.time_irregular, self.category_irregular = [], []
         self.category_time_irregular = {}
-        for doc in self.time_irregular:
+        self._build_hashes()
+        for doc in self.docs:
+            at, category = doc.get(TIME_FIELD), doc.get(CATEGORY_FIELD)
+            if type(at) is datetime:
+                timed.append((at, _id_key(doc.get("_id")), seq[id(doc)], doc))
+            else:
+                self.time_irregular.append(doc)
+                if type(category) is str:
+                    self.category_time_irregular.setdefault(category, []).append(doc)
+            if type(category) is not str:
+                self.category_irregular.append(doc)
+        timed.sort(key=_first_three)
+        self.by_time = _Ordered([t[0] for t in timed], [t[3] for t in timed], [t[2] for t in timed])
+        grouped: dict[str, _Ordered] = {}
+        for at, _, number, doc in timed:
             category = doc.get(CATEGORY_FIELD)
             if type(category) is str:
-                self.category_time_irregular.setdefault(category, []).append(doc)
-        self.category_irregular = [d for d in self.docs if type(d.get(CATEGORY_FIELD)) is not str]
-        self.hashed, self.hash_irregular = {}, {}
+                ordered = grouped.get(category)
+                if ordered is None:
+                    ordered = grouped[category] = _Ordered()
+                ordered.times.append(at)
+                ordered.docs.append(doc)
+                ordered.seqs.append(number)
+        self.by_category = grouped
+
+    def _build_hashes(self) -> None:
+        self.hashed = {name: {} for name in HASH_FIELDS}
+        self.hash_irregular = {name: [] for name in HASH_FIELDS}
         for name in HASH_FIELDS:
-            table: dict[Any, list[Document]] = {}
-            odd: list[Document] = []
+            table, odd = self.hashed[name], self.hash_irregular[name]
             for doc in self.docs:
                 value = doc.get(name)
-                if type(value) is str or (name == "_id" and value is not None and not isinstance(value, dict | list)):
-                    table.setdefault(value, []).append(doc)
+                if type(value) in _HASHABLE:
+                    entries = table.get(value)
+                    if entries is None:
+                        table[value] = [doc]
+                    else:
+                        entries.append(doc)
                 else:
                     odd.append(doc)
-            self.hashed[name], self.hash_irregular[name] = table, odd
+
+
+def _first_three(entry: tuple[datetime, Any, int, Document]) -> tuple[datetime, Any, int]:
+    return entry[0], entry[1], entry[2]
+
+
+def _id_key(value: Any) -> Any:
+    """The sort key of an ``_id`` (ObjectIds, the usual case, by their bytes)."""
+    return (OBJECT_ID, value.binary) if type(value) is ObjectId else sort_key(value)
 
 
 @dataclass(frozen=True)
@@ -111,28 +148,44 @@ class Table:
     def __init__(self) -> None:
         self._docs: list[Document] = []
         self._seq: dict[int, int] = {}
+        self._ids: set[Any] = set()
         self._partitions: dict[Any, _Partition] = {}
-        self._dirty = False
+        self._dirty: set[Any] = set()
         self._lookups: dict[str, dict[Any, list[Document]]] = {}
 
     def __len__(self) -> int:
         return len(self._docs)
 
-    def insert(self, docs: Iterable[Document]) -> None:
+    def insert(self, docs: list[Document]) -> Document | None:
+        """Add ``docs``; or, if one's ``_id`` is taken (here or earlier in ``docs``),
+        add none and give that one."""
+        keys = [_id_key(doc.get("_id")) for doc in docs]
+        if len(set(keys)) < len(keys) or not self._ids.isdisjoint(keys):
+            seen = set(self._ids)
+            for key, doc in zip(keys, docs, strict=True):
+                if key in seen:
+                    return doc
+                seen.add(key)
+        self._ids.update(keys)
         for doc in docs:
             self._seq[id(doc)] = len(self._docs)
             self._docs.append(doc)
             key = doc.get(PARTITION_FIELD)
-            self._partitions.setdefault(key if type(key) is str else _IRREGULAR, _Partition()).docs.append(doc)
-        self._dirty = True
+            partition = key if type(key) is str else _IRREGULAR
+            self._partitions.setdefault(partition, _Partition()).docs.append(doc)
+            self._dirty.add(partition)
         self._lookups.clear()
-        self._ready()
+        return None
+
+    def prepare(self) -> None:
+        """Build the indexes of the partitions that changed."""
+        for key in self._dirty:
+            self._partitions[key].build(self._seq)
+        self._dirty.clear()
 
     def _ready(self) -> None:
         if self._dirty:
-            for partition in self._partitions.values():
-                partition.build(self._seq)
-            self._dirty = False
+            self.prepare()
 
     # -- reads ------------------------------------------------------------------
 
@@ -151,11 +204,17 @@ class Table:
     def select(self, filter: Mapping[str, Any]) -> list[Document]:
         """The matching documents, in insertion order."""
         self._ready()
+        plan = _plan(filter)
         predicate = compile_filter(filter)
-        found = [d for d in checked(self._candidates(_plan(filter))) if predicate(d)]
+        partition = self._partitions.get(plan.partition)
         seq = self._seq
-        found.sort(key=lambda d: seq[id(d)])
-        return found
+        if plan.exact and partition is not None and _IRREGULAR not in self._partitions:
+            exact, odd = _exact_rows(partition, plan)
+            numbered = exact + [(seq[id(d)], d) for d in checked(odd) if predicate(d)]
+        else:
+            numbered = [(seq[id(d)], d) for d in checked(self._candidates(plan)) if predicate(d)]
+        numbered.sort(key=_first)
+        return [d for _, d in numbered]
 
     def find(self, filter: Mapping[str, Any], sort: SortSpec | None, skip: int, limit: int) -> list[Document]:
         """The matching documents in ``sort`` order, ``skip`` and ``limit`` applied."""
@@ -276,6 +335,25 @@ def _partition_candidates(partition: _Partition, plan: _Plan) -> Iterable[Docume
     return min(options, key=lambda o: o[0])[1]
 
 
+def _first(pair: tuple[int, Document]) -> int:
+    return pair[0]
+
+
+def _exact_rows(partition: _Partition, plan: _Plan) -> tuple[list[tuple[int, Document]], list[Document]]:
+    """For an exact plan: the documents the indexes answer for (with their insertion
+    numbers), and the ones they cannot answer for (to be checked one by one)."""
+    if plan.categories is None:
+        return partition.by_time.numbered(plan.low, plan.high), partition.time_irregular
+    rows: list[tuple[int, Document]] = []
+    odd = list(partition.category_irregular)
+    for category in plan.categories:
+        ordered = partition.by_category.get(category)
+        if ordered is not None:
+            rows += ordered.numbered(plan.low, plan.high)
+        odd += partition.category_time_irregular.get(category, ())
+    return rows, odd
+
+
 def _exact_count(partition: _Partition, plan: _Plan) -> tuple[int, list[Document]]:
     """For an exact plan: the count read off the indexes, and the documents the indexes
     cannot answer for (to be checked one by one)."""
@@ -333,8 +411,8 @@ def _plan(filter: Mapping[str, Any]) -> _Plan:
                     high = (instant, op == "$lte")
                 elif op == "$eq":
                     low, high = (instant, True), (instant, True)
-        elif key in HASH_FIELDS and ops is not None and _strings(ops) is not None and hashed is None:
-            hashed = (key, _strings(ops) or ())
+        elif key in HASH_FIELDS and ops is not None and _strings(ops, _HASHABLE) is not None and hashed is None:
+            hashed = (key, _strings(ops, _HASHABLE) or ())
             exact = False
         else:
             exact = False
@@ -352,10 +430,10 @@ def _ops(value: Any) -> dict[str, Any] | None:
     return {"$eq": value}
 
 
-def _strings(ops: Mapping[str, Any]) -> tuple[str, ...] | None:
-    """The strings an ``$eq``/``$in`` of strings admits (None: not of that shape)."""
-    if set(ops) == {"$eq"} and type(ops["$eq"]) is str:
+def _strings(ops: Mapping[str, Any], kinds: frozenset[type] = frozenset({str})) -> tuple[Any, ...] | None:
+    """The values an ``$eq``/``$in`` of ``kinds`` (strings) admits (None: not of that shape)."""
+    if set(ops) == {"$eq"} and type(ops["$eq"]) in kinds:
         return (ops["$eq"],)
-    if set(ops) == {"$in"} and isinstance(ops["$in"], list) and all(type(v) is str for v in ops["$in"]):
+    if set(ops) == {"$in"} and isinstance(ops["$in"], list) and all(type(v) in kinds for v in ops["$in"]):
         return tuple(ops["$in"])
     return None
