@@ -96,9 +96,14 @@ class Settings:
     max_list_values: int = _setting(
         1000, "values of a list operator (in, contain_in, ...) and of a shortcut list", minimum=1
     )
-    max_keyword_words: int = _setting(100, "words of a keyword", minimum=1)
+    max_keyword_words: int = _setting(20, "words of a keyword", minimum=1)
+    max_patterns: int = _setting(
+        50, "patterns one query matches each document against: contain/regex values and keyword words", minimum=1
+    )
     max_group_keys: int = _setting(20, "keys of a group stage", minimum=1)
-    max_group_fields: int = _setting(50, "fields of a group stage, and of one push", minimum=1)
+    max_group_fields: int = _setting(
+        20, "values a group row accumulates: one per group field, one per field a push pushes", minimum=1
+    )
     max_project_fields: int = _setting(50, "fields of a project stage, and operands of one operation", minimum=1)
     max_expression_depth: int = _setting(10, "nesting of project arithmetic", minimum=1)
     max_stat_rows: int = _setting(10_000, "rows of a stat answer without page.limit", minimum=1)

@@ -138,3 +138,22 @@ def test_the_table_names_every_field_of_the_contract() -> None:
     for bad in ("collector_info", "tags", "status.x", "$where", ""):
         with pytest.raises(InvalidQuery):
             stored_key(bad, "key")
+
+
+def test_match_fields_are_keys_too(client: Any) -> None:
+    ok = {"filter": [{"k": "errors", "v": {"error_code": "ERROR_AUTH"}, "o": "match"}]}
+    response = client.post(SEARCH, json={"domain_id": D1, "query": ok})
+    assert [j["job_id"] for j in response.json()["results"]] == ["job-000000000002"]
+    for key, value, written in (
+        ("errors", {"errorCode": "ERROR_AUTH"}, "errors.errorCode"),
+        ("projects", {"name": "project-a"}, "projects.name"),
+    ):
+        query = {"filter": [{"k": key, "v": value, "o": "match"}]}
+        _refused(client.post(SEARCH, json={"domain_id": D1, "query": query}), written, None)
+        body = client.post(SEARCH, json={"domain_id": D1, "query": query}).json()
+        assert "query.filter[0].value field" in body["error"]["message"]
+    misspelt = {"filter": [{"k": "errors", "v": {"errorCode": "x"}, "o": "match"}]}
+    _refused(client.post(STAT, json={"domain_id": D1, "query": {**misspelt, "distinct": "status"}}),
+             "errors.errorCode", "errors.error_code")  # fmt: skip
+    assert client.post(SEARCH, json={"domain_id": D1, "query": {"filter": [
+        {"k": "filter", "v": {"anything": 1}, "o": "match"}]}}).status_code == 200  # fmt: skip

@@ -26,6 +26,7 @@ LIMITS = {
     "max_project_fields": 2,
     "max_expression_depth": 2,
     "max_conditions": 3,
+    "max_patterns": 4,
 }
 STATS = ("rest-stat", "gql-stat")
 
@@ -75,6 +76,16 @@ def test_keyword_words(limited: TestClient) -> None:
     _over(limited, ROUTES, {"keyword": " a  b "}, {"keyword": "a b c"}, "max_keyword_words")
 
 
+def test_patterns_of_a_query(limited: TestClient) -> None:
+    """contain*/regex* values and keyword words, counted over filter, filter_or and keyword."""
+    under = {"keyword": "a b", "filter": [{"k": "job_id", "v": ["x", "y"], "o": "regex_in"}]}
+    over = {**under, "filter_or": [{"k": "status", "v": "s", "o": "not_contain"}]}
+    _over(limited, ROUTES, under, over, "max_patterns")
+    contains = [{"k": "job_id", "v": "x", "o": "contain"}] * 3
+    _over(limited, ROUTES, {"filter": contains[:2], "filter_or": contains[:2]},
+          {"filter": contains, "filter_or": contains[:2]}, "max_patterns")  # fmt: skip
+
+
 def test_sort_keys(limited: TestClient) -> None:
     keys = [{"key": k} for k in ("status", "job_id", "created_at")]
     _over(limited, ("rest-list", "gql-list"), {"sort": {"keys": keys[:2]}}, {"sort": {"keys": keys}}, "max_sort_keys")
@@ -92,6 +103,9 @@ def test_group_keys_and_fields(limited: TestClient) -> None:
     pushed = [{"key": "job_id", "name": f"p{i}"} for i in range(3)]
     push = lambda n: group(fields=[{"name": "p", "operator": "push", "fields": pushed[:n]}])  # noqa: E731
     _over(limited, STATS, push(2), push(3), "max_group_fields")
+    # A push counts each of its fields: two pushes of two fields accumulate four values a row.
+    two_pushes = group(fields=[{"name": f"p{i}", "operator": "push", "fields": pushed[:2]} for i in range(2)])
+    _over(limited, STATS, push(2), two_pushes, "max_group_fields")
     conditions = [{"k": "total_tasks", "v": i, "o": "gte"} for i in range(4)]
     with_conditions = lambda n: group(fields=[{"name": "n", "operator": "count", "conditions": conditions[:n]}])  # noqa: E731
     _over(limited, STATS, with_conditions(3), with_conditions(4), "max_conditions")

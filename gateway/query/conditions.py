@@ -139,30 +139,57 @@ def check_values(cond: Condition, where: str, limits: Limits) -> Condition:
     return cond
 
 
-def compile_conditions(
-    raw: Sequence[Mapping[str, Any]] | None, name: str, ctx: CompileContext, limits: Limits
-) -> list[Part]:
-    """The parts of a canonical ``filter`` or ``filter_or`` (None: unset)."""
+def read_conditions(raw: Sequence[Mapping[str, Any]] | None, name: str, limits: Limits) -> list[Condition]:
+    """The conditions of a canonical ``filter`` or ``filter_or`` (None: unset)."""
     if raw is None:
         return []
     if len(raw) > limits.max_conditions:
         raise LimitExceeded(f"{name} has {len(raw)} conditions; the limit max_conditions is {limits.max_conditions}.")
-    parts = []
+    conditions = []
     for i, item in enumerate(raw):
         where = f"{name}[{i}]"
         cond = read_condition(item, where, OPERATORS, stored_key)
-        parts.append(compile_condition(check_values(cond, f"{where}.value", limits), ctx))
-    return parts
+        if cond.operator == "match" and isinstance(cond.value, Mapping):
+            # The fields an element must have are keys too: paths below the array's.
+            for field_name in cond.value:
+                stored_key(f"{cond.key}.{field_name}", f"{where}.value field")
+        conditions.append(check_values(cond, f"{where}.value", limits))
+    return conditions
+
+
+# Operators whose values are patterns matched against each document's text: each
+# pattern costs a match per document, so a request's patterns are counted.
+PATTERN_OPERATORS = frozenset({"contain", "not_contain", "contain_in", "not_contain_in", "regex", "regex_in"})
+
+
+def count_patterns(conditions: Sequence[Condition]) -> int:
+    """The patterns (literal or regular) ``conditions`` match documents against."""
+    total = 0
+    for cond in conditions:
+        if cond.operator in PATTERN_OPERATORS:
+            total += len(cond.value) if isinstance(cond.value, list) else 1
+    return total
 
 
 def compile_filter(
     filter_: Sequence[Mapping[str, Any]] | None,
     filter_or: Sequence[Mapping[str, Any]] | None,
-    extra_any_of: Sequence[Part],
+    extra_any_of: Sequence[Condition],
     ctx: CompileContext,
     limits: Limits,
 ) -> CompiledFilter:
-    """``filter`` (all must hold) and ``filter_or`` plus ``extra_any_of`` (one must hold)."""
-    all_of = compile_conditions(filter_, "query.filter", ctx, limits)
-    any_of = compile_conditions(filter_or, "query.filter_or", ctx, limits)
-    return CompiledFilter(all_of=all_of, any_of=[*any_of, *extra_any_of])
+    """``filter`` (all must hold) and ``filter_or`` plus ``extra_any_of`` (one must hold).
+
+    Raises ``LimitExceeded`` when their patterns (``contain*``, ``regex*`` values, the
+    keyword's words) number more than ``max_patterns``."""
+    all_of = read_conditions(filter_, "query.filter", limits)
+    any_of = [*read_conditions(filter_or, "query.filter_or", limits), *extra_any_of]
+    patterns = count_patterns([*all_of, *any_of])
+    if patterns > limits.max_patterns:
+        raise LimitExceeded(
+            f"the query matches {patterns} patterns (contain, regex values and keyword words); "
+            f"the limit max_patterns is {limits.max_patterns}."
+        )
+    return CompiledFilter(
+        all_of=[compile_condition(c, ctx) for c in all_of], any_of=[compile_condition(c, ctx) for c in any_of]
+    )

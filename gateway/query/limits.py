@@ -17,9 +17,10 @@ class Limits:
     max_stages: int = 30  # stages of a statistics `aggregate`
     max_sort_keys: int = 32  # keys of a sort (MongoDB sorts on at most 32 keys)
     max_list_values: int = 1000  # values of a list operator (`in`, `contain_in`, ...) and of a shortcut list
-    max_keyword_words: int = 100  # words of a `keyword`
+    max_keyword_words: int = 20  # words of a `keyword`
+    max_patterns: int = 50  # patterns a query matches: contain*/regex* values and keyword words
     max_group_keys: int = 20  # keys of a `group` stage
-    max_group_fields: int = 50  # fields of a `group` stage, and of one `push` field
+    max_group_fields: int = 20  # values a `group` row accumulates: one per field, one per pushed sub-field
     max_project_fields: int = 50  # fields of a `project` stage, and operands of one operation
     max_expression_depth: int = 10  # nesting of arithmetic operations in a `project`
     max_stat_rows: int = 10000  # rows of a statistics answer without `page.limit`

@@ -229,7 +229,7 @@ def compile_query_filter(query: Mapping[str, Any], ctx: CompileContext, limits: 
     return compile_filter(
         query.get("filter"),
         query.get("filter_or"),
-        [compile_condition(c, ctx) for c in keyword_conditions(query.get("keyword"), limits)],
+        keyword_conditions(query.get("keyword"), limits),
         ctx,
         limits,
     )

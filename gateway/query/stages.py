@@ -149,7 +149,7 @@ def _group_field(spec: Mapping[str, Any], where: str, state: PipelineState) -> t
         return name, {"$sum": 1 if condition is None else {"$cond": [condition, 1, 0]}}
     if op == "push" and "fields" in spec:
         pushed = {}
-        for i, sub in enumerate(state.bounded(spec["fields"], f"{where}.fields", "max_group_fields")):
+        for i, sub in enumerate(spec["fields"]):
             at = f"{where}.fields[{i}]"
             pushed[check_name(sub.get("name"), f"{at}.name")] = "$" + state.path(_required(sub, "key", at), f"{at}.key")
         return name, {"$push": pushed}
@@ -167,10 +167,16 @@ def group(spec: Mapping[str, Any], where: str, state: PipelineState) -> list[Sta
         _group_key(k, f"{where}.keys[{i}]", state)
         for i, k in enumerate(state.bounded(spec.get("keys", []), f"{where}.keys", "max_group_keys"))
     ]
-    fields = [
-        _group_field(f, f"{where}.fields[{i}]", state)
-        for i, f in enumerate(state.bounded(spec.get("fields", []), f"{where}.fields", "max_group_fields"))
-    ]
+    given = spec.get("fields", [])
+    # What a row accumulates: one value per field, one per pushed sub-field of a push.
+    width = sum(max(1, len(f.get("fields") or ())) for f in given)
+    limit = state.limits.max_group_fields
+    if width > limit:
+        raise LimitExceeded(
+            f"{where}.fields accumulate {width} values per row (a push counts each of its fields); "
+            f"the limit max_group_fields is {limit}."
+        )
+    fields = [_group_field(f, f"{where}.fields[{i}]", state) for i, f in enumerate(given)]
     if not keys and not fields:
         raise RequiredParameter(f"{where} needs keys or fields.")
     names = [n for n, _ in keys] + [n for n, _ in fields]
