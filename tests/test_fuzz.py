@@ -18,8 +18,8 @@ from gateway.settings import Settings
 from tests.conftest import fixed_clock, memory_with
 from tests.dataset import D1, dataset
 
-# Per request; a long local run on a busy machine may allow more (FUZZ_BUDGET_SECONDS).
-BUDGET_SECONDS = float(os.environ.get("FUZZ_BUDGET_SECONDS", "2.0"))
+# Per request; a long local run on a busy machine may allow more (JOB_GATEWAY_FUZZ_BUDGET_SECONDS).
+BUDGET_SECONDS = float(os.environ.get("JOB_GATEWAY_FUZZ_BUDGET_SECONDS", "2.0"))
 
 KEYS = st.sampled_from(
     ["status", "job_id", "created_at", "errors", "errors.error_code", "projects", "filter", "filter.region", "total_tasks",
@@ -184,9 +184,9 @@ def timed(call: Any) -> Any:
 
 # In CI the examples are derived from the test names (derandomize), so a landing is
 # never decided by chance; a developer's run explores new examples each time. A long
-# local run: FUZZ_EXAMPLES=10000 pytest tests/test_fuzz*.py
+# local run: JOB_GATEWAY_FUZZ_EXAMPLES=10000 pytest tests/test_fuzz*.py
 FUZZ = settings(
-    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "150")),
+    max_examples=int(os.environ.get("JOB_GATEWAY_FUZZ_EXAMPLES", "150")),
     deadline=None,
     derandomize=bool(os.environ.get("CI")),
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
