@@ -136,7 +136,9 @@ def create_app(settings: Settings | None = None, store: JobStore | None = None, 
             auth_required=authenticator.enabled,
             strict_fields=settings.strict_request_fields,
         )
-        if not authenticator.enabled:
+        if authenticator.enabled:
+            log.info(authenticator.describe())
+        else:
             log.warning(
                 "AUTHENTICATION IS OFF: no JWT key is configured, every caller may read any domain it names. "
                 "Set JOB_GATEWAY_JWT_PUBLIC_KEYS or JOB_GATEWAY_JWT_SECRET before exposing this gateway."

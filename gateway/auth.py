@@ -1,16 +1,35 @@
 """Authentication: a bearer token -> the Principal it proves (who is calling).
 
-Tokens are JWTs as SpaceONE's identity service issues them: `did` (domain id), `aud`
-(user id), `user_type`, `exp`, and optionally `projects` (which makes the caller
-project-scoped). RS256 tokens are checked against the public key of the domain they
-name; HS256 tokens against one shared secret. Only configured algorithms are
-accepted, `none` never. What a principal may read is decided in the service.
+Tokens are JWTs as SpaceONE's identity service issues them. Which key checks a token
+is decided by the domain it names (``did``), never by the token's own header:
+
+- a domain listed in ``JOB_GATEWAY_JWT_PUBLIC_KEYS`` accepts only RS256 tokens signed
+  by its own key;
+- every other domain accepts only HS256 tokens signed with ``JOB_GATEWAY_JWT_SECRET``
+  (when it is set; otherwise no token of that domain is valid).
+
+The claims, and what each shape means (docs/security.md, "Token claims"):
+
+- ``did``: a non-empty string, required: the caller's domain.
+- ``exp``: required and checked.
+- ``ttyp``: absent or ``"ACCESS_TOKEN"``; SpaceONE's ``REFRESH_TOKEN`` (or any other
+  type) is refused.
+- ``aud``: the user id in SpaceONE's tokens; one of ``JOB_GATEWAY_JWT_AUDIENCE`` when
+  that is set. ``iss``: ``JOB_GATEWAY_JWT_ISSUER`` when that is set.
+- ``projects``: absent means every project of the domain; a list of strings, those
+  projects only (``[]``: none); ``null`` or any other shape is refused (fails closed).
+- ``user_type``: read, not enforced.
+
+Every refusal is ``Unauthenticated`` with one message, whatever the reason (the reason
+goes to the log, never to the caller, so that answers do not tell which domains
+exist or what was wrong). What a principal may read is decided in ``authorization``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +38,9 @@ import jwt
 
 from gateway.errors import Unauthenticated
 from gateway.settings import Settings, SettingsError
+
+log = logging.getLogger("gateway.auth")
+ABSENT: Any = object()
 
 
 @dataclass(frozen=True)
@@ -51,68 +73,123 @@ def load_public_keys(path: str) -> dict[str, Any]:
     return keys
 
 
+ACCESS_TOKEN = "ACCESS_TOKEN"
+FAILED = "authentication failed: send a valid access token (Authorization: Bearer <token>)."
+
+
+def _refuse(reason: str) -> Unauthenticated:
+    """The one refusal every caller sees; ``reason`` goes to the log only."""
+    log.warning("authentication failed", extra={"reason": reason})
+    return Unauthenticated(FAILED)
+
+
 class Authenticator:
-    def __init__(self, public_keys: Mapping[str, Any] | None = None, secret: str | None = None) -> None:
+    """Checks bearer tokens (see the module docstring for the keys and claims)."""
+
+    def __init__(
+        self,
+        public_keys: Mapping[str, Any] | None = None,
+        secret: str | None = None,
+        *,
+        audience: Sequence[str] = (),
+        issuer: str | None = None,
+    ) -> None:
         self._public_keys = dict(public_keys or {})
         self._secret = secret
-        self._algorithms = ({"RS256"} if self._public_keys else set()) | ({"HS256"} if secret else set())
+        self._audience = list(audience)
+        self._issuer = issuer
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Authenticator:
         keys = load_public_keys(settings.jwt_public_keys) if settings.jwt_public_keys else None
-        return cls(keys, settings.jwt_secret)
+        audience = [a.strip() for a in (settings.jwt_audience or "").split(",") if a.strip()]
+        return cls(keys, settings.jwt_secret, audience=audience, issuer=settings.jwt_issuer)
 
     @property
     def enabled(self) -> bool:
-        return bool(self._algorithms)
+        return bool(self._public_keys) or self._secret is not None
+
+    def describe(self) -> str:
+        """One line saying which tokens are accepted, for the start-up log."""
+        if not self.enabled:
+            return "authentication is off"
+        modes = []
+        if self._public_keys:
+            modes.append(
+                f"RS256 tokens signed by their own domain's key for the {len(self._public_keys)} domain(s) "
+                "of JOB_GATEWAY_JWT_PUBLIC_KEYS"
+            )
+        if self._secret is not None:
+            others = "every other domain" if self._public_keys else "every domain"
+            modes.append(f"HS256 tokens signed with JOB_GATEWAY_JWT_SECRET for {others}")
+        checks = ["exp", "ttyp (no refresh tokens)"]
+        if self._audience:
+            checks.append("aud")
+        if self._issuer:
+            checks.append("iss")
+        return f"authentication: {'; '.join(modes)}; checked: {', '.join(checks)}"
 
     def authenticate(self, authorization: str | None) -> Principal | None:
-        """The principal of an `Authorization: Bearer ...` header; None when auth is off."""
+        """The principal of an ``Authorization: Bearer ...`` header; None when
+        authentication is off. Raises ``Unauthenticated`` (one message) otherwise."""
         if not self.enabled:
             return None
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthenticated("a bearer token is required (Authorization: Bearer <token>).")
+            raise _refuse("no bearer token")
         return self._verify(token.strip())
+
+    def _key(self, domain: str, alg: object) -> tuple[Any, str]:
+        """The key that checks a token of ``domain``, and its algorithm: the domain's own
+        when it has one, else the shared secret; a token signed otherwise is refused."""
+        own = self._public_keys.get(domain)
+        if own is not None:
+            if alg != "RS256":
+                raise _refuse(f"domain {domain!r} has its own key; a {alg} token is not signed by it")
+            return own, "RS256"
+        if self._secret is None:
+            raise _refuse(f"no key for domain {domain!r}")
+        if alg != "HS256":
+            raise _refuse(f"a {alg} token for domain {domain!r}, which only the shared secret serves")
+        return self._secret, "HS256"
 
     def _verify(self, token: str) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
         except jwt.PyJWTError:
-            raise Unauthenticated("the token is not a well-formed JWT.") from None
-        alg = header.get("alg")
-        if not isinstance(alg, str) or alg.lower() == "none":
-            raise Unauthenticated("unsigned tokens (alg none) are not accepted.")
-        if alg not in self._algorithms:
-            raise Unauthenticated(f"tokens signed with {alg} are not accepted here.")
+            raise _refuse("not a well-formed JWT") from None
         domain = unverified.get("did")
         if not isinstance(domain, str) or not domain:
-            raise Unauthenticated("the token has no domain (did claim).")
-        key: Any
-        if alg == "RS256":
-            key = self._public_keys.get(domain)
-            if key is None:
-                raise Unauthenticated(f"no public key is configured for domain {domain!r}.")
-        else:
-            key = self._secret
+            raise _refuse("no did claim")
+        key, alg = self._key(domain, header.get("alg"))
+        required = ["exp", "did", *(["aud"] if self._audience else []), *(["iss"] if self._issuer else [])]
         try:
-            claims = jwt.decode(token, key, algorithms=[alg], options={"require": ["exp", "did"], "verify_aud": False})
-        except jwt.ExpiredSignatureError:
-            raise Unauthenticated("the token has expired.") from None
-        except jwt.PyJWTError:
-            raise Unauthenticated("the token's signature or claims are invalid.") from None
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[alg],
+                audience=self._audience or None,
+                issuer=self._issuer,
+                options={"require": required, "verify_aud": bool(self._audience)},
+            )
+        except jwt.PyJWTError as exc:
+            raise _refuse(f"{type(exc).__name__}: {exc}") from None
+        if claims.get("ttyp", ACCESS_TOKEN) != ACCESS_TOKEN:
+            raise _refuse(f"token type {claims.get('ttyp')!r} is not an access token")
         return _principal(claims)
 
 
 def _principal(claims: Mapping[str, Any]) -> Principal:
-    projects = claims.get("projects")
-    if projects is not None and (not isinstance(projects, list) or not all(isinstance(p, str) for p in projects)):
-        raise Unauthenticated("the token's projects claim must be a list of project ids.")
+    projects = claims.get("projects", ABSENT)
+    if projects is not ABSENT and (not isinstance(projects, list) or not all(isinstance(p, str) for p in projects)):
+        # null included: only an absent claim means every project of the domain.
+        raise _refuse("the projects claim is not a list of project ids")
     audience = claims.get("aud")
+    user_type = claims.get("user_type")
     return Principal(
         domain_id=claims["did"],
         user_id=audience if isinstance(audience, str) else None,
-        user_type=claims.get("user_type") if isinstance(claims.get("user_type"), str) else None,
-        projects=tuple(projects) if projects is not None else None,
+        user_type=user_type if isinstance(user_type, str) else None,
+        projects=None if projects is ABSENT else tuple(projects),
     )

@@ -134,7 +134,11 @@ class Settings:
     )
     # Authentication: RS256 public keys per domain (a JSON file), or an HS256 secret.
     jwt_public_keys: str | None = _setting(None, "JSON file: domain id -> public JWK (RS256)")
-    jwt_secret: str | None = _setting(None, "HS256 shared secret, 32+ characters", secret=True)
+    jwt_secret: str | None = _setting(
+        None, "HS256 shared secret, 32+ characters (for the domains without a public key)", secret=True
+    )
+    jwt_audience: str | None = _setting(None, "accepted token audiences (aud), comma-separated; unset: not checked")
+    jwt_issuer: str | None = _setting(None, "the token issuer (iss) required; unset: not checked")
     insecure_no_auth: bool = _setting(False, "serve a MongoDB without authentication", flag="--insecure-no-auth")
 
     @classmethod

@@ -203,7 +203,7 @@ def test_internal_errors_are_masked(make_client: Any) -> None:
     store.inner.count = broken
     body = gql(client, f'{{ jobs(domainId: "{D1}") {{ totalCount }} }}')
     assert body["errors"][0]["message"] == "Internal server error."
-    assert body["errors"][0]["extensions"] == {"code": "INTERNAL_SERVER_ERROR"}
+    assert body["errors"][0]["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "reason": "ERROR_INTERNAL"}
     assert "hunter2" not in str(body)
 
 

@@ -146,7 +146,7 @@ def test_a_broken_document_is_a_field_error_naming_the_job_and_the_page_stays(
         assert rows[index] is None
     assert all(r is not None and r["status"] for i, r in enumerate(rows) if i != index)
     (error,) = body["errors"]
-    assert error["extensions"] == {"code": "STORED_DOCUMENT_INVALID"}
+    assert error["extensions"] == {"code": "STORED_DOCUMENT_INVALID", "reason": "ERROR_STORED_DOCUMENT"}
     assert error["message"].startswith("stored job job-000000000002: ") and message in error["message"]
     assert error["path"][:3] == ["jobs", "results", index] and error["path"][-1] == field
 

@@ -2,8 +2,9 @@
 ``MaskErrors`` does) so that every entry point - HTTP, WebSocket, direct
 ``schema.execute`` - answers the same shape.
 
-A ``GatewayError`` becomes ``extensions.code`` (its ``graphql_code``) and, for client
-errors, ``extensions.reason`` (its stable ``ERROR_...`` code). A document that does not
+A ``GatewayError`` becomes ``extensions.code`` (its ``graphql_code``) and
+``extensions.reason`` (its stable ``ERROR_...`` code): the shape the HTTP transport
+gives its own errors too. A document that does not
 parse or validate is ``BAD_USER_INPUT`` / ``ERROR_INVALID_GRAPHQL_DOCUMENT``; variables
 that do not fit their types ``ERROR_INVALID_PARAMETER_TYPE``; a validation limit
 ``ERROR_LIMIT_EXCEEDED``. Anything else is logged with its cause and masked as
@@ -84,10 +85,10 @@ def _shape(error: GraphQLError, executed: bool) -> tuple[str, dict[str, str]]:
     if isinstance(original, InvalidQuery):
         return original.message, _bad_input(type(original))
     if isinstance(original, GatewayError) and not isinstance(original, InternalError):
-        return original.message, {"code": original.graphql_code}
+        return original.message, {"code": original.graphql_code, "reason": original.code}
     cause = original.__cause__ or original if isinstance(original, InternalError) else original
     log.error("internal error in GraphQL operation", exc_info=cause)
-    return InternalError().message, {"code": InternalError.graphql_code}
+    return InternalError().message, {"code": InternalError.graphql_code, "reason": InternalError.code}
 
 
 def map_error(error: GraphQLError, *, executed: bool = False) -> GraphQLError:
