@@ -26,11 +26,25 @@ from gateway.app import create_app
 from gateway.demo import DEMO_DOMAINS
 from gateway.settings import Settings
 
-SEARCH, STAT = "/inventory/v1/jobs/search", "/inventory/v1/jobs/stat"
+SEARCH, STAT, GRAPHQL = "/inventory/v1/jobs/search", "/inventory/v1/jobs/stat", "/graphql"
+JOB_FIELDS = """jobId status filter totalTasks remainedTasks projectId domainId createdAt updatedAt finishedAt
+  errors { errorCode message additional }
+  collectorInfo { collectorId name provider capability tags pluginInfo { pluginId version options metadata } }"""
+
+
+def graphql_pages(settings: Settings, domain: str) -> str:
+    """One document of as many aliased full pages as max_aliases allows."""
+    pages = " ".join(
+        f'a{i}: jobs(domainId: "{domain}", query: {{page: {{limit: {settings.max_page_size}, start: {i * 100 + 1}}}}}) '
+        f"{{ results {{ {JOB_FIELDS} }} }}"
+        for i in range(settings.max_aliases)
+    )
+    return "{ " + pages + " }"
 
 
 def cases(settings: Settings) -> dict[str, tuple[str, dict[str, Any]]]:
-    """name -> (route, query) at the default limits, each body under max_body_bytes."""
+    """name -> (route, query) of the published routes at the default limits, each body
+    under max_body_bytes (main adds the GraphQL document of the most aliased pages)."""
     body = settings.max_body_bytes - 4096  # room for the envelope
     n_values, n_conditions, n_patterns = settings.max_list_values, settings.max_conditions, settings.max_patterns
     per_value = body // (n_values * n_conditions) - 16  # JSON quotes, commas and the distinct prefix
@@ -109,9 +123,12 @@ def main() -> None:
     runs = 1 if args.quick else 3
     domain = DEMO_DOMAINS[0]
     results = []
+    requests = {
+        name: (route, {"domain_id": domain, "query": query}) for name, (route, query) in cases(settings).items()
+    }
+    requests["graphql: max aliases of full pages"] = (GRAPHQL, {"query": graphql_pages(settings, domain)})
     with TestClient(create_app(settings)) as client:
-        for name, (route, query) in cases(settings).items():
-            payload = {"domain_id": domain, "query": query}
+        for name, (route, payload) in requests.items():
             request_bytes = len(json.dumps(payload))
             response, seconds, peak = measure(lambda: client.post(route, json=payload), runs)  # noqa: B023
             results.append((name, response.status_code, request_bytes, len(response.content), seconds, peak))

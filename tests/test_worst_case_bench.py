@@ -18,7 +18,7 @@ from tests.conftest import ROOT
 def test_every_worst_case_is_just_under_the_limits() -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     try:
-        from worst_case import cases
+        from worst_case import cases, graphql_pages
     finally:
         sys.path.remove(str(ROOT / "bench"))
     settings = Settings(demo_jobs=30)
@@ -27,3 +27,5 @@ def test_every_worst_case_is_just_under_the_limits() -> None:
             body: dict[str, Any] = {"domain_id": DEMO_DOMAINS[0], "query": query}
             response = client.post(route, json=body)
             assert response.status_code == 200, (name, response.text[:300])
+        graphql = client.post("/graphql", json={"query": graphql_pages(settings, DEMO_DOMAINS[0])})
+        assert graphql.status_code == 200 and "errors" not in graphql.json(), graphql.text[:300]
