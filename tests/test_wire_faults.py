@@ -25,8 +25,8 @@ from tests.standin import StandIn, standin
 
 __all__ = ["standin"]  # the fixture, for the tests below
 
-BUDGET_MS = 1000  # JOB_GATEWAY_MAX_TIME_MS here: short, so the run stays short
-SELECTION_MS = 600  # JOB_GATEWAY_SERVER_SELECTION_TIMEOUT_MS: the wait while no server is known
+BUDGET_MS = 500  # JOB_GATEWAY_MAX_TIME_MS here: short, so the run stays short
+SELECTION_MS = 300  # JOB_GATEWAY_SERVER_SELECTION_TIMEOUT_MS: the wait while no server is known
 SLACK = 0.5  # seconds beyond the budget for the test client, the event loop, a busy machine
 
 Send = Callable[[TestClient], Any]
