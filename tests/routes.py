@@ -20,6 +20,7 @@ _CAMEL = {
     "filter_or": "filterOr",
     "count_only": "countOnly",
     "date_format": "dateFormat",
+    "time_zone": "timeZone",
     "exclude_keys": "excludeKeys",
 }
 _LITERALS = frozenset({"v", "value"})  # JSON values: written as they are

@@ -53,7 +53,7 @@ def run(client: TestClient, name: str, **variables: Any) -> dict[str, Any]:
 
 
 def test_there_are_example_operations() -> None:
-    assert 3 <= len(list(OPERATIONS.glob("*.graphql"))) <= 8
+    assert 3 <= len(list(OPERATIONS.glob("*.graphql"))) <= 12
 
 
 def test_list_and_detail(demo: TestClient) -> None:
@@ -110,3 +110,46 @@ def test_failure_rate_by_provider(demo: TestClient) -> None:
         assert row["failureRate"] == pytest.approx(row["failed"] / row["total"])
     rates = [r["failureRate"] for r in rows]
     assert rates == sorted(rates, reverse=True)
+
+
+def test_job_pages_walk_the_connection(demo: TestClient) -> None:
+    seen: list[str] = []
+    after = None
+    total = None
+    for _ in range(100):
+        page = run(demo, "JobPages", domainId=DEMO_DOMAINS[0], provider="aws", first=50, after=after)["jobConnection"]
+        total = page["totalCount"]
+        nodes = [e["node"] for e in page["edges"]]
+        assert all(n["status"] in ("ERROR", "TIMEOUT") and n["collectorInfo"]["provider"] == "aws" for n in nodes)
+        seen += [n["jobId"] for n in nodes]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert total and len(seen) == len(set(seen)) == total
+
+
+def test_active_jobs_and_refetching_them_by_id(demo: TestClient) -> None:
+    active = run(demo, "ActiveJobs", domainId=DEMO_DOMAINS[0], since="now-30d")["jobs"]
+    rows = active["results"]
+    assert active["totalCount"] == len(rows) > 0
+    assert {r["status"] for r in rows} <= {"CREATED", "IN_PROGRESS"}
+    remained = [r["remainedTasks"] for r in rows]
+    assert remained == sorted(remained, reverse=True)
+    for row in rows[:5]:
+        node = run(demo, "RefetchNode", id=row["id"])["node"]
+        assert node == {
+            "__typename": "Job",
+            "id": row["id"],
+            "jobId": row["jobId"],
+            "status": row["status"],
+            "remainedTasks": row["remainedTasks"],
+            "finishedAt": None if row["status"] != "SUCCESS" else node["finishedAt"],
+        }
+
+
+def test_job_counts_per_week(demo: TestClient) -> None:
+    rows = run(demo, "JobCountsPerWeek", domainId=DEMO_DOMAINS[0], timeZone="Asia/Seoul")["jobCounts"]
+    weeks = sorted({r["period"] for r in rows})
+    assert 3 <= len(weeks) <= 5 and all(w[4:6] == "-W" for w in weeks)
+    assert [(r["period"], r["status"]) for r in rows] == sorted((r["period"], r["status"]) for r in rows)
+    assert all(r["count"] > 0 and r["periodStart"].endswith("15:00:00.000Z") for r in rows)  # Monday 00:00 in Seoul

@@ -17,6 +17,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from gateway.graphql.connection import JobConnection, resolve_job_connection
+from gateway.graphql.dashboard import CalendarPeriod, JobCount, JobCountKey, JobInstant, resolve_job_counts
 from gateway.graphql.errors import GatewayErrors
 from gateway.graphql.extensions import OperationName
 from gateway.graphql.inputs import JobQueryInput
@@ -141,6 +142,38 @@ class Query:
         self, info: Info, ids: Annotated[list[strawberry.ID], strawberry.argument(description="Global `id`s.")]
     ) -> list[Node | None]:
         return await resolve_nodes(info, [str(i) for i in ids])
+
+    @strawberry.field(
+        description="The common dashboard: counts of jobs grouped by any of status, provider, collector and a "
+        "calendar period in a time zone, ordered by the groups. (`jobStat` answers any other statistics.)"
+    )
+    async def job_counts(  # noqa: PLR0917 - GraphQL arguments, resolved by name
+        self,
+        info: Info,
+        group_by: Annotated[
+            list[JobCountKey], strawberry.argument(description="The keys to group by, in order; none: one total.")
+        ],
+        period: Annotated[
+            CalendarPeriod, strawberry.argument(description="The calendar period of PERIOD.")
+        ] = CalendarPeriod.DAY,
+        period_of: Annotated[
+            JobInstant, strawberry.argument(description="Which instant of a job PERIOD reads.")
+        ] = JobInstant.CREATED_AT,
+        time_zone: Annotated[
+            str, strawberry.argument(description="The IANA time zone of the periods' calendar, e.g. `Asia/Seoul`.")
+        ] = "UTC",
+        where: WhereArgument = None,
+        domain_id: DomainArgument = None,
+    ) -> list[JobCount]:
+        return await resolve_job_counts(
+            info,
+            group_by=group_by,
+            period=period,
+            period_of=period_of,
+            zone=time_zone,
+            where=where,
+            domain_id=domain_id,
+        )
 
     @strawberry.field(description="Statistics over jobs: `{results: [row...], total_count?}` as the REST stat route.")
     async def job_stat(

@@ -33,6 +33,11 @@ class GroupKeyInput:
         default=None,
         description="Group a date by `year`, `month`, `day`, or a `$dateToString` format such as `%Y-%m-%d`.",
     )
+    time_zone: str | None = strawberry.field(
+        default=None,
+        description="With `dateFormat`: the IANA time zone whose calendar the date is read in (e.g. `Asia/Seoul`); "
+        "UTC when absent.",
+    )
     k: str | None = _short("key")
     n: str | None = _short("name")
 

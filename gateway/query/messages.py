@@ -143,7 +143,11 @@ QUERY = Message(
         FieldSpec("keyword", STRING),
     ),
 )
-GROUP_KEY = Message("spaceone.api.core.v1.AggregateGroupKey", (*_KEY, *_NAME, FieldSpec("date_format", STRING)))
+# `time_zone`: the contract's addition (section 4.2 date keys), an IANA name for MongoDB's date operators.
+GROUP_KEY = Message(
+    "spaceone.api.core.v1.AggregateGroupKey",
+    (*_KEY, *_NAME, FieldSpec("date_format", STRING), FieldSpec("time_zone", STRING)),
+)
 GROUP_SUB_FIELD = Message("spaceone.api.core.v1.AggregateGroupSubField", (*_KEY, *_NAME))
 SUB_CONDITION = Message("spaceone.api.core.v1.AggregateSubCondition", (*_KEY, *_VALUE, *_OPERATOR))
 GROUP_FIELD = Message(

@@ -12,7 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
+from zoneinfo import available_timezones
 
 from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded, RequiredParameter, UnsupportedOperator
 from gateway.query.conditions import read_condition
@@ -118,15 +120,35 @@ def _date_format(fmt: object, where: str) -> str:
     return fmt
 
 
+def time_zone(raw: object, where: str) -> str:
+    """An IANA time zone name (``Asia/Seoul``, ``UTC``), as MongoDB's date operators
+    take one (their ``timezone``); ``InvalidQuery`` naming ``where`` otherwise."""
+    if not isinstance(raw, str) or raw not in _time_zones():
+        raise InvalidQuery(f'{where} {json_text(raw)} is not an IANA time zone name such as "Asia/Seoul" or "UTC".')
+    return raw
+
+
+@cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
 def _group_key(spec: Mapping[str, Any], where: str, state: PipelineState) -> tuple[str, Any]:
     ref = "$" + state.path(_required(spec, "key", where), f"{where}.key")
     name = check_name(spec.get("name"), f"{where}.name")
     fmt = spec.get("date_format")
+    zone = spec.get("time_zone")
     if fmt is None:
+        if zone is not None:
+            raise InvalidQuery(f"{where}.time_zone applies to a date key: give date_format too.")
         return name, ref
+    # MongoDB's date operators read an instant in a time zone (UTC when none is given).
+    date: dict[str, Any] = {"date": ref}
+    if zone is not None:
+        date["timezone"] = time_zone(zone, f"{where}.time_zone")
     if fmt in _DATE_PARTS:
-        return name, {_DATE_PARTS[fmt]: ref}
-    return name, {"$dateToString": {"format": _date_format(fmt, where), "date": ref}}
+        return name, {_DATE_PARTS[fmt]: date}
+    return name, {"$dateToString": {"format": _date_format(fmt, where), **date}}
 
 
 def _conditions(items: Sequence[Mapping[str, Any]], where: str, state: PipelineState) -> Any:

@@ -1,5 +1,5 @@
-"""Dates in aggregation expressions: ``$dateToString`` and the date parts, in UTC, as
-MongoDB renders them.
+"""Dates in aggregation expressions: ``$dateToString`` and the date parts, in UTC or
+in a given ``timezone``, as MongoDB renders them.
 
 Format specifiers (https://www.mongodb.com/docs/manual/reference/operator/aggregation/dateToString/#format-specifiers):
 ``%b`` abbreviated month name, ``%B`` full month name, ``%d`` day of month 01-31,
@@ -10,13 +10,16 @@ Format specifiers (https://www.mongodb.com/docs/manual/reference/operator/aggreg
 ``+hhmm``, ``%Z`` UTC offset in minutes, ``%%`` a percent sign. Any other character
 after ``%`` is refused, as MongoDB refuses it (error 18536), and so is a trailing ``%``
 (18535). With no ``timezone`` the offset is zero: ``%z`` is ``+0000`` and ``%Z`` is
-``0``.
+``0``; with one (``time_zone``), every specifier reads that zone's wall clock and the
+offsets are its own.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gateway.errors import QueryRejected
 
@@ -51,9 +54,46 @@ _SPECIFIERS: dict[str, Callable[[datetime], str]] = {
     "V": lambda d: f"{d.isocalendar()[1]:02d}",
     "w": lambda d: str(d.isoweekday() % 7 + 1),
     "Y": lambda d: f"{d.year:04d}",
-    "z": lambda d: "+0000",
-    "Z": lambda d: "0",
+    "z": lambda d: _offset(d, "{sign}{hours:02d}{minutes:02d}"),
+    "Z": lambda d: str(_offset_minutes(d)),
 }
+
+
+def _offset_minutes(d: datetime) -> int:
+    offset = d.utcoffset()
+    return 0 if offset is None else int(offset.total_seconds()) // 60
+
+
+def _offset(d: datetime, pattern: str) -> str:
+    minutes = _offset_minutes(d)
+    sign = "-" if minutes < 0 else "+"
+    return pattern.format(sign=sign, hours=abs(minutes) // 60, minutes=abs(minutes) % 60)
+
+
+_OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})?")
+
+
+def time_zone(name: object) -> tzinfo:
+    """The zone a ``timezone`` argument names: an Olson (IANA) name such as
+    ``Asia/Seoul``, or a UTC offset ``+hh``, ``+hh:mm`` or ``+hhmm``, as MongoDB reads it;
+    raises ``QueryRejected`` (MongoDB's error 40485) for anything else."""
+    if isinstance(name, str):
+        match = _OFFSET.fullmatch(name)
+        if match:
+            delta = timedelta(hours=int(match[2]), minutes=int(match[3] or 0))
+            return timezone(-delta if match[1] == "-" else delta)
+        try:
+            return ZoneInfo(name)
+        except (ValueError, ZoneInfoNotFoundError):
+            pass
+    raise QueryRejected(f"the database rejected the query: unrecognized time zone identifier: {name!r}.")
+
+
+def local(value: datetime, zone: tzinfo | None) -> datetime:
+    """A naive UTC ``value`` as the wall clock of ``zone`` shows it (aware); as it is
+    when ``zone`` is None."""
+    return value if zone is None else value.replace(tzinfo=UTC).astimezone(zone)
+
 
 SPECIFIERS = frozenset(_SPECIFIERS) | {"%"}
 

@@ -15,7 +15,7 @@ Operators the compiler never emits are refused with ``UnsupportedByEngine``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -23,7 +23,7 @@ from bson import Decimal128
 
 from gateway.errors import QueryRejected, UnsupportedByEngine
 from gateway.store.bsonorder import MISSING, is_number, sort_key, truthy
-from gateway.store.dates import date_formatter
+from gateway.store.dates import date_formatter, local, time_zone
 from gateway.store.fieldpaths import expression_value
 
 Vars = dict[str, Any]
@@ -328,7 +328,7 @@ def _date_operand(value: Any, op: str) -> datetime | None:
 def _date_to_string(arg: Any) -> Expr:
     if not isinstance(arg, Mapping) or "date" not in arg:
         raise _rejected("missing 'date' parameter to $dateToString.")
-    unknown = set(arg) - {"date", "format", "onNull"}
+    unknown = set(arg) - {"date", "format", "onNull", "timezone"}
     if unknown:
         raise UnsupportedByEngine(f"the embedded engine does not implement $dateToString's {sorted(unknown)}.")
     fmt = arg.get("format", "%Y-%m-%dT%H:%M:%S.%LZ")
@@ -336,26 +336,42 @@ def _date_to_string(arg: Any) -> Expr:
         raise _rejected(f"$dateToString requires that 'format' be a string, found: {_type_name(fmt)}.")
     render = date_formatter(fmt)
     date = compile_expression(arg["date"])
+    zone = _zone(arg)
     on_null = compile_expression(arg["onNull"]) if "onNull" in arg else (lambda d, v: None)
 
     def to_string(d: Any, v: Vars) -> Any:
         value = _date_operand(date(d, v), "$dateToString")
-        return on_null(d, v) if value is None else render(value)
+        return on_null(d, v) if value is None else render(local(value, zone(d, v)))
 
     return to_string
 
 
+def _zone(arg: Mapping[str, Any]) -> Callable[[Any, Vars], tzinfo | None]:
+    """The ``timezone`` of a date operator's argument (an expression; absent: UTC)."""
+    if "timezone" not in arg:
+        return lambda d, v: None
+    name = compile_expression(arg["timezone"])
+
+    def zone(d: Any, v: Vars) -> tzinfo | None:
+        value = name(d, v)
+        return None if value is None or value is MISSING else time_zone(value)
+
+    return zone
+
+
 def _date_part(part: Callable[[datetime], int], op: str) -> Callable[[Any], Expr]:
     def build(arg: Any) -> Expr:
+        zone: Callable[[Any, Vars], tzinfo | None] = lambda d, v: None  # noqa: E731
         if isinstance(arg, Mapping) and "date" in arg:
-            if set(arg) - {"date"}:
-                raise UnsupportedByEngine(f"the embedded engine does not implement {op} with a timezone.")
+            if set(arg) - {"date", "timezone"}:
+                raise UnsupportedByEngine(f"the embedded engine does not implement {op}'s {sorted(set(arg))}.")
+            zone = _zone(arg)
             arg = arg["date"]
         (date,) = _args(arg, 1, op)
 
         def evaluate(d: Any, v: Vars) -> Any:
             value = _date_operand(date(d, v), op)
-            return None if value is None else part(value)
+            return None if value is None else part(local(value, zone(d, v)))
 
         return evaluate
 

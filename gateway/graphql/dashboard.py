@@ -1,0 +1,134 @@
+"""``jobCounts``: the common dashboard shape as a typed field - counts of jobs grouped by
+any of status, provider, collector and a calendar period in a time zone - written as a
+published StatisticsQuery and answered by the generic stat (one pipeline)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time
+from enum import Enum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import strawberry
+
+from gateway.graphql import stored
+from gateway.graphql.resolvers import Info
+from gateway.graphql.scalars import DateTime
+from gateway.graphql.types import CollectorInfo, JobStatus
+from gateway.graphql.where import where_tree
+from gateway.query.collectors import CollectorRef
+from gateway.query.stages import time_zone
+
+
+@strawberry.enum(description="What job counts can be grouped by.")
+class JobCountKey(Enum):
+    STATUS = strawberry.enum_value("status", description="The job's status.")
+    PROVIDER = strawberry.enum_value("provider", description="The provider of the job's collector.")
+    COLLECTOR = strawberry.enum_value("collector", description="The job's collector.")
+    PERIOD = strawberry.enum_value("period", description="The calendar period of `periodOf` (see `period`).")
+
+
+@strawberry.enum(description="A calendar period, in a time zone.")
+class CalendarPeriod(Enum):
+    DAY = strawberry.enum_value("%Y-%m-%d", description="A day: `2024-05-14`.")
+    WEEK = strawberry.enum_value("%G-W%V", description="An ISO week, Monday to Sunday: `2024-W20`.")
+    MONTH = strawberry.enum_value("%Y-%m", description="A month: `2024-05`.")
+
+
+@strawberry.enum(description="An instant of a job.")
+class JobInstant(Enum):
+    CREATED_AT = strawberry.enum_value("created_at", description="When the job was created.")
+    UPDATED_AT = strawberry.enum_value("updated_at", description="When the job last changed.")
+    FINISHED_AT = strawberry.enum_value("finished_at", description="When the job finished.")
+
+
+# Each group key: its key in the published StatisticsQuery and its row's name.
+_KEYS = {
+    JobCountKey.STATUS: ("status", "status"),
+    JobCountKey.PROVIDER: ("collector_info.provider", "provider"),
+    JobCountKey.COLLECTOR: ("collector_info.collector_id", "collector_id"),
+}
+
+
+@strawberry.type(description="How many jobs share one value of each grouped key (the others are null).")
+class JobCount:
+    row: strawberry.Private[dict[str, Any]]
+    collector_info: strawberry.Private[CollectorInfo | None]
+    period_kind: strawberry.Private[CalendarPeriod]
+    zone: strawberry.Private[str]
+
+    @strawberry.field(description="The status (grouped by STATUS).")
+    def status(self) -> JobStatus | None:
+        return stored.enum(JobStatus, self.row, "status", "count row")
+
+    @strawberry.field(description="The collector's provider (grouped by PROVIDER); null for jobs without one.")
+    def provider(self) -> str | None:
+        return stored.string(self.row, "provider", "count row")
+
+    @strawberry.field(description="The collector (grouped by COLLECTOR); null for jobs whose collector is gone.")
+    def collector(self) -> CollectorInfo | None:
+        return self.collector_info
+
+    @strawberry.field(description="The period's label in its time zone (grouped by PERIOD), e.g. `2024-W20`.")
+    def period(self) -> str | None:
+        return stored.string(self.row, "period", "count row")
+
+    @strawberry.field(description="When the period starts (grouped by PERIOD): its first midnight in the time zone.")
+    def period_start(self) -> DateTime | None:
+        label = self.period()
+        return None if label is None else DateTime(period_start(label, self.period_kind, self.zone))
+
+    @strawberry.field(description="How many jobs.")
+    def count(self) -> int:
+        return int(stored.integer(self.row, "count", "count row") or 0)
+
+
+def period_start(label: str, period: CalendarPeriod, zone: str) -> datetime:
+    """The instant (naive UTC) a period labelled ``label`` starts in ``zone``."""
+    if period is CalendarPeriod.WEEK:
+        year, week = label.split("-W")
+        day = date.fromisocalendar(int(year), int(week), 1)
+    elif period is CalendarPeriod.MONTH:
+        day = date.fromisoformat(label + "-01")
+    else:
+        day = date.fromisoformat(label)
+    midnight = datetime.combine(day, time(), tzinfo=ZoneInfo(zone))
+    return midnight.astimezone(UTC).replace(tzinfo=None)
+
+
+async def resolve_job_counts(
+    info: Info,
+    *,
+    group_by: Sequence[JobCountKey],
+    period: CalendarPeriod,
+    period_of: JobInstant,
+    zone: str,
+    where: Any,
+    domain_id: str | None,
+) -> list[JobCount]:
+    zone = time_zone(zone, "timeZone")
+    keys: list[dict[str, Any]] = []
+    for key in dict.fromkeys(group_by):
+        if key is JobCountKey.PERIOD:
+            keys.append({"key": period_of.value, "name": "period", "date_format": period.value, "time_zone": zone})
+        else:
+            stat_key, name = _KEYS[key]
+            keys.append({"key": stat_key, "name": name})
+    stages: list[dict[str, Any]] = [{"group": {"keys": keys, "fields": [{"name": "count", "operator": "count"}]}}]
+    if keys:
+        stages.append({"sort": {"keys": [{"key": k["name"]} for k in keys]}})
+    request = {"query": {"aggregate": stages}, "domain_id": domain_id}
+    service, principal = info.context.service, info.context.principal
+    answer = await service.stat(request, principal, where=None if where is None else where_tree(where))
+    rows: list[dict[str, Any]] = answer["results"]
+    collectors: dict[str, CollectorInfo] = {}
+    ids = sorted({r["collector_id"] for r in rows if isinstance(r.get("collector_id"), str)})
+    if ids:
+        domain = service.authorize(principal, domain_id).domain_id
+        docs = await info.context.collectors.load_many([(domain, CollectorRef(collector_id=i)) for i in ids])
+        collectors = {i: CollectorInfo(doc=doc) for i, doc in zip(ids, docs, strict=True) if doc is not None}
+    return [
+        JobCount(row=r, collector_info=collectors.get(r.get("collector_id") or ""), period_kind=period, zone=zone)
+        for r in rows
+    ]
