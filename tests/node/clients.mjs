@@ -38,7 +38,8 @@ function recordingFetch(requests) {
 }
 
 // urql has no batching exchange of its own: this fetch gathers the operations started
-// in the same tick into one POST of an array, as Apollo's BatchHttpLink does.
+// in the same tick into POSTs of arrays of at most BATCH_MAX, as Apollo's BatchHttpLink does.
+const BATCH_MAX = 10; // the gateway's default max_batch_operations
 function batchingFetch(requests) {
   let pending = [];
   const send = async (batch) => {
@@ -57,7 +58,11 @@ function batchingFetch(requests) {
     new Promise((resolve) => {
       pending.push({ body: JSON.parse(init.body), resolve });
       if (pending.length === 1) {
-        queueMicrotask(() => setTimeout(() => { const batch = pending; pending = []; send(batch); }, 0));
+        queueMicrotask(() => setTimeout(() => {
+          const all = pending;
+          pending = [];
+          for (let i = 0; i < all.length; i += BATCH_MAX) send(all.slice(i, i + BATCH_MAX));
+        }, 0));
       }
     });
 }
@@ -67,7 +72,7 @@ function apollo(mode, requests) {
   const http = new HttpLink({ uri: `${url}/graphql`, fetch: fetchFn });
   let link = http;
   if (mode === 'batched') {
-    link = new BatchHttpLink({ uri: `${url}/graphql`, fetch: fetchFn, batchMax: 10, batchInterval: 20 });
+    link = new BatchHttpLink({ uri: `${url}/graphql`, fetch: fetchFn, batchMax: BATCH_MAX, batchInterval: 20 });
   } else if (mode === 'persisted-get') {
     // A persisted query list: the id of each operation comes from the manifest.
     const persisted = new PersistedQueryLink({
