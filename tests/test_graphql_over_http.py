@@ -305,3 +305,23 @@ def test_batching_can_be_turned_off() -> None:
         response = post(client, [{"query": "{ __typename }"}])
     assert response.status_code == 400
     assert "max_batch_operations (0)" in response.json()["errors"][0]["message"]
+
+
+def test_event_streams_are_handed_to_the_subscription_transport() -> None:
+    """A request preferring text/event-stream goes, whole, to the transport given as
+    ``stream`` (GraphQL over SSE); every other request stays with the endpoint."""
+    from starlette.responses import PlainTextResponse
+
+    from gateway.http.endpoint import GraphQLEndpoint
+
+    app = create_app(Settings(), memory_with(dataset()))
+    route = next(r for r in app.routes if getattr(r, "path", "") == "/graphql")
+    endpoint = route.app  # type: ignore[attr-defined]
+    assert isinstance(endpoint, GraphQLEndpoint) and endpoint.stream is None
+    endpoint.stream = PlainTextResponse("stream", media_type="text/event-stream")
+    with TestClient(app) as client:
+        streamed = post(client, {"query": "subscription { x }"}, "text/event-stream")
+        assert streamed.text == "stream"
+        assert post(client, {"query": "{ __typename }"}, "application/json, text/event-stream;q=0.5").json() == {
+            "data": {"__typename": "Query"}
+        }

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 import strawberry
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
@@ -43,7 +43,7 @@ from gateway.graphql.context import GraphQLContext
 from gateway.http.body import EMPTY, read_json
 from gateway.http.documents import PersistedQueries
 from gateway.http.introspection import introspection_only
-from gateway.http.media import GRAPHQL_RESPONSE_JSON, HTML, JSON, negotiate
+from gateway.http.media import EVENT_STREAM, GRAPHQL_RESPONSE_JSON, HTML, JSON, negotiate
 from gateway.http.params import GraphQLParams, params_from_json, params_from_query_string
 from gateway.http.responses import GraphQLResponse, error_body, is_request_error, result_body, result_status
 from gateway.metrics import BATCH_OPERATION, Metrics
@@ -54,6 +54,7 @@ log = logging.getLogger("gateway.http")
 
 ALLOW = "GET, HEAD, POST, OPTIONS"
 _RESPONSE_TYPES = (GRAPHQL_RESPONSE_JSON, JSON)
+_STREAMING = (*_RESPONSE_TYPES, EVENT_STREAM)
 _READ_ONLY = frozenset({OperationType.QUERY})
 _ANY = frozenset({OperationType.QUERY, OperationType.MUTATION})
 
@@ -90,6 +91,7 @@ class GraphQLEndpoint:
         persisted: PersistedQueries,
         metrics: Metrics,
         page: Page | None = None,
+        stream: ASGIApp | None = None,
     ) -> None:
         self.schema = schema
         self.settings = settings
@@ -97,10 +99,17 @@ class GraphQLEndpoint:
         self.persisted = persisted
         self.metrics = metrics
         self.page = page
+        # Subscriptions over HTTP (GraphQL over SSE) are another transport's: a request
+        # that prefers text/event-stream is handed to it whole.
+        self.stream = stream
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
-        media = negotiate(request.headers.get("accept"), _RESPONSE_TYPES, default=JSON)
+        accept = request.headers.get("accept")
+        if self.stream is not None and negotiate(accept, _STREAMING, default=JSON) == EVENT_STREAM:
+            await self.stream(scope, receive, send)
+            return
+        media = negotiate(accept, _RESPONSE_TYPES, default=JSON)
         try:
             response = await self._respond(request, media)
         except GatewayError as exc:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
 HTML = "text/html"
+EVENT_STREAM = "text/event-stream"
 
 
 def _ranges(accept: str) -> list[tuple[str, float, int]]:
