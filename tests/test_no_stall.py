@@ -91,11 +91,10 @@ def test_a_catastrophic_pattern_leaves_the_server_responsive() -> None:
 
 
 def test_a_query_over_its_budget_stops_with_the_maxtimems_error() -> None:
-    with _client() as client:
-        started = time.perf_counter()
-        assert _search(client).status_code == 200
-        whole = time.perf_counter() - started  # the query run to its end, here and now
-    with _client(max_time_ms=100) as client:
+    with _client() as client:  # the same query run to its end, here and now, probed alike
+        answered, whole, _ = _while_running(client, lambda: _search(client))
+        assert answered.status_code == 200
+    with _client(max_time_ms=50) as client:
         response, took, latencies = _while_running(client, lambda: _search(client))
         # The worker is free again: the next query runs (and is answered) at once.
         assert client.post(
@@ -107,5 +106,7 @@ def test_a_query_over_its_budget_stops_with_the_maxtimems_error() -> None:
     assert response.status_code == 503, response.text
     error = response.json()["error"]
     assert error["code"] == "ERROR_DB_UNAVAILABLE" and "maxTimeMS" in error["message"]
-    assert took < whole / 2, (took, whole)  # stopped near its 100 ms budget, not at the end of the scan
+    # Stopped at its 50 ms budget (the page's and the count's queries, one after the
+    # other), not at the end of the scan; loose, for machines loaded by other work.
+    assert took < whole, (took, whole)
     assert sorted(latencies)[len(latencies) // 2] < 0.1, latencies
