@@ -26,7 +26,7 @@ no code is made up where an error is raised.
     ├── NotFound                 404  NOT_FOUND        ERROR_NOT_FOUND
     ├── MethodNotAllowed         405  BAD_REQUEST      ERROR_METHOD_NOT_ALLOWED
     ├── StoreUnavailable         503  UNAVAILABLE      ERROR_DB_UNAVAILABLE
-    │   └── QueryTimedOut             (the query ran out of its time budget, maxTimeMS)
+    │   └── QueryTimedOut             (the request's database time budget ran out)
     ├── StoredDocumentInvalid    500  STORED_DOCUMENT_INVALID  ERROR_STORED_DOCUMENT (names the document)
     └── InternalError            500  INTERNAL_SERVER_ERROR  ERROR_INTERNAL (message masked)
 """
@@ -207,10 +207,10 @@ class StoredDocumentInvalid(GatewayError):
 
 
 class QueryTimedOut(StoreUnavailable):
-    """A query that did not finish within the time budget (``JOB_GATEWAY_MAX_TIME_MS``,
-    MongoDB's ``maxTimeMS``)."""
+    """A query that did not finish within the request's time budget
+    (``JOB_GATEWAY_MAX_TIME_MS``; pymongo's ``timeoutMS``, MongoDB's ``maxTimeMS``)."""
 
-    def __init__(self, message: str = "the database did not answer within the time budget (maxTimeMS).") -> None:
+    def __init__(self, message: str = "the database did not answer within the time budget (timeoutMS).") -> None:
         super().__init__(message)
 
 

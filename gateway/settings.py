@@ -58,8 +58,8 @@ class Settings:
     collector_collection: str = _setting("collector", "collection of collectors")
     max_time_ms: int = _setting(
         5000,
-        "time budget of all the database work of one request on MongoDB, retries included (pymongo's timeoutMS), "
-        "and of each query on the embedded engine (maxTimeMS), milliseconds",
+        "time budget of all the database work of one request, retries included (pymongo's timeoutMS on MongoDB; "
+        "the embedded engine stops its queries at the same deadline), milliseconds",
         minimum=1,
     )
     server_selection_timeout_ms: int = _setting(

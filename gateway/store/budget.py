@@ -1,4 +1,4 @@
-"""The time budget of one embedded query (MongoDB's ``maxTimeMS``).
+"""The deadline of one embedded query (what is left of its request's time budget).
 
 A query runs on the engine's worker thread and calls ``check()`` as it goes (every few
 dozen documents); past the deadline it raises ``QueryTimedOut``, the error a MongoDB

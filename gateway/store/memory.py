@@ -11,9 +11,9 @@ implement is refused (``UnsupportedByEngine``), never answered differently.
 
 Every query runs off the event loop, on the engine's one worker thread (the tables are
 not thread-safe; one thread also keeps queries from competing for the interpreter
-lock), under the time budget ``max_time_ms`` - MongoDB's ``maxTimeMS``: past it the
-query stops and raises ``QueryTimedOut``. Queries queue for the worker in the order
-they come; their budget starts when they run, as on a server.
+lock), under the time budget ``max_time_ms``: as on MongoDB, the database calls of one
+request share it (``request_budget``), waiting for the worker included, and past it
+the query stops and raises ``QueryTimedOut``, the error a MongoDB time-out gives.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from bson import ObjectId
 from pymongo.errors import BulkWriteError
 
-from gateway.errors import QueryRejected
+from gateway.errors import QueryRejected, QueryTimedOut
 from gateway.store.base import DEFAULT_NAMES, Collection, Document, ReadPurpose, SortSpec, physical_pipeline
 from gateway.store.bsonorder import MISSING, sort_key
 from gateway.store.budget import Budget, running
@@ -36,6 +36,7 @@ from gateway.store.fieldpaths import query_values
 from gateway.store.matching import expand
 from gateway.store.pipeline import run_pipeline
 from gateway.store.projection import compile_projection, copy
+from gateway.store.request_budget import remaining
 from gateway.store.tables import Table
 
 T = TypeVar("T")
@@ -81,10 +82,17 @@ class MemoryJobStore:
                 table.prepare()
 
     async def _run(self, call: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._worker, self._guarded, call, args)
+        # The request's budget, shared by all its database calls (as on MongoDB); the
+        # clock runs while the call waits for the worker too.
+        seconds = remaining(self._budget_seconds)
+        if seconds <= 0:
+            raise QueryTimedOut()
+        budget = Budget(seconds)
+        return await asyncio.get_running_loop().run_in_executor(self._worker, self._guarded, budget, call, args)
 
-    def _guarded(self, call: Callable[..., T], args: tuple[Any, ...]) -> T:
-        with self._lock, running(Budget(self._budget_seconds)):
+    def _guarded(self, budget: Budget, call: Callable[..., T], args: tuple[Any, ...]) -> T:
+        with self._lock, running(budget):
+            budget.check()
             return call(*args)
 
     async def find(
