@@ -28,26 +28,16 @@ import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from scenarios import PER_DAY
 
 DOMAIN = "domain-58010aa2e451"
 TARGETS_AT_100K = {"list_ms": 50.0, "window_ms": 50.0, "count_ms": 20.0, "stat_ms": 1000.0, "startup_s": 5.0}
 
-PER_DAY = {
-    "filter": [{"k": "created_at", "v": "now/d-60d", "o": "timediff_gte"}],
-    "aggregate": [
-        {
-            "group": {
-                "keys": [
-                    {"key": "created_at", "name": "day", "date_format": "%Y-%m-%d"},
-                    {"key": "status", "name": "status"},
-                ],
-                "fields": [{"name": "count", "operator": "count"}],
-            }
-        },
-        {"sort": {"keys": [{"key": "day"}, {"key": "status"}]}},
-    ],
-}
 WINDOW = [{"k": "status", "v": "SUCCESS", "o": "eq"}, {"k": "created_at", "v": "now-7d", "o": "timediff_gte"}]
 
 

@@ -39,22 +39,26 @@ def list_page(domain: str, limit: int) -> Scenario:
     )
 
 
+# Jobs per day and status over 60 days: the stat scenario (also bench/embedded.py's).
+PER_DAY: dict[str, Any] = {
+    "filter": [{"k": "created_at", "v": "now/d-60d", "o": "timediff_gte"}],
+    "aggregate": [
+        {
+            "group": {
+                "keys": [
+                    {"key": "created_at", "name": "day", "date_format": "%Y-%m-%d"},
+                    {"key": "status", "name": "status"},
+                ],
+                "fields": [{"name": "count", "operator": "count"}],
+            }
+        },
+        {"sort": {"keys": [{"key": "day"}, {"key": "status"}]}},
+    ],
+}
+
+
 def scenarios(domain: str, job_id: str) -> list[Scenario]:
-    per_day = {
-        "filter": [{"k": "created_at", "v": "now/d-60d", "o": "timediff_gte"}],
-        "aggregate": [
-            {
-                "group": {
-                    "keys": [
-                        {"key": "created_at", "name": "day", "date_format": "%Y-%m-%d"},
-                        {"key": "status", "name": "status"},
-                    ],
-                    "fields": [{"name": "count", "operator": "count"}],
-                }
-            },
-            {"sort": {"keys": [{"key": "day"}, {"key": "status"}]}},
-        ],
-    }
+    per_day = PER_DAY
     # GraphQL's typed input names the date format in camelCase; the rest is the same.
     gql_per_day = json.loads(json.dumps(per_day).replace('"date_format"', '"dateFormat"'))
     stat_query = "query Stat($d: String!, $q: StatisticsQueryInput!) { jobStat(domainId: $d, query: $q) }"
