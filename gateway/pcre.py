@@ -31,6 +31,8 @@ _PARENS_NEST_LIMIT = 250  # PCRE2's default PARENS_NEST_LIMIT
 _MAX_QUANTIFIER = 65535  # PCRE2: "number too big in {} quantifier"
 _RE2_MAX_REPEAT = 1000
 _NAME_MAX = 32
+# ASCII digits only (str.isdigit() also takes other scripts' digits).
+_DIGIT_CHARS = frozenset("0123456789")
 _POSIX_CLASSES = frozenset(
     (
         "alnum",
@@ -113,6 +115,7 @@ class _Translator:
         self.i = 0
         self.out: list[str] = []
         self.names: set[str] = set()
+        self.captures = 0  # capture groups opened so far
         flags = {f for f in options if f in "ims"}
         self.unsupported: str | None = "the x (extended) option" if "x" in options else None
         self.frames = [_Frame(flags=flags)]
@@ -219,7 +222,7 @@ class _Translator:
         """``{n}``, ``{n,}``, ``{n,m}`` at the cursor (anything else is a literal ``{``)."""
         j = self.i + 1
         k = j
-        while k < len(self.p) and self.p[k].isdigit():
+        while k < len(self.p) and self.p[k] in _DIGIT_CHARS:
             k += 1
         if k == j:
             return None
@@ -227,7 +230,7 @@ class _Translator:
         high: int | None = low
         if k < len(self.p) and self.p[k] == ",":
             m = k + 1
-            while m < len(self.p) and self.p[m].isdigit():
+            while m < len(self.p) and self.p[m] in _DIGIT_CHARS:
                 m += 1
             high = int(self.p[k + 1 : m]) if m > k + 1 else None
             k = m
@@ -253,6 +256,7 @@ class _Translator:
         if rest.startswith("*"):
             self.stop("backtracking verbs and (*...) options")
         if not rest.startswith("?"):
+            self.captures += 1
             self._push(flags, start, "(?:")
             return
         self.i += 1
@@ -276,7 +280,7 @@ class _Translator:
             self.stop("conditional group (?(...)...)")
         if c == "C":
             self.stop("callout (?C...)")
-        if c in ("R", "&") or c.isdigit() or (c in "+-" and self.p[self.i + 1 : self.i + 2].isdigit()):
+        if c in ("R", "&") or c in _DIGIT_CHARS or (c in "+-" and self.p[self.i + 1 : self.i + 2] in _DIGIT_CHARS):
             self.stop("recursion or subroutine call")
         if c == "P":
             nxt = self.p[self.i + 1 : self.i + 2]
@@ -304,13 +308,14 @@ class _Translator:
             raise PatternError("syntax error in subpattern name (missing terminator?)", j)
         if not name:
             raise PatternError("subpattern name expected", j)
-        if name[0].isdigit():
+        if name[0] in _DIGIT_CHARS:
             raise PatternError("subpattern name must start with a non-digit", self.i)
         if len(name) > _NAME_MAX:
             raise PatternError(f"subpattern name is too long (maximum {_NAME_MAX} code units)", self.i)
         if name in self.names and "J" not in self.frame.flags:
             raise PatternError("two named subpatterns have the same name (PCRE2_DUPNAMES not set)", self.i)
         self.names.add(name)
+        self.captures += 1
         self.i = j + 1
 
     def _options(self, flags: set[str], start: int) -> None:
@@ -414,7 +419,9 @@ class _Translator:
             self.frame.end_pending = True
         elif c in "pP":
             self.emit(self._property(c, start), repeatable=True)
-        elif c in "gk" or c.isdigit():
+        elif c in _DIGIT_CHARS:
+            self._digits(c)
+        elif c in "gk":
             self._reference(c)
         elif c in "GKRXC":
             self.lacks(f"\\{c}")
@@ -422,18 +429,35 @@ class _Translator:
         else:
             raise AssertionError(c)  # every other letter was refused by _char_escape
 
+    def _digits(self, c: str) -> None:
+        """``\\`` and digits outside a class: a backreference when the number is below 10,
+        starts with 8 or 9, or counts no more groups than were opened before it; else an
+        octal character of up to three digits, the digits after it literal."""
+        j = self.i
+        while j < len(self.p) and self.p[j] in _DIGIT_CHARS:
+            j += 1
+        number = int(c + self.p[self.i : j])
+        if number < 10 or c in "89" or number <= self.captures:
+            self._reference(c)
+            return
+        octal = c
+        while len(octal) < 3 and self.i < len(self.p) and self.p[self.i] in "01234567":
+            octal += self.p[self.i]
+            self.i += 1
+        self.emit(_char(int(octal, 8)), repeatable=True)
+
     def _reference(self, c: str) -> None:
         """A backreference (``\\1``, ``\\g{..}``, ``\\k<..>``): consumed, and recorded as
         unsupported (RE2 has no backreferences)."""
         self.lacks("backreference")
-        if c.isdigit():
-            while self.i < len(self.p) and self.p[self.i].isdigit():
+        if c in _DIGIT_CHARS:
+            while self.i < len(self.p) and self.p[self.i] in _DIGIT_CHARS:
                 self.i += 1
         else:
             closing = {"{": "}", "<": ">", "'": "'"}.get(self.p[self.i : self.i + 1])
             if closing is None:
                 j = self.i + (1 if self.p[self.i : self.i + 1] in ("-", "+") else 0)
-                while j < len(self.p) and self.p[j].isdigit():
+                while j < len(self.p) and self.p[j] in _DIGIT_CHARS:
                     j += 1
                 if j == self.i:
                     raise PatternError("a numbered reference must not be zero", self.i)

@@ -65,7 +65,7 @@ def _collect(value: Any, parts: tuple[str, ...], i: int, out: list[Any]) -> None
                 _collect(element, parts, i, out)
             else:
                 scalar = True  # a scalar or a nested array: no value here
-        if part.isdigit() and int(part) < len(value) and not (len(part) > 1 and part[0] == "0"):
+        if part.isascii() and part.isdigit() and int(part) < len(value) and not (len(part) > 1 and part[0] == "0"):
             _collect(value[int(part)], parts, i + 1, out)
         elif scalar or len(out) == found:
             out.append(MISSING)  # an empty array, or elements that hold no such field
