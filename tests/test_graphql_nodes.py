@@ -122,11 +122,11 @@ BROKEN_ROW = "{ jobs(domainId: $d) { totalCount results { jobId status createdAt
 @pytest.mark.parametrize(
     ("change", "field", "message"),
     [
-        ({"status": "PAUSED"}, "status", "status is 'PAUSED' (str), not one of CREATED"),
-        ({"status": None}, "status", "status is None (NoneType), not one of"),
-        ({"created_at": "2024-05-14"}, "createdAt", "created_at is '2024-05-14' (str), not a date"),
-        ({"errors": "none"}, "errors", "errors is 'none' (str), not a list"),
-        ({"errors": [{"error_code": 7}]}, "errorCode", "errors[0].error_code is 7 (int), not a string"),
+        ({"status": "PAUSED"}, "status", 'status is a string "PAUSED", not one of CREATED'),
+        ({"status": None}, "status", "status is null, not one of"),
+        ({"created_at": "2024-05-14"}, "createdAt", 'created_at is a string "2024-05-14", not a date'),
+        ({"errors": "none"}, "errors", 'errors is a string "none", not a list'),
+        ({"errors": [{"error_code": 7}]}, "errorCode", "errors[0].error_code is a number 7, not a string"),
     ],
 )
 def test_a_broken_document_is_a_field_error_naming_the_job_and_the_page_stays(

@@ -15,6 +15,7 @@ from typing import Any
 
 import strawberry
 
+from gateway.graphql.arguments import enum_value, given
 from gateway.graphql.scalars import JSON, DateTime
 from gateway.graphql.types import CollectorState, JobStatus, UpgradeMode
 
@@ -36,7 +37,7 @@ def _is_null(path: str, value: bool) -> list[Condition]:
 def _enum_value(value: Any) -> Any:
     if isinstance(value, list):
         return [_enum_value(v) for v in value]
-    return value.value if isinstance(value, Enum) else value
+    return enum_value(value)
 
 
 def _instant(value: datetime) -> str:
@@ -186,22 +187,22 @@ OPERATORS: Mapping[type, Mapping[str, ToConditions]] = {
 
 
 def _free_form(path: str, comparison: Any) -> list[Condition]:
-    key = f"{path}.{comparison.path}"
+    key = f"{path}.{given(comparison, 'path')}"
     table = {**_EQUALITY, "contains": published("contain"), "exists": published("exists")}
     return [c for op, to in table.items() for c in _given(comparison, op, key, to)]
 
 
 def _given(comparison: Any, attribute: str, path: str, to: ToConditions) -> list[Condition]:
-    value = getattr(comparison, attribute, strawberry.UNSET)
-    return [] if value is strawberry.UNSET or value is None else to(path, value)
+    value = given(comparison, attribute)
+    return [] if value is None else to(path, value)
 
 
-def comparison_conditions(path: str, comparison: Any) -> list[Condition]:
-    """The published conditions (all must hold) a comparison input on ``path`` (or a
-    list of free-form comparisons) stands for."""
+def comparison_conditions(path: str, comparison: Any, kind: type) -> list[Condition]:
+    """The published conditions (all must hold) a comparison input of type ``kind`` on
+    ``path`` (or, for free-form paths, a list of them) stands for; either form of the
+    input (``gateway.graphql.arguments``)."""
     if isinstance(comparison, list):  # free-form paths: each must hold
-        return [c for item in comparison for c in comparison_conditions(path, item)]
-    if isinstance(comparison, FreeFormComparison):
+        return [c for item in comparison for c in comparison_conditions(path, item, kind)]
+    if kind is FreeFormComparison:
         return _free_form(path, comparison)
-    table = OPERATORS[type(comparison)]
-    return [c for op, to in table.items() for c in _given(comparison, op, path, to)]
+    return [c for op, to in OPERATORS[kind].items() for c in _given(comparison, op, path, to)]

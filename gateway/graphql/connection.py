@@ -11,6 +11,7 @@ import strawberry
 from gateway.errors import InvalidQuery, StoredDocumentInvalid
 from gateway.graphql import stored
 from gateway.graphql.order import JobOrderBy, order_to_sort
+from gateway.graphql.planned import selected_fields
 from gateway.graphql.resolvers import Info, list_request, page_jobs
 from gateway.graphql.selection import children, job_wire_fields
 from gateway.graphql.types import Job
@@ -52,35 +53,37 @@ def _cursor(window: JobWindow, doc: dict[str, Any]) -> str:
 async def resolve_job_connection(
     info: Info,
     *,
-    first: int | None,
-    after: str | None,
-    last: int | None,
-    before: str | None,
-    where: Any,
-    order_by: Sequence[JobOrderBy] | None,
-    domain_id: str | None,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    where: Any = None,
+    order_by: Sequence[JobOrderBy] | None = None,
+    domain_id: str | None = None,
 ) -> JobConnection:
     query: dict[str, Any] = {}
     sort = order_to_sort(order_by)
     if sort is not None:
         query["sort"] = sort
     request = list_request(domain_id, query)
-    selected = {f.name for f in children(info.selected_fields, info.field_name)}
-    edges = children(children(info.selected_fields, info.field_name), "edges")
+    selections = selected_fields(info)
+    selected = {f.name for f in children(selections, info.field_name)}
+    edges = children(children(selections, info.field_name), "edges")
     wanted = job_wire_fields(children(edges, "node"))
-    window = await info.context.service.list_window(
-        request,
-        info.context.principal,
-        first=first,
-        after=after,
-        last=last,
-        before=before,
-        fields=wanted,
-        with_count="totalCount" in selected,
-        with_rows="edges" in selected,
-        with_page_info="pageInfo" in selected,
-        where=None if where is None else where_tree(where),
-    )
+    async with info.context.reading_page():
+        window = await info.context.service.list_window(
+            request,
+            info.context.principal,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            fields=wanted,
+            with_count="totalCount" in selected,
+            with_rows="edges" in selected,
+            with_page_info="pageInfo" in selected,
+            where=None if where is None else where_tree(where),
+        )
     jobs = await page_jobs(info, window)
     cursors = [_cursor(window, doc) for doc in window.jobs]
     return JobConnection(

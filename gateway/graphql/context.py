@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,24 +15,29 @@ from gateway.auth import Principal
 from gateway.query.collectors import CollectorRef
 from gateway.service import JobService
 
-CollectorKey = tuple[str, CollectorRef]  # (domain the caller may read, reference)
+# (domain the caller may read, the collectors one field needs): one key per page, so a
+# page of any size costs one future, and every page of a request one store call.
+CollectorKey = tuple[str, tuple[CollectorRef, ...]]
 
 
 def collector_loader(service: JobService) -> DataLoader[CollectorKey, Any]:
-    """Collectors for every job of a response, batched: one store call per domain
-    (one domain per request in practice), whatever the page size."""
+    """Collectors for every field of a request that needs some (a page's, a dashboard's),
+    batched: one store call per domain (one domain per request in practice) for all the
+    keys loaded in the same tick, whatever the page sizes. Each key's value is the list
+    of its collectors' documents, in order (None where gone)."""
 
     async def load(keys: Sequence[CollectorKey]) -> list[Any]:
-        by_domain: dict[str, list[CollectorRef]] = defaultdict(list)
-        for domain, ref in keys:
-            by_domain[domain].append(ref)
-        found: dict[CollectorKey, Any] = {}
-        for domain, refs in by_domain.items():
-            for ref, doc in zip(refs, await service.load_collectors(domain, refs), strict=True):
+        by_domain: dict[str, dict[CollectorRef, None]] = defaultdict(dict)
+        for domain, refs in keys:
+            by_domain[domain].update(dict.fromkeys(refs))
+        found: dict[tuple[str, CollectorRef], Any] = {}
+        for domain, wanted in by_domain.items():
+            loading = list(wanted)
+            for ref, doc in zip(loading, await service.load_collectors(domain, loading), strict=True):
                 found[(domain, ref)] = doc
-        return [found[key] for key in keys]
+        return [[found[(domain, ref)] for ref in refs] for domain, refs in keys]
 
-    return DataLoader(load_fn=load)
+    return DataLoader(load_fn=load, cache=False)
 
 
 @dataclass
@@ -43,6 +50,28 @@ class GraphQLContext:
     principal: Principal | None = None
     request: Any = None
     collectors: DataLoader[CollectorKey, Any] = field(init=False)
+    _pages: int = field(init=False, default=0)
+    _settled: asyncio.Event = field(init=False)
 
     def __post_init__(self) -> None:
         self.collectors = collector_loader(self.service)
+        self._settled = asyncio.Event()
+        self._settled.set()
+
+    @asynccontextmanager
+    async def reading_page(self) -> AsyncIterator[None]:
+        """Around the store read of a page: ``pages_read`` waits for it."""
+        self._pages += 1
+        self._settled.clear()
+        try:
+            yield
+        finally:
+            self._pages -= 1
+            if not self._pages:
+                self._settled.set()
+
+    async def pages_read(self) -> None:
+        """Wait until no page of this request is still being read, so that the
+        collectors of every page (of every operation of a batch, which run at once) are
+        asked for together: one store call, however the store's threads interleave."""
+        await self._settled.wait()

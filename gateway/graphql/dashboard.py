@@ -51,6 +51,10 @@ _KEYS = {
 }
 
 
+def _count_row() -> str:
+    return "count row"
+
+
 @strawberry.type(description="How many jobs share one value of each grouped key (the others are null).")
 class JobCount:
     row: strawberry.Private[dict[str, Any]]
@@ -60,11 +64,11 @@ class JobCount:
 
     @strawberry.field(description="The status (grouped by STATUS).")
     def status(self) -> JobStatus | None:
-        return stored.enum(JobStatus, self.row, "status", "count row")
+        return stored.enum(JobStatus, self.row, "status", _count_row)
 
     @strawberry.field(description="The collector's provider (grouped by PROVIDER); null for jobs without one.")
     def provider(self) -> str | None:
-        return stored.string(self.row, "provider", "count row")
+        return stored.string(self.row, "provider", _count_row)
 
     @strawberry.field(description="The collector (grouped by COLLECTOR); null for jobs whose collector is gone.")
     def collector(self) -> CollectorInfo | None:
@@ -72,7 +76,7 @@ class JobCount:
 
     @strawberry.field(description="The period's label in its time zone (grouped by PERIOD), e.g. `2024-W20`.")
     def period(self) -> str | None:
-        return stored.string(self.row, "period", "count row")
+        return stored.string(self.row, "period", _count_row)
 
     @strawberry.field(description="When the period starts (grouped by PERIOD): its first midnight in the time zone.")
     def period_start(self) -> DateTime | None:
@@ -81,7 +85,7 @@ class JobCount:
 
     @strawberry.field(description="How many jobs.")
     def count(self) -> int:
-        return int(stored.integer(self.row, "count", "count row") or 0)
+        return int(stored.integer(self.row, "count", _count_row) or 0)
 
 
 def period_start(label: str, period: CalendarPeriod, zone: str) -> datetime:
@@ -126,7 +130,7 @@ async def resolve_job_counts(
     ids = sorted({r["collector_id"] for r in rows if isinstance(r.get("collector_id"), str)})
     if ids:
         domain = service.authorize(principal, domain_id).domain_id
-        docs = await info.context.collectors.load_many([(domain, CollectorRef(collector_id=i)) for i in ids])
+        docs = await info.context.collectors.load((domain, tuple(CollectorRef(collector_id=i) for i in ids)))
         collectors = {i: CollectorInfo(doc=doc) for i, doc in zip(ids, docs, strict=True) if doc is not None}
     return [
         JobCount(row=r, collector_info=collectors.get(r.get("collector_id") or ""), period_kind=period, zone=zone)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
+from typing import Any
 
 from graphql import OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
 
 from gateway.middleware import GRAPHQL_OPERATION, request_state
 
@@ -24,3 +26,30 @@ class OperationName(SchemaExtension):
         request = getattr(ctx.context, "request", None)
         if request is not None:
             request_state(request.scope)[GRAPHQL_OPERATION] = name or "anonymous"
+
+
+class ValidatedDocuments(SchemaExtension):
+    """Validation results cached by the parsed document itself, as Strawberry's
+    ``ValidationCache`` caches them by the document's value (with the same validation,
+    Strawberry's ``validate_document``): the parser cache hands
+    back the same document object for the same text, and looking it up by identity
+    costs nothing, where hashing and comparing a document node tree costs a walk of it
+    on every request. The cache (``cache``, bounded) is shared by the schema's
+    requests; the graphql-core schema is read from ``holder.schema``."""
+
+    def __init__(self, holder: Any, cache: MutableMapping[int, Any]) -> None:
+        super().__init__()
+        self.holder = holder
+        self.cache = cache
+
+    def on_validate(self) -> Iterator[None]:
+        ctx = self.execution_context
+        document, rules = ctx.graphql_document, tuple(ctx.validation_rules)
+        hit = self.cache.get(id(document))
+        if hit is not None and hit[0] is document and hit[1] == rules:
+            ctx.pre_execution_errors = hit[2]
+        else:
+            errors = validate_document(self.holder.schema, document, rules)  # type: ignore[arg-type]
+            self.cache[id(document)] = (document, rules, errors)
+            ctx.pre_execution_errors = errors
+        yield

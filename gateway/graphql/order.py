@@ -11,6 +11,7 @@ from typing import Any
 
 import strawberry
 
+from gateway.graphql.arguments import enum_value, given
 from gateway.query.fields import COLLECTOR_DOCUMENT, JOB_DOCUMENT, Field, Kind
 from gateway.query.paths import COLLECTOR_INFO
 
@@ -49,8 +50,13 @@ class JobOrderBy:
     direction: OrderDirection = strawberry.field(default=OrderDirection.ASC, description="Which way.")
 
 
-def order_to_sort(order_by: Sequence[JobOrderBy] | None) -> dict[str, Any] | None:
-    """The published ``sort`` (contract section 3.1) of an ``orderBy``; None when not given."""
+def order_to_sort(order_by: Sequence[Any] | None) -> dict[str, Any] | None:
+    """The published ``sort`` (contract section 3.1) of an ``orderBy`` in either form
+    (``gateway.graphql.arguments``); None when not given."""
     if order_by is None:
         return None
-    return {"keys": [{"key": o.field.value, "desc": o.direction is OrderDirection.DESC} for o in order_by]}
+    keys = []
+    for item in order_by:
+        direction = enum_value(given(item, "direction"))
+        keys.append({"key": enum_value(given(item, "field")), "desc": direction == OrderDirection.DESC.value})
+    return {"keys": keys}

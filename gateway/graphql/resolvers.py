@@ -9,10 +9,12 @@ from typing import Any
 import strawberry
 
 from gateway.errors import InvalidQuery
+from gateway.graphql.arguments import enum_value
 from gateway.graphql.context import GraphQLContext
 from gateway.graphql.ids import GlobalId
 from gateway.graphql.inputs import JobQueryInput, query_to_wire
 from gateway.graphql.order import JobOrderBy, order_to_sort
+from gateway.graphql.planned import selected_fields
 from gateway.graphql.selection import children, job_wire_fields
 from gateway.graphql.stat_inputs import StatisticsQueryInput, stat_request
 from gateway.graphql.types import CollectorInfo, Job, JobsInfo, JobStatusFilter, Node
@@ -38,7 +40,7 @@ def list_request(
         "domain_id": domain_id,
         "query": query,
         "job_id": job_id,
-        "status": [s.value for s in status] if status is not None else None,
+        "status": [enum_value(s) for s in status] if status is not None else None,
         "collector_id": collector_id,
         "project_id": project_id,
     }
@@ -47,12 +49,12 @@ def list_request(
 async def resolve_jobs(
     info: Info,
     *,
-    query: JobQueryInput | None,
-    job_id: list[str] | None,
-    status: list[JobStatusFilter] | None,
-    collector_id: list[str] | None,
-    project_id: list[str] | None,
-    domain_id: str | None,
+    query: JobQueryInput | None = None,
+    job_id: list[str] | None = None,
+    status: list[JobStatusFilter] | None = None,
+    collector_id: list[str] | None = None,
+    project_id: list[str] | None = None,
+    domain_id: str | None = None,
     where: Any = None,
     order_by: Sequence[JobOrderBy] | None = None,
 ) -> JobsInfo:
@@ -68,29 +70,34 @@ async def resolve_jobs(
         if request["query"].get("sort") is not None:
             raise InvalidQuery("give orderBy or query.sort, not both.")
         request["query"]["sort"] = order_to_sort(order_by)
-    selections = info.selected_fields
+    selections = selected_fields(info)
     selected = {f.name for f in children(selections, info.field_name)}
     wanted = job_wire_fields(children(children(selections, info.field_name), "results"))
-    page = await info.context.service.list_jobs(
-        request,
-        info.context.principal,
-        fields=wanted,
-        with_count="totalCount" in selected,
-        with_rows="results" in selected,
-        where=None if where is None else where_tree(where),
-    )
+    async with info.context.reading_page():
+        page = await info.context.service.list_jobs(
+            request,
+            info.context.principal,
+            fields=wanted,
+            with_count="totalCount" in selected,
+            with_rows="results" in selected,
+            where=None if where is None else where_tree(where),
+        )
     return JobsInfo(results=list(await page_jobs(info, page)), total_count=page.total_count or 0)
 
 
 async def page_jobs(info: Info, page: JobPage) -> list[Job]:
     """The page's jobs as ``Job`` objects, their collectors loaded in one batch."""
-    collectors = await _collectors(info, page) if "collector_info" in page.fields.fields else {}
+    if "collector_info" not in page.fields.fields:
+        return [Job(doc=doc) for doc in page.jobs]
+    await info.context.pages_read()
+    collectors = await _collectors(info, page)
     return [Job(doc=doc, collector=_collector(collectors, doc)) for doc in page.jobs]
 
 
-async def resolve_job(info: Info, job_id: str, domain_id: str | None) -> Job | None:
-    wanted = job_wire_fields(children(info.selected_fields, info.field_name))
-    page = await info.context.service.get_job(job_id, domain_id, info.context.principal, fields=wanted)
+async def resolve_job(info: Info, *, job_id: str, domain_id: str | None = None) -> Job | None:
+    wanted = job_wire_fields(children(selected_fields(info), info.field_name))
+    async with info.context.reading_page():
+        page = await info.context.service.get_job(job_id, domain_id, info.context.principal, fields=wanted)
     jobs = await page_jobs(info, page)
     return jobs[0] if jobs else None
 
@@ -141,7 +148,7 @@ async def _collectors(info: Info, page: JobPage) -> dict[CollectorRef, Collector
     each collector built once however many jobs share it."""
     refs = list({ref for ref in map(collector_ref, page.jobs) if ref is not None})
     domain = page.scope.domain_id
-    docs = await info.context.collectors.load_many([(domain, ref) for ref in refs])
+    docs = await info.context.collectors.load((domain, tuple(refs)))
     return {ref: CollectorInfo(doc=doc) for ref, doc in zip(refs, docs, strict=True) if doc is not None}
 
 

@@ -6,23 +6,24 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import strawberry
+from cachetools import LRUCache
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
     MaxTokensLimiter,
     ParserCache,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 
 from gateway.graphql.connection import JobConnection, resolve_job_connection
 from gateway.graphql.dashboard import CalendarPeriod, JobCount, JobCountKey, JobInstant, resolve_job_counts
 from gateway.graphql.errors import GatewayErrors
-from gateway.graphql.extensions import OperationName
+from gateway.graphql.extensions import OperationName, ValidatedDocuments
 from gateway.graphql.inputs import JobQueryInput
 from gateway.graphql.limits import limit_rules
 from gateway.graphql.order import JobOrderBy
+from gateway.graphql.planning import PlanCache, planned_execution
 from gateway.graphql.resolvers import Info, resolve_job, resolve_job_stat, resolve_jobs, resolve_node, resolve_nodes
 from gateway.graphql.scalars import JSON, SCALARS
 from gateway.graphql.stat_inputs import StatisticsQueryInput
@@ -123,7 +124,7 @@ class Query:
         job_id: Annotated[strawberry.ID, strawberry.argument(description="The job's `jobId`.")],
         domain_id: DomainArgument = None,
     ) -> Job | None:
-        return await resolve_job(info, str(job_id), domain_id)
+        return await resolve_job(info, job_id=str(job_id), domain_id=domain_id)
 
     @strawberry.field(
         description="The object a global id names (Relay), read in the id's domain as the caller may read it; "
@@ -194,27 +195,35 @@ class GatewaySchema(strawberry.Schema):
         return None
 
 
-def build_schema(settings: Settings | None = None) -> strawberry.Schema:
-    """The executable schema; the limits come from ``settings`` (defaults if None)."""
+def build_schema(settings: Settings | None = None, *, planned: bool = True) -> strawberry.Schema:
+    """The executable schema; the limits come from ``settings`` (defaults if None).
+    ``planned`` False leaves every operation to graphql-core's executor (the reference
+    the planned execution is tested against)."""
     settings = settings or Settings()
     # The limit rules are built once: the validation cache is keyed by the rule
     # classes, so rules rebuilt per request would make every request a cache miss.
     rules = limit_rules(max_depth=settings.max_query_depth, max_aliases=settings.max_aliases)
     # Factories, not instances: each request gets its own extension objects. The
     # parser and validation caches are shared by Strawberry across instances.
+    plans = PlanCache(maxsize=256)
+    validated: LRUCache[int, Any] = LRUCache(maxsize=256)
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
+        lambda: ValidatedDocuments(plans, validated),
         OperationName,
         GatewayErrors,
+        *([planned_execution(plans)] if planned else []),
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
-    return GatewaySchema(
+    schema = GatewaySchema(
         query=Query, types=[Job, CollectorInfo], extensions=extensions, config=StrawberryConfig(scalar_map=SCALARS)
     )
+    # The plans read the graphql-core schema Strawberry built (its types and serializers).
+    plans.schema = schema._schema
+    return schema
 
 
 def export_sdl() -> str:

@@ -1,40 +1,41 @@
 """Stored documents read as the schema's values, checked.
 
-Every output field of a stored object is read by one function here, shared by the
-Strawberry resolvers and the planned serializer (``gateway.graphql.plan``), so both
-paths answer alike. A reader returns the value the field's GraphQL type serializes
-as is (a string, an int within 32 bits, a naive UTC ``datetime``, an enum member...),
-or None for a nullable field that is null or missing; a stored value of any other
-shape raises ``StoredDocumentInvalid`` naming the document and the field, which
-GraphQL reports as a field error (null propagating to the nearest nullable parent -
-a list item for a page of jobs) instead of guessing a value.
+Every output field of a stored object is read by one function here, called by the
+field's reader (``gateway.graphql.types``), which both the Strawberry resolvers and the
+planned serializer (``gateway.graphql.completion``) call, so both paths answer alike.
+A reader returns the value the field's GraphQL type serializes as is (a string, an int
+within 32 bits, a naive UTC ``datetime``, an enum member...), or None for a nullable
+field that is null or missing; a stored value of any other shape raises
+``StoredDocumentInvalid`` naming the document and the field, which GraphQL reports as
+a field error (null propagating to the nearest nullable parent - a list item for a
+page of jobs) instead of guessing a value.
 
 What the inventory service always writes is required (contract section 1): a job's
 ``job_id``, ``status``, ``domain_id`` and ``created_at``; a collector's
 ``collector_id`` and ``name``. A missing or null ``errors`` reads as the empty list,
 as protobuf (the published API's form) reads an absent repeated field.
+
+``owner`` names the document in an error; it is a function, called only when there is
+an error to report (reading a page must not pay for naming every document).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from enum import Enum
+from functools import cache
 from typing import Any, TypeVar
 
-from gateway.encoding import jsonable
 from gateway.errors import StoredDocumentInvalid
+from gateway.query.display import got
 
 E = TypeVar("E", bound=Enum)
 Document = Mapping[str, Any]
+Owner = Callable[[], str]
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # GraphQL's Int
-
-
-def describe(value: object) -> str:
-    """A short picture of a stored value for an error message."""
-    text = repr(value)
-    return (text if len(text) <= 60 else text[:57] + "...") + f" ({type(value).__name__})"
+_MISSING: Any = object()
 
 
 def job_name(doc: Document) -> str:
@@ -53,22 +54,22 @@ def collector_name(doc: Document) -> str:
     return f"collector with _id {doc['_id']}" if "_id" in doc else "a collector without collector_id"
 
 
-def _broken(owner: str, path: str, value: object, expected: str) -> StoredDocumentInvalid:
-    shown = "missing" if value is _MISSING else f"{describe(value)}"
-    return StoredDocumentInvalid(f"stored {owner}: {path} is {shown}, not {expected}.")
-
-
-_MISSING = object()
+def _broken(owner: Owner, path: str, value: object, expected: str) -> StoredDocumentInvalid:
+    shown = "missing" if value is _MISSING else got(value)
+    return StoredDocumentInvalid(f"stored {owner()}: {path} is {shown}, not {expected}.")
 
 
 def _get(doc: Document, key: str) -> Any:
-    return doc.get(key, _MISSING) if isinstance(doc, Mapping) else _MISSING
+    try:
+        return doc.get(key, _MISSING)
+    except AttributeError:  # not a document at all
+        return _MISSING
 
 
-def string(doc: Document, key: str, owner: str, *, required: bool = False, path: str | None = None) -> str | None:
+def string(doc: Document, key: str, owner: Owner, *, required: bool = False, path: str | None = None) -> str | None:
     """A string field (None when null or missing, unless ``required``)."""
     value = _get(doc, key)
-    if isinstance(value, str):
+    if value.__class__ is str or isinstance(value, str):
         return value
     if value is _MISSING or value is None:
         if not required:
@@ -77,9 +78,11 @@ def string(doc: Document, key: str, owner: str, *, required: bool = False, path:
     raise _broken(owner, path or key, value, "a string")
 
 
-def integer(doc: Document, key: str, owner: str, *, path: str | None = None) -> int | None:
+def integer(doc: Document, key: str, owner: Owner, *, path: str | None = None) -> int | None:
     """An int field that fits GraphQL's 32-bit Int (None when null or missing)."""
     value = _get(doc, key)
+    if value.__class__ is int and INT_MIN <= value <= INT_MAX:
+        return value
     if value is _MISSING or value is None:
         return None
     if isinstance(value, float) and value.is_integer():
@@ -89,7 +92,7 @@ def integer(doc: Document, key: str, owner: str, *, path: str | None = None) -> 
     return value
 
 
-def boolean(doc: Document, key: str, owner: str, *, path: str | None = None) -> bool | None:
+def boolean(doc: Document, key: str, owner: Owner, *, path: str | None = None) -> bool | None:
     """A bool field (None when null or missing)."""
     value = _get(doc, key)
     if value is _MISSING or value is None:
@@ -99,7 +102,7 @@ def boolean(doc: Document, key: str, owner: str, *, path: str | None = None) -> 
     return value
 
 
-def instant(doc: Document, key: str, owner: str, *, required: bool = False) -> datetime | None:
+def instant(doc: Document, key: str, owner: Owner, *, required: bool = False) -> datetime | None:
     """A BSON datetime field (None when null or missing, unless ``required``)."""
     value = _get(doc, key)
     if isinstance(value, datetime):
@@ -109,28 +112,35 @@ def instant(doc: Document, key: str, owner: str, *, required: bool = False) -> d
     raise _broken(owner, key, value, "a date" + (" (the field is required)" if required else ""))
 
 
+@cache
+def _members(kind: type[Enum]) -> dict[Any, Enum]:
+    return {member.value: member for member in kind}
+
+
 def enum(
-    kind: type[E], doc: Document, key: str, owner: str, *, required: bool = False, path: str | None = None
+    kind: type[E], doc: Document, key: str, owner: Owner, *, required: bool = False, path: str | None = None
 ) -> E | None:
     """An enum field stored by name; a name the enum does not know is an error, not a null."""
     value = _get(doc, key)
+    if value.__class__ is str:
+        member = _members(kind).get(value)
+        if member is not None:
+            return member  # type: ignore[return-value]
     if (value is _MISSING or value is None) and not required:
         return None
-    try:
-        return kind(value)
-    except ValueError:
-        names = ", ".join(m.value for m in kind)
-        suffix = " (the field is required)" if value is _MISSING or value is None else ""
-        raise _broken(owner, path or key, value, f"one of {names}{suffix}") from None
+    names = ", ".join(m.value for m in kind)
+    suffix = " (the field is required)" if value is _MISSING or value is None else ""
+    raise _broken(owner, path or key, value, f"one of {names}{suffix}")
 
 
 def json_value(doc: Document, key: str) -> Any:
-    """A free-form field as JSON (dates as wire timestamps, object ids as strings)."""
+    """A free-form field as stored (the ``JSON`` scalar writes dates as wire timestamps
+    and object ids as strings)."""
     value = _get(doc, key)
-    return None if value is _MISSING else jsonable(value)
+    return None if value is _MISSING else value
 
 
-def sub_documents(doc: Document, key: str, owner: str) -> list[Document]:
+def sub_documents(doc: Document, key: str, owner: Owner) -> list[Document]:
     """A list of sub-documents; missing or null reads as the empty list."""
     value = _get(doc, key)
     if value is _MISSING or value is None:
@@ -143,7 +153,7 @@ def sub_documents(doc: Document, key: str, owner: str) -> list[Document]:
     return value
 
 
-def sub_document(doc: Document, key: str, owner: str) -> Document | None:
+def sub_document(doc: Document, key: str, owner: Owner) -> Document | None:
     """A sub-document (None when null or missing)."""
     value = _get(doc, key)
     if value is _MISSING or value is None:

@@ -6,7 +6,7 @@ error naming the document. ``collectorInfo`` comes filled for a whole page at on
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -18,6 +18,39 @@ from gateway.graphql.ids import global_id
 from gateway.graphql.scalars import JSON, DateTime
 
 Document = Mapping[str, Any]
+Reader = Callable[[Any], Any]
+
+# (GraphQL type name, field name) -> the function reading that field of a source
+# object: what the Strawberry resolver runs, and what the planned serializer
+# (gateway.graphql.completion) calls directly.
+READERS: dict[tuple[str, str], Reader] = {}
+# (GraphQL type name, field name) -> (stored key, kind): the reader returns the source's
+# `doc[key]` unchanged when it is of the kind's type, and (for a nullable field) None
+# when it is null or missing ("string":
+# str, "integer": an int within 32 bits, "boolean", "instant": datetime, "enum": a
+# name the enum knows, as its member; "json": any value). The planned serializer reads
+# such a field directly, and calls the reader for anything else.
+PLAIN: dict[tuple[str, str], tuple[str, str]] = {}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def reads(*, description: str, plain: tuple[str, str] | None = None) -> Callable[[Reader], Any]:
+    """``strawberry.field(description=...)`` over a method that reads the source object;
+    the method is registered in ``READERS`` under its type's and field's GraphQL names,
+    and ``plain`` (stored key, kind) in ``PLAIN`` (see there)."""
+
+    def register(method: Reader) -> Any:
+        name = (method.__qualname__.split(".")[0], _camel(method.__name__))
+        READERS[name] = method
+        if plain is not None:
+            PLAIN[name] = plain
+        return strawberry.field(description=description)(method)
+
+    return register
 
 
 @strawberry.enum(description="The state of a collection job.")
@@ -67,18 +100,18 @@ class Node:
 @strawberry.type(description="One error a job met.")
 class ErrorInfo:
     doc: strawberry.Private[Document]
-    owner: strawberry.Private[str]
+    owner: strawberry.Private[stored.Owner]
     at: strawberry.Private[str]
 
-    @strawberry.field(description="The error's code, e.g. `ERROR_TASK_TIMEOUT`.")
+    @reads(description="The error's code, e.g. `ERROR_TASK_TIMEOUT`.", plain=("error_code", "string"))
     def error_code(self) -> str | None:
         return stored.string(self.doc, "error_code", self.owner, path=f"{self.at}.error_code")
 
-    @strawberry.field(description="What happened, for people.")
+    @reads(description="What happened, for people.", plain=("message", "string"))
     def message(self) -> str | None:
         return stored.string(self.doc, "message", self.owner, path=f"{self.at}.message")
 
-    @strawberry.field(description="Free-form details.")
+    @reads(description="Free-form details.", plain=("additional", "json"))
     def additional(self) -> JSON | None:
         return stored.json_value(self.doc, "additional")
 
@@ -86,44 +119,44 @@ class ErrorInfo:
 @strawberry.type(description="The plugin a collector runs.")
 class PluginInfo:
     doc: strawberry.Private[Document]
-    owner: strawberry.Private[str]
+    owner: strawberry.Private[stored.Owner]
 
     def _string(self, key: str) -> str | None:
         return stored.string(self.doc, key, self.owner, path=f"plugin_info.{key}")
 
-    @strawberry.field(description="The plugin's id.")
+    @reads(description="The plugin's id.", plain=("plugin_id", "string"))
     def plugin_id(self) -> str | None:
         return self._string("plugin_id")
 
-    @strawberry.field(description="The plugin's version.")
+    @reads(description="The plugin's version.", plain=("version", "string"))
     def version(self) -> str | None:
         return self._string("version")
 
-    @strawberry.field(description="The plugin's options (free-form).")
+    @reads(description="The plugin's options (free-form).", plain=("options", "json"))
     def options(self) -> JSON | None:
         return stored.json_value(self.doc, "options")
 
-    @strawberry.field(description="The secret the plugin collects with.")
+    @reads(description="The secret the plugin collects with.", plain=("secret_id", "string"))
     def secret_id(self) -> str | None:
         return self._string("secret_id")
 
-    @strawberry.field(description="The secret group the plugin collects with.")
+    @reads(description="The secret group the plugin collects with.", plain=("secret_group_id", "string"))
     def secret_group_id(self) -> str | None:
         return self._string("secret_group_id")
 
-    @strawberry.field(description="The cloud provider the plugin collects from.")
+    @reads(description="The cloud provider the plugin collects from.", plain=("provider", "string"))
     def provider(self) -> str | None:
         return self._string("provider")
 
-    @strawberry.field(description="The service account the plugin collects with.")
+    @reads(description="The service account the plugin collects with.", plain=("service_account_id", "string"))
     def service_account_id(self) -> str | None:
         return self._string("service_account_id")
 
-    @strawberry.field(description="The plugin's metadata (free-form).")
+    @reads(description="The plugin's metadata (free-form).", plain=("metadata", "json"))
     def metadata(self) -> JSON | None:
         return stored.json_value(self.doc, "metadata")
 
-    @strawberry.field(description="How the plugin is upgraded.")
+    @reads(description="How the plugin is upgraded.", plain=("upgrade_mode", "enum"))
     def upgrade_mode(self) -> UpgradeMode | None:
         return stored.enum(UpgradeMode, self.doc, "upgrade_mode", self.owner, path="plugin_info.upgrade_mode")
 
@@ -132,66 +165,67 @@ class PluginInfo:
 class CollectorInfo(Node):
     doc: strawberry.Private[Document]
 
-    @property
     def _owner(self) -> str:
         return stored.collector_name(self.doc)
 
-    @strawberry.field(description="Global id: refetch this collector with `node(id:)`.")
+    @reads(description="Global id: refetch this collector with `node(id:)`.")
     def id(self) -> strawberry.ID:
-        owner = self._owner
-        domain = stored.string(self.doc, "domain_id", owner, required=True)
-        return strawberry.ID(global_id("CollectorInfo", str(domain), self.collector_id()))
+        domain = stored.string(self.doc, "domain_id", self._owner, required=True)
+        key = stored.string(self.doc, "collector_id", self._owner, required=True)
+        return strawberry.ID(global_id("CollectorInfo", str(domain), str(key)))
 
-    @strawberry.field(description="The collector's id, e.g. `collector-2c0847644f39`.")
+    @reads(description="The collector's id, e.g. `collector-2c0847644f39`.", plain=("collector_id", "string"))
     def collector_id(self) -> str:
         return str(stored.string(self.doc, "collector_id", self._owner, required=True))
 
-    @strawberry.field(description="The collector's display name.")
+    @reads(description="The collector's display name.", plain=("name", "string"))
     def name(self) -> str:
         return str(stored.string(self.doc, "name", self._owner, required=True))
 
-    @strawberry.field(description="Whether the collector runs.")
+    @reads(description="Whether the collector runs.", plain=("state", "enum"))
     def state(self) -> CollectorState | None:
         return stored.enum(CollectorState, self.doc, "state", self._owner)
 
-    @strawberry.field(description="The plugin the collector runs.")
+    @reads(description="The plugin the collector runs.")
     def plugin_info(self) -> PluginInfo | None:
         plugin = stored.sub_document(self.doc, "plugin_info", self._owner)
         return None if plugin is None else PluginInfo(doc=plugin, owner=self._owner)
 
-    @strawberry.field(description="The collector's priority.")
+    @reads(description="The collector's priority.", plain=("priority", "integer"))
     def priority(self) -> int | None:
         return stored.integer(self.doc, "priority", self._owner)
 
-    @strawberry.field(description="The collector's tags (free-form).")
+    @reads(description="The collector's tags (free-form).", plain=("tags", "json"))
     def tags(self) -> JSON | None:
         return stored.json_value(self.doc, "tags")
 
-    @strawberry.field(description="The cloud provider the collector collects from, e.g. `aws`.")
+    @reads(description="The cloud provider the collector collects from, e.g. `aws`.", plain=("provider", "string"))
     def provider(self) -> str | None:
         return stored.string(self.doc, "provider", self._owner)
 
-    @strawberry.field(description="What the collector supports (free-form).")
+    @reads(description="What the collector supports (free-form).", plain=("capability", "json"))
     def capability(self) -> JSON | None:
         return stored.json_value(self.doc, "capability")
 
-    @strawberry.field(description="Whether the collector is shared with every project of its domain.")
+    @reads(
+        description="Whether the collector is shared with every project of its domain.", plain=("is_public", "boolean")
+    )
     def is_public(self) -> bool | None:
         return stored.boolean(self.doc, "is_public", self._owner)
 
-    @strawberry.field(description="The project the collector belongs to.")
+    @reads(description="The project the collector belongs to.", plain=("project_id", "string"))
     def project_id(self) -> str | None:
         return stored.string(self.doc, "project_id", self._owner)
 
-    @strawberry.field(description="The domain (tenant) the collector belongs to.")
+    @reads(description="The domain (tenant) the collector belongs to.", plain=("domain_id", "string"))
     def domain_id(self) -> str | None:
         return stored.string(self.doc, "domain_id", self._owner)
 
-    @strawberry.field(description="When the collector was created.")
+    @reads(description="When the collector was created.", plain=("created_at", "instant"))
     def created_at(self) -> DateTime | None:
         return _instant(stored.instant(self.doc, "created_at", self._owner))
 
-    @strawberry.field(description="When the collector last collected.")
+    @reads(description="When the collector last collected.", plain=("last_collected_at", "instant"))
     def last_collected_at(self) -> DateTime | None:
         return _instant(stored.instant(self.doc, "last_collected_at", self._owner))
 
@@ -205,64 +239,68 @@ class Job(Node):
     doc: strawberry.Private[Document]
     collector: strawberry.Private[CollectorInfo | None] = None
 
-    @property
     def _owner(self) -> str:
         return stored.job_name(self.doc)
 
-    @strawberry.field(description="Global id: refetch this job with `node(id:)`.")
+    @reads(description="Global id: refetch this job with `node(id:)`.")
     def id(self) -> strawberry.ID:
         domain = stored.string(self.doc, "domain_id", self._owner, required=True)
-        return strawberry.ID(global_id("Job", str(domain), self.job_id()))
+        key = stored.string(self.doc, "job_id", self._owner, required=True)
+        return strawberry.ID(global_id("Job", str(domain), str(key)))
 
-    @strawberry.field(description="The job's id, e.g. `job-3b124006c2d2`.")
+    @reads(description="The job's id, e.g. `job-3b124006c2d2`.", plain=("job_id", "string"))
     def job_id(self) -> str:
         return str(stored.string(self.doc, "job_id", self._owner, required=True))
 
-    @strawberry.field(description="Where the job is.")
+    @reads(description="Where the job is.", plain=("status", "enum"))
     def status(self) -> JobStatus:
         return stored.enum(JobStatus, self.doc, "status", self._owner, required=True)  # type: ignore[return-value]
 
-    @strawberry.field(description="The collect filter the job ran with (free-form; stored as `filters`).")
+    @reads(
+        description="The collect filter the job ran with (free-form; stored as `filters`).", plain=("filters", "json")
+    )
     def filter(self) -> JSON | None:
         return stored.json_value(self.doc, "filters")
 
-    @strawberry.field(description="How many tasks the job has.")
+    @reads(description="How many tasks the job has.", plain=("total_tasks", "integer"))
     def total_tasks(self) -> int | None:
         return stored.integer(self.doc, "total_tasks", self._owner)
 
-    @strawberry.field(description="How many tasks are left: progress is `(totalTasks - remainedTasks) / totalTasks`.")
+    @reads(
+        description="How many tasks are left: progress is `(totalTasks - remainedTasks) / totalTasks`.",
+        plain=("remained_tasks", "integer"),
+    )
     def remained_tasks(self) -> int | None:
         return stored.integer(self.doc, "remained_tasks", self._owner)
 
-    @strawberry.field(description="The errors the job met, oldest first (empty when none).")
+    @reads(description="The errors the job met, oldest first (empty when none).")
     def errors(self) -> list[ErrorInfo]:
-        owner = self._owner
         return [
-            ErrorInfo(doc=e, owner=owner, at=f"errors[{i}]")
-            for i, e in enumerate(stored.sub_documents(self.doc, "errors", owner))
+            ErrorInfo(doc=e, owner=self._owner, at=f"errors[{i}]")
+            for i, e in enumerate(stored.sub_documents(self.doc, "errors", self._owner))
         ]
 
-    @strawberry.field(description="The job's collector, in full; null when it no longer exists.")
+    @reads(description="The job's collector, in full; null when it no longer exists.")
     def collector_info(self) -> CollectorInfo | None:
         return self.collector
 
-    @strawberry.field(description="The project the job belongs to.")
+    @reads(description="The project the job belongs to.", plain=("project_id", "string"))
     def project_id(self) -> str | None:
         return stored.string(self.doc, "project_id", self._owner)
 
-    @strawberry.field(description="The domain (tenant) the job belongs to.")
+    @reads(description="The domain (tenant) the job belongs to.", plain=("domain_id", "string"))
     def domain_id(self) -> str:
         return str(stored.string(self.doc, "domain_id", self._owner, required=True))
 
-    @strawberry.field(description="When the job was created.")
+    @reads(description="When the job was created.", plain=("created_at", "instant"))
     def created_at(self) -> DateTime:
         return DateTime(stored.instant(self.doc, "created_at", self._owner, required=True))  # type: ignore[arg-type]
 
-    @strawberry.field(description="When the job last changed.")
+    @reads(description="When the job last changed.", plain=("updated_at", "instant"))
     def updated_at(self) -> DateTime | None:
         return _instant(stored.instant(self.doc, "updated_at", self._owner))
 
-    @strawberry.field(description="When the job finished; null while it runs.")
+    @reads(description="When the job finished; null while it runs.", plain=("finished_at", "instant"))
     def finished_at(self) -> DateTime | None:
         return _instant(stored.instant(self.doc, "finished_at", self._owner))
 

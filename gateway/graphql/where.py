@@ -19,6 +19,7 @@ from typing import Any
 import strawberry
 
 from gateway.graphql import comparisons
+from gateway.graphql.arguments import given
 from gateway.query.fields import COLLECTOR_STATES, JOB_DOCUMENT, JOB_STATUSES, UPGRADE_MODES, Field, Kind
 from gateway.query.paths import COLLECTOR_INFO
 
@@ -51,6 +52,8 @@ class Entry:
 
 # Generated input -> its entries, for the conversion.
 ENTRIES: dict[type, list[Entry]] = {}
+# A list comparison input (`some`/`none`/`isEmpty`) -> its element's where input.
+ELEMENTS: dict[type, type] = {}
 
 
 # The GraphQL name of each sub-document's where input, as its output type is named.
@@ -142,6 +145,7 @@ def _elements(path: str, element: type) -> type:
         description=f"Conditions on the array `{path}`.",
     )
     setattr(sys.modules[__name__], name, cls)
+    ELEMENTS[cls] = element
     return cls
 
 
@@ -159,50 +163,50 @@ def _job_where() -> type:
 JobWhere: Any = _job_where()
 
 
-def _given(value: Any) -> bool:
-    return value is not strawberry.UNSET and value is not None
-
-
-def _element_conditions(where: Any) -> list[Node]:
+def _element_conditions(where: Any, element: type) -> list[Node]:
     conditions: list[Node] = []
-    for entry in ENTRIES[type(where)]:
-        value = getattr(where, entry.attribute)
-        if _given(value):
-            conditions += comparisons.comparison_conditions(entry.path, value)
+    for entry in ENTRIES[element]:
+        value = given(where, entry.attribute)
+        if value is not None:
+            conditions += comparisons.comparison_conditions(entry.path, value, entry.input_type)
     return conditions
 
 
 def _array(entry: Entry, value: Any) -> list[Node]:
+    element = ELEMENTS[entry.input_type]
     nodes: list[Node] = []
-    if _given(value.some):
-        nodes.append({"elem_match": {"key": entry.path, "and": _element_conditions(value.some)}})
-    if _given(value.none):
-        nodes.append({"not": {"elem_match": {"key": entry.path, "and": _element_conditions(value.none)}}})
-    if _given(value.is_empty):
+    some, none, is_empty = given(value, "some"), given(value, "none"), given(value, "is_empty")
+    if some is not None:
+        nodes.append({"elem_match": {"key": entry.path, "and": _element_conditions(some, element)}})
+    if none is not None:
+        nodes.append({"not": {"elem_match": {"key": entry.path, "and": _element_conditions(none, element)}}})
+    if is_empty is not None:
         # The first element's absence: empty, null and missing alike.
-        nodes.append({"key": f"{entry.path}.0", "operator": "exists", "value": not value.is_empty})
+        nodes.append({"key": f"{entry.path}.0", "operator": "exists", "value": not is_empty})
     return nodes
 
 
-def where_tree(where: Any) -> Node:
-    """The condition tree (``gateway.query.trees``) a ``JobWhere`` (or a nested where)
-    stands for: an ``and`` of each given field's published conditions."""
+def where_tree(where: Any, kind: type | None = None) -> Node:
+    """The condition tree (``gateway.query.trees``) a ``JobWhere`` (or a nested where
+    input of type ``kind``) stands for, in either form (``gateway.graphql.arguments``):
+    an ``and`` of each given field's published conditions."""
+    kind = kind or JobWhere
     nodes: list[Node] = []
-    for entry in ENTRIES[type(where)]:
-        value = getattr(where, entry.attribute)
-        if not _given(value):
+    for entry in ENTRIES[kind]:
+        value = given(where, entry.attribute)
+        if value is None:
             continue
         if entry.how == "compare":
-            nodes += comparisons.comparison_conditions(entry.path, value)
+            nodes += comparisons.comparison_conditions(entry.path, value, entry.input_type)
         elif entry.how == "nested":
-            nodes.append(where_tree(value))
+            nodes.append(where_tree(value, entry.input_type))
         else:
             nodes += _array(entry, value)
     for attribute, junction in (("and_", "and"), ("or_", "or")):
-        items = getattr(where, attribute, strawberry.UNSET)
-        if _given(items):
-            nodes.append({junction: [where_tree(w) for w in items]})
-    negated = getattr(where, "not_", strawberry.UNSET)
-    if _given(negated):
-        nodes.append({"not": where_tree(negated)})
+        items = given(where, attribute)
+        if items is not None:
+            nodes.append({junction: [where_tree(w, kind) for w in items]})
+    negated = given(where, "not_")
+    if negated is not None:
+        nodes.append({"not": where_tree(negated, kind)})
     return {"and": nodes}
