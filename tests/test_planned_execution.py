@@ -89,7 +89,7 @@ class Generator:
         roots = []
         for i in range(rng.randint(1, 3)):
             alias = f"r{i}: "
-            kind = rng.choice(["jobs", "job", "connection"])
+            kind = rng.choice(["jobs", "job", "connection", "jobs", "job", "connection", "counts", "stat"])
             if kind == "jobs":
                 args = rng.choice(
                     [
@@ -103,6 +103,12 @@ class Generator:
             elif kind == "job":
                 job = rng.choice(["job-000000000002", "job-00000000abcd", "job-0000000old04", "job-missing"])
                 roots.append(f'{alias}job(domainId: "{D1}", jobId: "{job}") {{ {self.selection("Job", 1)} }}')
+            elif kind == "counts":
+                group = rng.choice(["[STATUS]", "[PROVIDER, COLLECTOR]", "[PERIOD]", "[]"])
+                fields = "count status provider period periodStart collector { name provider } __typename"
+                roots.append(f'{alias}jobCounts(domainId: "{D1}", groupBy: {group}, period: MONTH) {{ {fields} }}')
+            elif kind == "stat":
+                roots.append(f'{alias}jobStat(domainId: "{D1}", query: {{distinct: "status"}})')
             else:
                 page = rng.choice(["first: 2", "last: 3", "first: 10"])
                 roots.append(
@@ -209,9 +215,8 @@ def test_the_generated_data_has_errors_to_compare(service: JobService) -> None:
     "document",
     [
         "{ __schema { queryType { name } } }",
-        f'{{ jobStat(domainId: "{D1}", query: {{distinct: "status"}}) }}',
         f'{{ jobs(domainId: "{D1}") {{ totalCount }} node(id: "x") {{ id }} }}',
-        f'{{ jobs(domainId: "{D1}") {{ totalCount }} jobCounts(domainId: "{D1}", groupBy: [STATUS]) {{ count }} }}',
+        f'query($id: ID!) {{ jobs(domainId: "{D1}") {{ totalCount }} nodes(ids: [$id]) {{ id }} }}',
         f'{{ jobs(domainId: "{D1}") {{ totalCount @deprecated }} }}',
     ],
 )

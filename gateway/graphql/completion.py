@@ -145,6 +145,8 @@ def complete_root(plan: FieldPlan, value: Any, errors: list[GraphQLError]) -> tu
     try:
         if plan.is_list:
             return True, _list(plan, value, path, errors)
+        if plan.serialize is not None:
+            return True, _leaf(plan, value, path, errors, plan.nullable)
         return True, complete_object(plan.fields, value, path, errors)
     except _Null:
         return plan.nullable, None

@@ -13,12 +13,13 @@ from zoneinfo import ZoneInfo
 import strawberry
 
 from gateway.graphql import stored
+from gateway.graphql.arguments import enum_value
 from gateway.graphql.resolvers import Info
 from gateway.graphql.scalars import DateTime
-from gateway.graphql.types import CollectorInfo, JobStatus
+from gateway.graphql.types import CollectorInfo, JobStatus, reads
 from gateway.graphql.where import where_tree
 from gateway.query.collectors import CollectorRef
-from gateway.query.stages import time_zone
+from gateway.query.stages import time_zone as check_time_zone
 
 
 @strawberry.enum(description="What job counts can be grouped by.")
@@ -62,28 +63,28 @@ class JobCount:
     period_kind: strawberry.Private[CalendarPeriod]
     zone: strawberry.Private[str]
 
-    @strawberry.field(description="The status (grouped by STATUS).")
+    @reads(description="The status (grouped by STATUS).")
     def status(self) -> JobStatus | None:
         return stored.enum(JobStatus, self.row, "status", _count_row)
 
-    @strawberry.field(description="The collector's provider (grouped by PROVIDER); null for jobs without one.")
+    @reads(description="The collector's provider (grouped by PROVIDER); null for jobs without one.")
     def provider(self) -> str | None:
         return stored.string(self.row, "provider", _count_row)
 
-    @strawberry.field(description="The collector (grouped by COLLECTOR); null for jobs whose collector is gone.")
+    @reads(description="The collector (grouped by COLLECTOR); null for jobs whose collector is gone.")
     def collector(self) -> CollectorInfo | None:
         return self.collector_info
 
-    @strawberry.field(description="The period's label in its time zone (grouped by PERIOD), e.g. `2024-W20`.")
+    @reads(description="The period's label in its time zone (grouped by PERIOD), e.g. `2024-W20`.")
     def period(self) -> str | None:
         return stored.string(self.row, "period", _count_row)
 
-    @strawberry.field(description="When the period starts (grouped by PERIOD): its first midnight in the time zone.")
+    @reads(description="When the period starts (grouped by PERIOD): its first midnight in the time zone.")
     def period_start(self) -> DateTime | None:
         label = self.period()
         return None if label is None else DateTime(period_start(label, self.period_kind, self.zone))
 
-    @strawberry.field(description="How many jobs.")
+    @reads(description="How many jobs.")
     def count(self) -> int:
         return int(stored.integer(self.row, "count", _count_row) or 0)
 
@@ -105,15 +106,17 @@ async def resolve_job_counts(
     info: Info,
     *,
     group_by: Sequence[JobCountKey],
-    period: CalendarPeriod,
-    period_of: JobInstant,
-    zone: str,
-    where: Any,
-    domain_id: str | None,
+    period: CalendarPeriod = CalendarPeriod.DAY,
+    period_of: JobInstant = JobInstant.CREATED_AT,
+    time_zone: str = "UTC",
+    where: Any = None,
+    domain_id: str | None = None,
 ) -> list[JobCount]:
-    zone = time_zone(zone, "timeZone")
+    zone = check_time_zone(time_zone, "timeZone")
+    # Members, or their values (graphql-core's coerced form, on the planned path).
+    period, period_of = CalendarPeriod(enum_value(period)), JobInstant(enum_value(period_of))
     keys: list[dict[str, Any]] = []
-    for key in dict.fromkeys(group_by):
+    for key in dict.fromkeys(JobCountKey(enum_value(k)) for k in group_by):
         if key is JobCountKey.PERIOD:
             keys.append({"key": period_of.value, "name": "period", "date_format": period.value, "time_zone": zone})
         else:

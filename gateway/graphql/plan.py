@@ -2,11 +2,11 @@
 graphql-core's per-field executor.
 
 An operation is plannable when it is a query whose root fields are ``jobs``, ``job``,
-``jobConnection`` (or ``__typename``), and every
+``jobConnection``, ``jobCounts``, ``jobStat`` (or ``__typename``), and every
 field below them is a plain field of the job types - a stored field read by its reader
 (``types.READERS``), or an attribute of a page, connection, edge or page info - with
 only ``@skip``/``@include`` as directives. Anything else (introspection, ``node``,
-``jobStat``, other directives) is left to graphql-core.
+other directives) is left to graphql-core.
 
 A plan is made once per document, operation and value of the variables its
 ``@skip``/``@include`` read, and cached with it. It holds, for each planned root field,
@@ -58,7 +58,7 @@ from gateway.graphql.connection import JobConnection, JobEdge, PageInfo
 from gateway.graphql.stored import INT_MAX, INT_MIN
 from gateway.graphql.types import PLAIN, READERS, JobsInfo
 
-PLANNED_ROOTS = frozenset({"jobs", "job", "jobConnection"})
+PLANNED_ROOTS = frozenset({"jobs", "job", "jobConnection", "jobCounts", "jobStat"})
 TYPENAME = "__typename"
 # Output types whose fields are attributes of the Python object (set by the resolvers).
 CONTAINERS: Mapping[str, type] = {c.__name__: c for c in (JobsInfo, JobConnection, JobEdge, PageInfo)}

@@ -1,5 +1,5 @@
-"""Planned execution: the common operations (``jobs``/``job``/``jobConnection`` and
-their plain fields) executed along a plan instead of by graphql-core's per-field
+"""Planned execution: the common operations (``jobs``, ``job``, ``jobConnection``,
+``jobCounts``, ``jobStat`` and their plain fields) executed along a plan instead of by graphql-core's per-field
 executor.
 
 For a plannable operation (``gateway.graphql.plan``), this extension's ``on_execute``
@@ -38,6 +38,7 @@ from strawberry.extensions import SchemaExtension
 
 from gateway.graphql.completion import complete_root
 from gateway.graphql.connection import resolve_job_connection
+from gateway.graphql.dashboard import resolve_job_counts
 from gateway.graphql.plan import (
     NotPlannable,
     OperationPlan,
@@ -47,13 +48,15 @@ from gateway.graphql.plan import (
     select_operation,
 )
 from gateway.graphql.planned import CURRENT, PlannedRun
-from gateway.graphql.resolvers import resolve_job, resolve_jobs
+from gateway.graphql.resolvers import resolve_job, resolve_job_stat, resolve_jobs
 
 # The planned root fields' resolvers, called with the arguments' Python names.
 RESOLVERS: dict[str, Callable[..., Coroutine[Any, Any, Any]]] = {
     "jobs": resolve_jobs,
     "job": resolve_job,
     "jobConnection": resolve_job_connection,
+    "jobCounts": resolve_job_counts,
+    "jobStat": resolve_job_stat,
 }
 
 _Shape = tuple[OperationDefinitionNode, list[str]] | None

@@ -152,5 +152,5 @@ async def _collectors(info: Info, page: JobPage) -> dict[CollectorRef, Collector
     return {ref: CollectorInfo(doc=doc) for ref, doc in zip(refs, docs, strict=True) if doc is not None}
 
 
-async def resolve_job_stat(info: Info, query: StatisticsQueryInput, domain_id: str | None) -> Any:
+async def resolve_job_stat(info: Info, *, query: StatisticsQueryInput, domain_id: str | None = None) -> Any:
     return await info.context.service.stat(stat_request(query, domain_id), info.context.principal)

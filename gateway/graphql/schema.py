@@ -171,7 +171,7 @@ class Query:
             group_by=group_by,
             period=period,
             period_of=period_of,
-            zone=time_zone,
+            time_zone=time_zone,
             where=where,
             domain_id=domain_id,
         )
@@ -185,7 +185,7 @@ class Query:
         ],
         domain_id: DomainArgument = None,
     ) -> JSON:
-        return await resolve_job_stat(info, query, domain_id)
+        return await resolve_job_stat(info, query=query, domain_id=domain_id)
 
 
 class GatewaySchema(strawberry.Schema):
