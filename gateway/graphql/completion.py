@@ -15,7 +15,8 @@ from typing import Any
 
 from graphql import GraphQLError, located_error
 
-from gateway.graphql.plan import SLOW, FieldPlan
+from gateway.graphql.compiled import SLOW
+from gateway.graphql.plan import FieldPlan
 
 Path = tuple[Any, ...] | None  # linked: (parent path, key) - built only where it is needed
 
@@ -83,6 +84,10 @@ def complete_object(  # noqa: PLR0912 - graphql-core's completion, one branch pe
                 serialized = _leaf(plan, value, (path, plan.key), errors, plan.nullable)
             out[plan.key] = serialized
         else:
+            compiled = plan.compiled(value) if plan.compiled is not None else SLOW
+            if compiled is not SLOW:
+                out[plan.key] = compiled
+                continue
             try:
                 out[plan.key] = complete_object(plan.fields, value, (path, plan.key), errors)
             except _Null:
@@ -120,6 +125,10 @@ def _list(plan: FieldPlan, values: Any, path: Path, errors: list[GraphQLError]) 
             elif plan.serialize is not None:
                 items.append(_leaf(plan, value, where, errors, plan.item_nullable))
             else:
+                compiled = plan.compiled(value) if plan.compiled is not None else SLOW
+                if compiled is not SLOW:
+                    items.append(compiled)
+                    continue
                 try:
                     items.append(complete_object(plan.fields, value, where, errors))
                 except _Null:
@@ -138,15 +147,19 @@ def complete_root(plan: FieldPlan, value: Any, errors: list[GraphQLError]) -> tu
     and the field is non-null, which nulls the whole ``data``), the value."""
     path: Path = (None, plan.key)
     if value is None:
-        if plan.nullable:
-            return True, None
-        _null(plan, path, errors)
-        return False, None
+        if not plan.nullable:
+            _null(plan, path, errors)
+        return plan.nullable, None
+    compiled = plan.compiled(value) if plan.compiled is not None and not plan.is_list else SLOW
+    if compiled is not SLOW:
+        return True, compiled
     try:
         if plan.is_list:
-            return True, _list(plan, value, path, errors)
-        if plan.serialize is not None:
-            return True, _leaf(plan, value, path, errors, plan.nullable)
-        return True, complete_object(plan.fields, value, path, errors)
+            completed = _list(plan, value, path, errors)
+        elif plan.serialize is not None:
+            completed = _leaf(plan, value, path, errors, plan.nullable)
+        else:
+            completed = complete_object(plan.fields, value, path, errors)
     except _Null:
         return plan.nullable, None
+    return True, completed

@@ -54,6 +54,7 @@ from graphql import (
 )
 from strawberry.types.nodes import SelectedField
 
+from gateway.graphql.compiled import SLOW, compile_object
 from gateway.graphql.connection import JobConnection, JobEdge, PageInfo
 from gateway.graphql.stored import INT_MAX, INT_MIN
 from gateway.graphql.types import PLAIN, READERS, JobsInfo
@@ -84,9 +85,14 @@ class FieldPlan:
     item_nullable: bool = True
     serialize: Callable[[Any], Any] | None = None
     fields: tuple[FieldPlan, ...] = ()
-    # A plain stored field (types.PLAIN): its serialized value read straight from the
-    # source's document, or SLOW when the reader must decide.
+    # A plain stored field (types.PLAIN: stored key, kind): its serialized value read
+    # straight from the source's document, or SLOW when the reader must decide; for an
+    # enum, the serialized name of each stored value.
+    plain: tuple[str, str] | None = None
     fast: Callable[[Any], Any] | None = None
+    names: Mapping[Any, str] | None = None
+    # The compiled completion of an object (gateway.graphql.compiled), None: generic.
+    compiled: Callable[[Any], Any] | None = None
 
     @cached_property
     def selected(self) -> SelectedField:
@@ -117,9 +123,6 @@ class OperationPlan:
     definitions: dict[str, GraphQLField]
     nullable_roots: frozenset[str] = field(default=frozenset())
     query_type: str = "Query"
-
-
-SLOW: Any = object()
 
 
 def _fast(key: str, kind: str, named: GraphQLScalarType | GraphQLEnumType) -> Callable[[Any], Any]:
@@ -286,15 +289,18 @@ class _Planner:
             inner = item.of_type if isinstance(item, GraphQLNonNull) else item
             if isinstance(inner, GraphQLList | GraphQLNonNull):
                 raise NotPlannable("a list of lists")
-        serialize = fast = None
+        serialize = fast = plain = names = compiled = None
         fields: tuple[FieldPlan, ...] = ()
         if isinstance(inner, GraphQLScalarType | GraphQLEnumType):
             serialize = _leaf(inner)
-            plain = PLAIN.get((parent.name, name))
-            if plain is not None and not is_list:
+            plain = PLAIN.get((parent.name, name)) if not is_list else None
+            if plain is not None:
                 fast = _fast(*plain, inner)
+                if isinstance(inner, GraphQLEnumType):
+                    names = {v.value: n for n, v in inner.values.items()}
         elif isinstance(inner, GraphQLObjectType):
             fields = self.object_fields(inner, nodes)
+            compiled = compile_object(fields)
         else:
             raise NotPlannable(f"{parent.name}.{name} of an abstract type")
         return FieldPlan(
@@ -308,7 +314,10 @@ class _Planner:
             item_nullable=item_nullable,
             serialize=serialize,
             fields=fields,
+            plain=plain,
             fast=fast,
+            names=names,
+            compiled=compiled,
         )
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from cachetools import LRUCache
@@ -62,7 +63,9 @@ RESOLVERS: dict[str, Callable[..., Coroutine[Any, Any, Any]]] = {
 _Shape = tuple[OperationDefinitionNode, list[str]] | None
 
 
+@cache
 def _snake(name: str) -> str:
+    """An argument's Python name (``domainId`` -> ``domain_id``)."""
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
 
 
