@@ -79,6 +79,19 @@ SORT_THROUGH_SUBDOCUMENTS = Deviation(
     "MongoDB's sort key takes a missing field as null, and an ascending sort the smallest key",
     "https://www.mongodb.com/docs/manual/reference/bson-type-comparison-order/#arrays",
 )
+WHERE_IN_MATCH = Deviation(
+    SECANTUS,
+    "an aggregation $match holding a '$where' key anywhere is refused ('$where is not allowed in this context'), "
+    "even inside an $eq/$ne/$in operand or an $elemMatch value, where it is data; MongoDB's query parser reads an "
+    "$eq operand as a value and refuses $where only as an operator (mongodb/mongo expression_parser.cpp: parseWhere)",
+    "https://www.mongodb.com/docs/manual/reference/operator/query/eq/",
+)
+OBJECT_FIELD_ORDER = Deviation(
+    SECANTUS,
+    "the aggregation expressions $eq and $ne compare two objects ignoring the order of their fields "
+    "({$eq: [{a: 1, b: 2}, {b: 2, a: 1}]} is true); MongoDB compares objects field by field in order, as $cmp does",
+    "https://www.mongodb.com/docs/manual/reference/bson-type-comparison-order/#objects",
+)
 
 
 # The marks of what runs on the server at MONGODB_URI: skipped without one, except in CI.
