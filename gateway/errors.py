@@ -189,11 +189,24 @@ class MethodNotAllowed(GatewayError):
 
 
 class StoreUnavailable(GatewayError):
-    """The database cannot be reached or did not answer within the time budget."""
+    """The database cannot be reached, stopped answering, or did not answer within the
+    request's time budget. The message names which, in the API's words (never a
+    driver's): build it with ``unreachable``, ``connection_lost`` or ``QueryTimedOut``."""
 
     code = "ERROR_DB_UNAVAILABLE"
     http_status = 503
     graphql_code = "UNAVAILABLE"
+
+    @classmethod
+    def unreachable(cls, waited_ms: int) -> StoreUnavailable:
+        """No database server could be found to answer, after waiting ``waited_ms``."""
+        return cls(f"the database is unreachable: no server answered within {waited_ms} ms.")
+
+    @classmethod
+    def connection_lost(cls) -> StoreUnavailable:
+        """The server stopped answering and the connection to it was dropped mid-query
+        (the driver's health check found it down, or the network broke)."""
+        return cls("the database stopped answering: the connection to it was lost before the query finished.")
 
 
 class StoredDocumentInvalid(GatewayError):
@@ -207,11 +220,12 @@ class StoredDocumentInvalid(GatewayError):
 
 
 class QueryTimedOut(StoreUnavailable):
-    """A query that did not finish within the request's time budget
-    (``JOB_GATEWAY_MAX_TIME_MS``; pymongo's ``timeoutMS``, MongoDB's ``maxTimeMS``)."""
+    """The request's database work did not finish within its time budget of
+    ``budget_ms`` (``JOB_GATEWAY_MAX_TIME_MS``): the one time-out of both engines (on
+    MongoDB, pymongo's ``timeoutMS`` and the server's ``maxTimeMS`` expire there)."""
 
-    def __init__(self, message: str = "the database did not answer within the time budget (timeoutMS).") -> None:
-        super().__init__(message)
+    def __init__(self, budget_ms: int) -> None:
+        super().__init__(f"the database did not answer within the request's time budget of {budget_ms} ms.")
 
 
 class InternalError(GatewayError):

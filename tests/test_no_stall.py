@@ -124,7 +124,7 @@ def test_a_query_over_its_budget_stops_with_the_maxtimems_error() -> None:
     # The error a MongoDB time-out gives (gateway/store/mongo.py): 503, the same words.
     assert error == {
         "code": "ERROR_DB_UNAVAILABLE",
-        "message": "the database did not answer within the time budget (timeoutMS).",
+        "message": "the database did not answer within the request's time budget of 50 ms.",
     }
     # Stopped at its 50 ms budget (the page's and the count's queries, one after the
     # other), not at the end of the scan; loose, for machines loaded by other work.

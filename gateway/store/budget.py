@@ -24,14 +24,16 @@ _EVERY = 32
 
 
 class Budget:
-    """A deadline ``seconds`` from now (``time.monotonic``)."""
+    """A deadline ``seconds`` from now (``time.monotonic``): what is left of a request's
+    time budget of ``budget_ms`` (named in the error)."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, budget_ms: int) -> None:
         self.deadline = time.monotonic() + seconds
+        self.budget_ms = budget_ms
 
     def check(self) -> None:
         if time.monotonic() > self.deadline:
-            raise QueryTimedOut()
+            raise QueryTimedOut(self.budget_ms)
         time.sleep(0)  # let a waiting thread (the event loop's) take the interpreter lock
 
 

@@ -49,6 +49,7 @@ class MemoryJobStore:
     def __init__(self, collection_names: Mapping[Collection, str] | None = None, *, max_time_ms: int = 5000) -> None:
         self._names = {**DEFAULT_NAMES, **(collection_names or {})}
         self._tables = {physical: Table() for physical in self._names.values()}
+        self._budget_ms = max_time_ms
         self._budget_seconds = max_time_ms / 1000
         self._lock = threading.Lock()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedded-engine")
@@ -86,8 +87,8 @@ class MemoryJobStore:
         # clock runs while the call waits for the worker too.
         seconds = remaining(self._budget_seconds)
         if seconds <= 0:
-            raise QueryTimedOut()
-        budget = Budget(seconds)
+            raise QueryTimedOut(self._budget_ms)
+        budget = Budget(seconds, self._budget_ms)
         return await asyncio.get_running_loop().run_in_executor(self._worker, self._guarded, budget, call, args)
 
     def _guarded(self, budget: Budget, call: Callable[..., T], args: tuple[Any, ...]) -> T:

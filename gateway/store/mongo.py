@@ -28,7 +28,7 @@ from pymongo import AsyncMongoClient, ReadPreference
 from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError, ServerSelectionTimeoutError
 from pymongo.uri_parser import split_options
 
-from gateway.errors import InternalError, QueryRejected, StoreUnavailable
+from gateway.errors import InternalError, QueryRejected, QueryTimedOut, StoreUnavailable
 from gateway.store.base import DEFAULT_NAMES, Collection, Document, ReadPurpose, SortSpec, physical_pipeline
 from gateway.store.request_budget import remaining
 
@@ -195,18 +195,26 @@ class MongoJobStore:
     async def _budgeted(self, reads: Any) -> AsyncIterator[None]:
         """One database call reading with preference ``reads``: within what is left of
         the request's budget, with the driver's errors mapped to the gateway's."""
-        with _errors():
-            if self._budget is None:
+        if self._budget is None:
+            unreachable = StoreUnavailable.unreachable(round(self._selection * 1000))
+            with _errors(timed_out=unreachable, unreachable=unreachable):
                 yield
-                return
-            left = remaining(self._budget)
-            if left <= 0:
-                raise StoreUnavailable(f"the request's database time budget ({self._budget * 1000:.0f} ms) is spent.")
-            if not self._client.topology_description.has_readable_server(reads):
-                # Known to have no server to read from: the call starts by waiting for one,
-                # which the driver specification bounds by serverSelectionTimeoutMS too
-                # (pymongo waits for the whole budget).
-                left = min(left, self._selection)
+            return
+        budget_ms = round(self._budget * 1000)
+        left = remaining(self._budget)
+        if left <= 0:
+            raise QueryTimedOut(budget_ms)
+        searching = not self._client.topology_description.has_readable_server(reads)
+        if searching:
+            # Known to have no server to read from: the call starts by waiting for one,
+            # which the driver specification bounds by serverSelectionTimeoutMS too
+            # (pymongo waits for the whole budget).
+            left = min(left, self._selection)
+        # Named by the bound a wait for a server has (not what this call had left of it).
+        unreachable = StoreUnavailable.unreachable(round(min(self._budget, self._selection) * 1000))
+        # Out of time while no server was known means none was found, whichever bound ended the wait.
+        timed_out = unreachable if searching else QueryTimedOut(budget_ms)
+        with _errors(timed_out=timed_out, unreachable=unreachable):
             try:
                 # pymongo bounds the call; the outer deadline only catches its server
                 # selection, which notices a passed deadline up to 0.5 s late (it polls).
@@ -214,7 +222,7 @@ class MongoJobStore:
                     with pymongo.timeout(left):
                         yield
             except TimeoutError as exc:
-                raise StoreUnavailable("the database did not answer within the time budget (timeoutMS).") from exc
+                raise timed_out from exc
 
 
 def _read_preference(name: str) -> Any:
@@ -232,19 +240,21 @@ def _read_preference(name: str) -> Any:
 
 
 @contextmanager
-def _errors() -> Iterator[None]:
-    """Map driver errors onto the gateway's: no server to be found, or out of time ->
-    unavailable; a query the server rejects -> the client's error when its code says
-    so, else internal."""
+def _errors(*, timed_out: StoreUnavailable, unreachable: StoreUnavailable) -> Iterator[None]:
+    """Map driver errors onto the gateway's, in the API's words (gateway.errors): no
+    server found -> ``unreachable``; out of time -> ``timed_out`` (the budget ran out, or
+    no server was known and none was found in time); a connection dropped mid-query ->
+    connection lost; a query the server rejects -> the client's error when its code
+    says so, else internal."""
     try:
         yield
-    except ServerSelectionTimeoutError as exc:
-        raise StoreUnavailable("the database is unreachable (no server answered in time).") from exc
     except PyMongoError as exc:
+        if isinstance(exc, ServerSelectionTimeoutError):
+            raise unreachable from exc
         if exc.timeout:
-            raise StoreUnavailable("the database did not answer within the time budget (timeoutMS).") from exc
+            raise timed_out from exc
         if isinstance(exc, ConnectionFailure):
-            raise StoreUnavailable(f"the database is unreachable ({type(exc).__name__}).") from exc
+            raise StoreUnavailable.connection_lost() from exc
         if isinstance(exc, OperationFailure) and _caused_by_client(exc):
             message = exc.details.get("errmsg", exc) if exc.details else exc
             raise QueryRejected(f"the database rejected the query: {message}") from exc
