@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.auth import Principal
+from gateway.display import got, json_text
 from gateway.errors import Forbidden, InvalidParameterType, RequiredParameter, Unauthenticated
-from gateway.query.display import got, json_text
 
 
 @dataclass(frozen=True)

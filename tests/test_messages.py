@@ -27,6 +27,7 @@ LIST_CASES: list[tuple[dict[str, Any], str]] = [
     ({"filter": [{"k": "errors", "v": [1], "o": "match"}]}, 'operator "match" takes an object, got a list [1]'),
     ({"filter": [{"k": "job_id", "v": "(", "o": "regex"}]}, 'condition on "job_id": invalid regular expression "("'),
     ({"filter": [{"k": "status", "v": {"a": True}, "o": "gt"}]}, 'takes a scalar value, got an object {"a":true}'),
+    ({"filter": [{"k": "job_id", "v": True, "o": "contain"}]}, 'operator "contain" takes a string, got true'),
 ]
 STAT_CASES: list[tuple[dict[str, Any], str]] = [
     (
@@ -85,6 +86,29 @@ def test_stat_messages_show_client_values_as_json(client: TestClient, query: dic
 )
 def test_request_messages_show_client_values_as_json(client: TestClient, path: str, body: Any, expected: str) -> None:
     _speaks_json(_rest(client, path, body), expected)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('{"domain_id": "d", "query": {"page": {"limit": 1e400}}}', "request body has a number beyond the range of a double: 1e400."),
+        ('{"domain_id": "d", "x": ' + "9" * 5000 + "}", "request body has an integer of 5000 digits (more than 4300)."),
+    ],
+)  # fmt: skip
+def test_numbers_no_value_can_hold_are_refused_in_json_words(client: TestClient, body: str, expected: str) -> None:
+    for path in (SEARCH, "/graphql"):
+        response = client.post(path, content=body, headers={"content-type": "application/json"})
+        assert response.status_code == 400, response.text
+        errors = response.json().get("errors") or [response.json()["error"]]
+        assert errors[0]["message"] == expected
+
+
+@pytest.mark.parametrize("argument", ["after", "before"])
+def test_cursor_messages_show_the_cursor_as_json(client: TestClient, argument: str) -> None:
+    document = f'query($c: String) {{ jobConnection(domainId: "{D1}", {argument}: $c) {{ totalCount }} }}'
+    body = client.post("/graphql", json={"query": document, "variables": {"c": "abc\x00'"}}).json()
+    (error,) = body["errors"]
+    assert error["message"].startswith(f'{argument}: "abc\\u0000\'" is not a cursor'), error
 
 
 def test_graphql_scalar_messages_show_client_values_as_json(client: TestClient) -> None:

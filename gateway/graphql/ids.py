@@ -14,8 +14,8 @@ import binascii
 import json
 from dataclasses import dataclass
 
+from gateway.display import json_text
 from gateway.errors import InvalidParameterType
-from gateway.query.display import json_text
 
 MAX_ID_LENGTH = 1024
 

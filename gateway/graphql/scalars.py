@@ -9,9 +9,9 @@ from typing import Any, NewType
 import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
+from gateway.display import got, json_text
 from gateway.encoding import format_datetime, jsonable
 from gateway.errors import InvalidQuery
-from gateway.query.display import got, json_text
 from gateway.query.instants import to_naive_utc
 
 

@@ -13,14 +13,16 @@ it back. The refusals are client errors: ``PayloadTooLarge`` (413) and
 from __future__ import annotations
 
 import json
+import math
 import re
+import sys
 from itertools import accumulate
 from typing import Any
 
 from starlette.requests import Request
 
+from gateway.display import got
 from gateway.errors import InvalidRequestBody, PayloadTooLarge
-from gateway.query.display import got
 
 # A JSON string as the JSON lexer sees it, or an unterminated one running to the end
 # (so that the scan never restarts inside it: linear time on any input).
@@ -52,7 +54,9 @@ def parse_json(raw: bytes | str, *, max_depth: int, source: str = "request body"
     if text.count("[") + text.count("{") > max_depth and nesting_depth(text) > max_depth:
         raise InvalidRequestBody(f"{source} nests deeper than the limit max_json_depth ({max_depth}).")
     try:
-        value = json.loads(text, parse_constant=_refuse_constant)
+        value = json.loads(text, parse_constant=_refuse_constant, parse_int=_integer, parse_float=_double)
+    except _NumberOutOfRange as exc:
+        raise InvalidRequestBody(f"{source} has {exc}.") from None
     except ValueError as exc:
         raise InvalidRequestBody(f"{source} is not valid JSON: {exc}.") from None
     if _SURROGATE_ESCAPE.search(text) and not _unicode(value):
@@ -77,6 +81,24 @@ def _unicode(value: Any) -> bool:
         elif isinstance(item, list):
             pending.extend(item)
     return True
+
+
+class _NumberOutOfRange(Exception):
+    """A JSON number no value of the API can hold (it says which, in JSON's words)."""
+
+
+def _integer(text: str) -> int:
+    digits, limit = len(text.lstrip("-")), sys.get_int_max_str_digits()
+    if limit and digits > limit:  # Python refuses to read it (0: no limit)
+        raise _NumberOutOfRange(f"an integer of {digits} digits (more than {limit})")
+    return int(text)
+
+
+def _double(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):  # beyond a double (RFC 8259 section 6: interoperable range)
+        raise _NumberOutOfRange(f"a number beyond the range of a double: {text[:40]}")
+    return value
 
 
 def _refuse_constant(name: str) -> Any:

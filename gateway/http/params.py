@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.display import got
 from gateway.errors import InvalidRequestBody
 from gateway.http.body import expect_object, parse_json
-from gateway.query.display import got
 
 _GET_PARAMETERS = ("query", "operationName", "variables", "extensions", "documentId")
 

@@ -14,9 +14,9 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.display import json_text
 from gateway.errors import LimitExceeded, RequiredParameter, UnsupportedOperator
 from gateway.query.collectors import CollectorIds, jobs_of_collectors
-from gateway.query.display import json_text
 from gateway.query.fields import KeyReader, stored_key
 from gateway.query.limits import Limits
 from gateway.query.operators import NEGATED, OPERATORS, CompileContext, Fragment

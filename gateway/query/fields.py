@@ -32,8 +32,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 
+from gateway.display import json_text
 from gateway.errors import InvalidQuery
-from gateway.query.display import json_text
 from gateway.query.paths import COLLECTOR_INFO, check_path
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from gateway.display import json_text
 from gateway.errors import InvalidQuery
-from gateway.query.display import json_text
 
 _TIMEDIFF_RE = re.compile(r"now(?:/(?P<round>[dwm]))?(?:\s*(?P<sign>[+-])\s*(?P<n>\d+)(?P<unit>[smhdw]))?")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}

@@ -42,6 +42,7 @@ from bson.decimal128 import Decimal128
 from bson.int64 import Int64
 from bson.json_util import RELAXED_JSON_OPTIONS
 
+from gateway.display import got, json_kind, json_text
 from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded
 
 Fragment = dict[str, Any]
@@ -72,7 +73,9 @@ def bracket(value: object, path: str) -> str:
     for kinds, alias in _BRACKET_OF:
         if isinstance(value, kinds) and value == value:  # noqa: PLR0124 - NaN is not equal to itself
             return alias
-    raise InvalidQuery(f"cannot page after a row whose {path!r} holds {type(value).__name__} (not a sortable scalar).")
+    raise InvalidQuery(
+        f"cannot page after a row whose {json_text(path)} holds {json_kind(value)} (not a sortable scalar)."
+    )
 
 
 def value_at(doc: Mapping[str, Any], path: str) -> Any:
@@ -169,7 +172,7 @@ class Cursor:
         """The place ``token`` names, checked: issued by this gateway, unedited, for the
         order ``sort`` and the domain ``domain_id``. Raises ``InvalidParameterType``
         naming ``argument`` otherwise."""
-        problem = f"{argument}: {str(token)[:60]!r} is not a cursor of this connection"
+        problem = f"{argument}: {json_text(token, 60)} is not a cursor of this connection"
         if not isinstance(token, str) or len(token) > MAX_CURSOR_LENGTH:
             raise InvalidParameterType(f"{problem}.")
         try:
@@ -229,7 +232,7 @@ def _count(value: object, argument: str, cap: int) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidParameterType(f"{argument} must be a non-negative integer, got {value!r}.")
+        raise InvalidParameterType(f"{argument} must be a non-negative integer, got {got(value)}.")
     if value > cap:
         raise LimitExceeded(f"{argument} {value} is over the page size cap max_page_size={cap}.")
     return value

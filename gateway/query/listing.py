@@ -10,10 +10,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from gateway.display import json_text
 from gateway.errors import InvalidQuery, LimitExceeded
 from gateway.query.collectors import REF_FIELDS, join_stages
 from gateway.query.conditions import CompiledFilter, Condition, check_values, compile_condition, compile_filter
-from gateway.query.display import json_text
 from gateway.query.fields import JOB_DOCUMENT, field_at, stored_key, stored_path
 from gateway.query.keyset import Window
 from gateway.query.limits import Limits

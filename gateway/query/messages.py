@@ -40,8 +40,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from gateway.display import got, json_text
 from gateway.errors import InvalidParameterType
-from gateway.query.display import got, json_text
 from gateway.query.fields import JOB_STATUSES
 
 INT64_RANGE = (-(2**63), 2**63 - 1)

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from gateway.display import got, json_text
 from gateway.errors import InvalidParameterType, InvalidQuery
-from gateway.query.display import got, json_text
 from gateway.query.instants import parse_iso, parse_timediff
 from gateway.query.paths import check_path
 from gateway.query.regex import literal_regex, user_regex

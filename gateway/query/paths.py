@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
+from gateway.display import got, json_text
 from gateway.errors import InvalidQuery
-from gateway.query.display import got, json_text
 
 MAX_PATH_LENGTH = 256
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from bson import Regex
 
+from gateway.display import json_text
 from gateway.errors import InvalidQuery, LimitExceeded
 from gateway.pcre import PatternError, literal, translate
-from gateway.query.display import json_text
 
 OPTIONS = "i"
 

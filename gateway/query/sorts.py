@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from gateway.display import json_text
 from gateway.errors import InvalidQuery, LimitExceeded, RequiredParameter
-from gateway.query.display import json_text
 from gateway.query.fields import KeyReader
 
 SortKeys = list[tuple[str, int]]

@@ -16,9 +16,9 @@ from functools import cache
 from typing import Any
 from zoneinfo import available_timezones
 
+from gateway.display import got, json_text
 from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded, RequiredParameter, UnsupportedOperator
 from gateway.query.conditions import read_condition
-from gateway.query.display import got, json_text
 from gateway.query.fields import stored_key
 from gateway.query.limits import Limits
 from gateway.query.messages import check_value

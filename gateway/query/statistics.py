@@ -16,10 +16,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.display import json_text
 from gateway.errors import InvalidQuery, LimitExceeded, RequiredParameter
 from gateway.query.collectors import join_stages
 from gateway.query.conditions import CompiledFilter
-from gateway.query.display import json_text
 from gateway.query.limits import Limits
 from gateway.query.listing import compile_query_filter
 from gateway.query.messages import JOB_STAT_QUERY, Read, read_message

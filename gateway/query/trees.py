@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from gateway.display import got, json_text
 from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded
 from gateway.query.conditions import Condition, Junction, Part, check_values, compile_condition, read_condition
 from gateway.query.fields import Kind, field_at, stored_key
@@ -73,12 +74,12 @@ def _node(node: object, ctx: CompileContext, budget: _Budget, where: str, depth:
     if depth > MAX_DEPTH:
         raise LimitExceeded(f"{where}: conditions nest deeper than {MAX_DEPTH} levels.")
     if not isinstance(node, Mapping):
-        raise InvalidParameterType(f"{where} must be an object, got {node!r}.")
+        raise InvalidParameterType(f"{where} must be an object, got {got(node)}.")
     if len(node) == 1:
         ((name, value),) = node.items()
         if name in _JUNCTIONS:
             if not isinstance(value, list):
-                raise InvalidParameterType(f"{where}.{name} must be a list, got {value!r}.")
+                raise InvalidParameterType(f"{where}.{name} must be a list, got {got(value)}.")
             parts = [_node(v, ctx, budget, f"{where}.{name}[{i}]", depth + 1) for i, v in enumerate(value)]
             return Junction(_JUNCTIONS[name], parts)
         if name == "not":
@@ -92,17 +93,17 @@ def _node(node: object, ctx: CompileContext, budget: _Budget, where: str, depth:
 
 def _elem_match(spec: object, ctx: CompileContext, budget: _Budget, where: str) -> Fragment:
     if not isinstance(spec, Mapping) or set(spec) != {"key", "and"} or not isinstance(spec["and"], list):
-        raise InvalidParameterType(f"{where} must be {{key, and: [condition, ...]}}, got {spec!r}.")
+        raise InvalidParameterType(f"{where} must be {{key, and: [condition, ...]}}, got {got(spec)}.")
     array = field_at(str(spec["key"]))
     if array is None or not (array.array and array.kind is Kind.DOCUMENT) or collector_subpath(spec["key"]):
-        raise InvalidQuery(f"{where}: {spec['key']!r} is not an array of sub-documents of a job.")
+        raise InvalidQuery(f"{where}: {json_text(spec['key'])} is not an array of sub-documents of a job.")
     prefix = f"{array.name}."
     clauses: list[Fragment] = []
     for i, raw in enumerate(spec["and"]):
         budget.spend(where)
         cond = _condition(raw, f"{where}.and[{i}]", budget.limits)
         if not cond.key.startswith(prefix) or cond.key == prefix:
-            raise InvalidQuery(f"{where}.and[{i}]: key {cond.key!r} is not below {array.name!r}.")
+            raise InvalidQuery(f"{where}.and[{i}]: key {json_text(cond.key)} is not below {json_text(array.name)}.")
         clauses.append(OPERATORS[cond.operator](cond.key[len(prefix) :], cond.value, ctx))
     if not clauses:
         raise InvalidQuery(f"{where} needs at least one condition.")

@@ -19,6 +19,7 @@ from typing import Any
 
 from bson import Decimal128
 
+from gateway.display import json_text
 from gateway.errors import QueryRejected, UnsupportedByEngine
 from gateway.store.bsonorder import MISSING, is_number, sort_key
 
@@ -137,7 +138,7 @@ class MergeObjects(Accumulator):
             return
         if not isinstance(value, dict):
             raise QueryRejected(
-                f"the database rejected the query: $mergeObjects requires object inputs, not {value!r}."
+                f"the database rejected the query: $mergeObjects requires object inputs, not {json_text(value)}."
             )
         self.merged.update(value)
 

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from gateway.display import json_text
 from gateway.errors import QueryRejected
 
 _MONTHS = (
@@ -86,7 +87,7 @@ def time_zone(name: object) -> tzinfo:
             return ZoneInfo(name)
         except (ValueError, ZoneInfoNotFoundError):
             pass
-    raise QueryRejected(f"the database rejected the query: unrecognized time zone identifier: {name!r}.")
+    raise QueryRejected(f"the database rejected the query: unrecognized time zone identifier: {json_text(name)}.")
 
 
 def local(value: datetime, zone: tzinfo | None) -> datetime:

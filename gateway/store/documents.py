@@ -20,6 +20,8 @@ from typing import Any
 import bson
 from bson import Binary, Code, Decimal128, MaxKey, MinKey, ObjectId, Regex, Timestamp
 
+from gateway.display import json_text
+
 Document = dict[str, Any]
 _AS_IS = frozenset({str, bool, float, type(None), ObjectId})
 _OTHER = (bytes, Binary, uuid.UUID, Decimal128, Regex, re.Pattern, Timestamp, Code, MinKey, MaxKey)
@@ -39,7 +41,7 @@ def _document(document: Mapping[str, Any]) -> Document:
     out = {}
     for key, value in document.items():
         if type(key) is not str or "\x00" in key:
-            raise NotStorable(f"document keys must be strings without NUL characters, got {key!r}")
+            raise NotStorable(f"document keys must be strings without NUL characters, got {json_text(key)}")
         # Most values are stored as they are: no call for them.
         out[key] = value if type(value) in _AS_IS else _value(value)
     return out

@@ -21,6 +21,7 @@ from typing import Any
 
 from bson import Decimal128
 
+from gateway.display import json_text
 from gateway.errors import QueryRejected, UnsupportedByEngine
 from gateway.store.bsonorder import MISSING, is_number, sort_key, truthy
 from gateway.store.dates import date_formatter, local, time_zone
@@ -49,7 +50,7 @@ def compile_expression(spec: Any) -> Expr:
                     raise UnsupportedByEngine(f"the embedded engine does not implement the expression operator {op}.")
                 return _OPERATORS[op](arg)
         if any(isinstance(k, str) and k.startswith("$") for k in spec):
-            raise _rejected(f"an expression object may hold one operator only, got {dict(spec)!r}.")
+            raise _rejected(f"an expression object may hold one operator only, got {json_text(dict(spec))}.")
         fields = [(k, compile_expression(s)) for k, s in spec.items()]
 
         def obj(d: Any, v: Vars) -> dict[str, Any]:
@@ -233,7 +234,7 @@ def _array_to_object(arg: Any) -> Expr:
             elif isinstance(item, list) and len(item) == 2 and isinstance(item[0], str):
                 out[item[0]] = item[1]
             else:
-                raise _rejected(f"$arrayToObject requires an array of key-value pairs, found {item!r}.")
+                raise _rejected(f"$arrayToObject requires an array of key-value pairs, found {json_text(item)}.")
         return out
 
     return to_object

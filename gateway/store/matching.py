@@ -26,6 +26,7 @@ from typing import Any
 
 from bson import Regex
 
+from gateway.display import json_text
 from gateway.errors import QueryRejected, UnsupportedByEngine
 from gateway.store.bsonorder import MISSING, NUMBER, STRING, is_number, rank, sort_key, utc
 from gateway.store.fieldpaths import exists, query_values
@@ -93,7 +94,7 @@ def _tests(condition: Any) -> list[Test]:
             ops["$regex"] = regex_matcher(ops["$regex"], str(options))
         return [_operator(op, operand) for op, operand in ops.items()]
     if isinstance(condition, Mapping) and any(str(k).startswith("$") for k in condition):
-        raise QueryRejected(f"the database rejected the query: unknown operator in {dict(condition)!r}.")
+        raise QueryRejected(f"the database rejected the query: unknown operator in {json_text(dict(condition))}.")
     return [_eq(condition)]
 
 

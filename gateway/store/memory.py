@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from bson import ObjectId
 from pymongo.errors import BulkWriteError
 
+from gateway.display import json_text
 from gateway.errors import QueryRejected, QueryTimedOut
 from gateway.store.base import DEFAULT_NAMES, Collection, Document, ReadPurpose, SortSpec, physical_pipeline
 from gateway.store.bsonorder import MISSING, sort_key
@@ -133,7 +134,7 @@ class MemoryJobStore:
 
     def _foreign(self, name: str) -> Table:
         if name not in self._tables:
-            raise QueryRejected(f"the database rejected the query: no collection {name!r} to $lookup from.")
+            raise QueryRejected(f"the database rejected the query: no collection {json_text(name)} to $lookup from.")
         return self._tables[name]
 
     async def distinct(self, collection: Collection, key: str, filter: Mapping[str, Any]) -> list[Any]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
+from gateway.display import json_text
 from gateway.errors import QueryRejected, UnsupportedByEngine
 from gateway.store.accumulators import accumulator
 from gateway.store.bsonorder import MISSING, NULL_KEY, sort_key
@@ -160,7 +161,9 @@ def _group(spec: Any, resolve: Resolve) -> Stage:
         if name == "_id":
             continue
         if not isinstance(acc, Mapping) or len(acc) != 1:
-            raise QueryRejected(f"the database rejected the query: the field {name!r} must be an accumulator object.")
+            raise QueryRejected(
+                f"the database rejected the query: the field {json_text(name)} must be an accumulator object."
+            )
         ((op, arg),) = acc.items()
         fields.append((name, accumulator(op), compile_expression(arg)))
 

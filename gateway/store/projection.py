@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from gateway.display import json_text
 from gateway.errors import QueryRejected, UnsupportedByEngine
 
 Document = dict[str, Any]
@@ -36,7 +37,9 @@ def compile_projection(spec: Mapping[str, Any] | None) -> Callable[[Document], D
     paths: dict[str, bool] = {}
     for path, value in spec.items():
         if isinstance(value, Mapping) or (isinstance(value, str) and value.startswith("$")):
-            raise UnsupportedByEngine(f"the embedded engine does not implement projection expressions ({path!r}).")
+            raise UnsupportedByEngine(
+                f"the embedded engine does not implement projection expressions ({json_text(path)})."
+            )
         if path == "_id":
             include_id = bool(value)
         else:

@@ -18,6 +18,7 @@ from typing import Any
 import re2
 from bson import Regex
 
+from gateway.display import json_text
 from gateway.errors import QueryRejected, UnsupportedByEngine
 from gateway.pcre import PatternError, translate
 
@@ -40,7 +41,7 @@ def regex_matcher(value: Any, options: str = "") -> Callable[[str], bool]:
         return compile_pcre(value.pattern, "".join(sorted(set(options_of(value.flags) + options))))
     if isinstance(value, str):
         return compile_pcre(value, "".join(sorted(set(options))))
-    raise QueryRejected(f"the database rejected the query: $regex has to be a string, got {value!r}.")
+    raise QueryRejected(f"the database rejected the query: $regex has to be a string, got {json_text(value)}.")
 
 
 @lru_cache(maxsize=1024)
@@ -49,11 +50,11 @@ def compile_pcre(pattern: str, options: str) -> Callable[[str], bool]:
         translation = translate(pattern, options)
     except PatternError as exc:
         raise QueryRejected(
-            f"the database rejected the query: invalid regular expression {pattern!r}: {exc}."
+            f"the database rejected the query: invalid regular expression {json_text(pattern)}: {exc}."
         ) from None
     if translation.unsupported is not None:
         raise UnsupportedByEngine(
-            f"the embedded engine cannot run the regular expression {pattern!r}: its matcher (RE2) has no "
+            f"the embedded engine cannot run the regular expression {json_text(pattern)}: its matcher (RE2) has no "
             f"{translation.unsupported}. MongoDB runs it (set MONGODB_URI); here, rewrite the pattern without it."
         )
     try:
@@ -61,7 +62,7 @@ def compile_pcre(pattern: str, options: str) -> Callable[[str], bool]:
     except re2.error as exc:
         reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
         raise UnsupportedByEngine(
-            f"the embedded engine cannot run the regular expression {pattern!r}: {reason}."
+            f"the embedded engine cannot run the regular expression {json_text(pattern)}: {reason}."
         ) from None
     search = compiled.search
     return lambda text: search(text) is not None

@@ -40,7 +40,8 @@ def json_kind(value: object) -> str:
 
 
 def got(value: object) -> str:
-    """ "null", or the JSON type and value: ``a string "x"``, ``a list [1,2]``."""
-    if value is None:
-        return "null"
+    """ "null", "true", "false", or the JSON type and value: ``a string "x"``,
+    ``a list [1,2]``."""
+    if value is None or isinstance(value, bool):
+        return json_text(value)
     return f"{json_kind(value)} {json_text(value)}"
