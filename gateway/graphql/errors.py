@@ -6,9 +6,13 @@ A ``GatewayError`` becomes ``extensions.code`` (its ``graphql_code``) and
 ``extensions.reason`` (its stable ``ERROR_...`` code): the shape the HTTP transport
 gives its own errors too. A document that does not
 parse or validate is ``BAD_USER_INPUT`` / ``ERROR_INVALID_GRAPHQL_DOCUMENT``; variables
-that do not fit their types ``ERROR_INVALID_PARAMETER_TYPE``; a validation limit
+that do not fit their types ``ERROR_INVALID_PARAMETER_TYPE``, described with the
+values as sent (``gateway.graphql.variable_errors``); a validation limit
 ``ERROR_LIMIT_EXCEEDED``. Anything else is logged with its cause and masked as
 ``INTERNAL_SERVER_ERROR``.
+
+graphql-core prints a document's literals in GraphQL syntax (``{ a: null }``), but
+says "not to be None" of a null one: that is said "not to be null" here.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
+from typing import Any
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSchema
 from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
@@ -30,6 +35,7 @@ from gateway.errors import (
     InvalidQuery,
     LimitExceeded,
 )
+from gateway.graphql.variable_errors import rephrase
 
 log = logging.getLogger("gateway.graphql")
 
@@ -43,6 +49,10 @@ _LIMITS = (
     (re.compile(r"aliases found\. Allowed"), "max_aliases"),
     (re.compile(r"Document contains more than \d+ tokens"), "max_tokens"),
 )
+
+
+# graphql-core's one Python word in the messages of document validation.
+_PYTHON_NULL = re.compile(r"(not to be )None(?=\.$)")
 
 
 def _rebuilt(error: GraphQLError, message: str, extensions: dict[str, str]) -> GraphQLError:
@@ -63,14 +73,15 @@ def _bad_input(error_class: type[InvalidQuery]) -> dict[str, str]:
 
 def _shape_request_error(error: GraphQLError, executed: bool) -> tuple[str, dict[str, str]]:
     """An error of the request itself (no Python exception behind it)."""
+    message = _PYTHON_NULL.sub(r"\1null", error.message)
     if executed and error.path is None:
         # Raised before any field ran: the variables did not coerce (Strawberry's
         # @oneOf check raises its error bare, without graphql-core's wrapping).
-        return error.message, _bad_input(InvalidParameterType)
+        return message, _bad_input(InvalidParameterType)
     for pattern, limit in _LIMITS:
-        if pattern.search(error.message):
-            return f"{error.message} (limit {limit})", _bad_input(LimitExceeded)
-    return error.message, _bad_input(InvalidGraphQLDocument)
+        if pattern.search(message):
+            return f"{message} (limit {limit})", _bad_input(LimitExceeded)
+    return message, _bad_input(InvalidGraphQLDocument)
 
 
 def _shape(error: GraphQLError, executed: bool) -> tuple[str, dict[str, str]]:
@@ -134,4 +145,13 @@ class GatewayErrors(SchemaExtension):
         result = self.execution_context.result
         errors = getattr(result, "errors", None)
         if errors:
+            if self.executed:
+                ctx = self.execution_context
+                errors = rephrase(errors, _graphql_schema(ctx), ctx.variables or {})
             result.errors = map_errors(errors, executed=self.executed)  # type: ignore[union-attr]
+
+
+def _graphql_schema(context: Any) -> GraphQLSchema:
+    """The graphql-core schema Strawberry built. Strawberry has no public accessor for
+    it; its own extensions (``ValidationCache``, directives) read it as here."""
+    return context.schema._schema
