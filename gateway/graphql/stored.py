@@ -27,8 +27,8 @@ from enum import Enum
 from functools import cache
 from typing import Any, TypeVar
 
+from gateway.display import got
 from gateway.errors import StoredDocumentInvalid
-from gateway.query.display import got
 
 E = TypeVar("E", bound=Enum)
 Document = Mapping[str, Any]
