@@ -156,10 +156,11 @@ class FakeCollection:
 
 
 class FakeDatabase:
-    def __init__(self) -> None:
+    def __init__(self, job_id_index: dict[str, Any] | None = None) -> None:
         # A SpaceONE database already has job_id indexed, under its own name.
+        job_id = {"key": [("job_id", 1)], "unique": True, **(job_id_index or {})}
         self.collections = {
-            "jobs": FakeCollection({"_id_": {"key": [("_id", 1)]}, "job_id_1": {"key": [("job_id", 1)]}}),
+            "jobs": FakeCollection({"_id_": {"key": [("_id", 1)]}, "job_id_1": job_id}),
             "cols": FakeCollection({}),
         }
 
@@ -167,16 +168,43 @@ class FakeDatabase:
         return self.collections[name]
 
 
+NAMES = {"job": "jobs", "collector": "cols"}
+
+
 async def test_create_indexes_is_idempotent() -> None:
     db = FakeDatabase()
-    names = {"job": "jobs", "collector": "cols"}
-    first = await ensure_indexes(db, names)  # type: ignore[arg-type]
+    first = await ensure_indexes(db, NAMES)  # type: ignore[arg-type]
     assert first[0] == "exists   jobs (job_id asc) as job_id_1"
     assert sum(line.startswith("created") for line in first) == len(INDEXES) - 1
     assert ({"name": "domain_status_created_at", "unique": False}) in [o for _, o in db.collections["jobs"].created]
-    second = await ensure_indexes(db, names)  # type: ignore[arg-type]
+    second = await ensure_indexes(db, NAMES)  # type: ignore[arg-type]
     assert all(line.startswith("exists") for line in second)
     assert len(db.collections["jobs"].created) == 4 and len(db.collections["cols"].created) == 1
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        ({"unique": False}, "is not unique"),
+        ({"partialFilterExpression": {"status": "SUCCESS"}}, "is partial"),
+        ({"sparse": True}, "is sparse"),
+        ({"collation": {"locale": "fr", "strength": 2}}, "has the collation 'fr'"),
+        ({"hidden": True}, "is hidden from the query planner"),
+        ({"unique": False, "sparse": True}, "is not unique and is sparse"),
+    ],
+)
+async def test_an_index_on_the_same_keys_that_falls_short_is_a_warning(options: dict[str, Any], said: str) -> None:
+    db = FakeDatabase(options)
+    for _ in range(2):  # left alone, so said again
+        first = (await ensure_indexes(db, NAMES))[0]  # type: ignore[arg-type]
+        assert first.startswith(f"warning  jobs (job_id asc) as job_id_1 {said}")
+        assert "; the gateway needs a unique index for job(jobId)" in first
+    assert not any(keys == [("job_id", 1)] for keys, _ in db.collections["jobs"].created)
+
+
+async def test_a_simple_collation_serves() -> None:
+    first = (await ensure_indexes(FakeDatabase({"collation": {"locale": "simple"}}), NAMES))[0]  # type: ignore[arg-type]
+    assert first == "exists   jobs (job_id asc) as job_id_1"
 
 
 TIMED_OUT = QueryTimedOut(5000)
