@@ -3,6 +3,7 @@ or reads the environment at import time."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import AsyncIterator, Mapping
@@ -15,15 +16,20 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 
 from gateway import rest
 from gateway.auth import Authenticator
+from gateway.demo.simulate import Simulator
 from gateway.errors import GatewayError, InternalError, InvalidQuery, MethodNotAllowed, NotFound, StoreUnavailable
 from gateway.graphql.schema import build_schema
 from gateway.http.documents import PersistedQueries, TrustedDocuments, shipped_examples
 from gateway.http.endpoint import GraphQLEndpoint
 from gateway.http.graphiql import ASSETS_PATH, GraphiQLPage, assets_app, examples
+from gateway.live.hub import ChangeHub
+from gateway.live.sources import ChangeSource
+from gateway.live.sse import SSESubscriptions
+from gateway.live.websocket import LiveConnections, WebSocketSubscriptions
 from gateway.metrics import CONTENT_TYPE, InstrumentedStore, Metrics
 from gateway.middleware.access_log import AccessLogMiddleware
 from gateway.middleware.database_budget import DatabaseBudgetMiddleware
@@ -35,6 +41,7 @@ from gateway.service import Clock, JobService, utc_now
 from gateway.settings import Settings
 from gateway.store.base import JobStore
 from gateway.store.factory import open_store
+from gateway.store.memory import MemoryJobStore
 
 log = logging.getLogger("gateway")
 
@@ -48,6 +55,7 @@ class AppState(TypedDict):
     service: JobService
     authenticator: Authenticator
     metrics: Metrics
+    hub: ChangeHub
 
 
 def error_response(request: Request, exc: GatewayError, headers: Mapping[str, str] | None = None) -> JSONResponse:
@@ -111,8 +119,9 @@ def create_app(settings: Settings | None = None, store: JobStore | None = None, 
     authenticator = Authenticator.from_settings(settings)
     trusted = TrustedDocuments.from_settings(settings)
     app_metrics = Metrics(operations=trusted.operation_names)
+    schema = build_schema(settings)
     graphql = GraphQLEndpoint(
-        build_schema(settings),
+        schema,
         settings=settings,
         authenticator=authenticator,
         persisted=PersistedQueries(
@@ -143,6 +152,18 @@ def create_app(settings: Settings | None = None, store: JobStore | None = None, 
                 "AUTHENTICATION IS OFF: no JWT key is configured, every caller may read any domain it names. "
                 "Set JOB_GATEWAY_JWT_PUBLIC_KEYS or JOB_GATEWAY_JWT_SECRET before exposing this gateway."
             )
+        hub = ChangeHub(
+            service,
+            ChangeSource(raw, poll_seconds=settings.change_poll_ms / 1000),
+            live_interval=settings.live_list_ms / 1000,
+            queue_size=settings.subscription_queue,
+            on_delivered=app_metrics.events.inc,
+            on_count=app_metrics.subscriptions.set,
+        )
+        await hub.start()
+        simulation = None
+        if settings.simulate and isinstance(raw, MemoryJobStore):
+            simulation = asyncio.create_task(Simulator(raw).run(), name="simulate")
         try:
             yield {
                 "settings": settings,
@@ -150,13 +171,27 @@ def create_app(settings: Settings | None = None, store: JobStore | None = None, 
                 "service": service,
                 "authenticator": authenticator,
                 "metrics": app_metrics,
+                "hub": hub,
             }
         finally:
+            if simulation is not None:
+                simulation.cancel()
+            await hub.stop()
             if owned:
                 await raw.close()
 
-    routes = [
+    websocket = WebSocketSubscriptions(schema, settings=settings, authenticator=authenticator)
+    routes: list[Route | WebSocketRoute] = [
         Route("/graphql", graphql),
+        WebSocketRoute(
+            "/graphql",
+            LiveConnections(
+                websocket,
+                max_connections=settings.max_subscription_connections,
+                idle_seconds=settings.subscription_idle_seconds,
+            ),
+        ),
+        Route("/graphql/stream", SSESubscriptions(schema, settings=settings, authenticator=authenticator)),
         *rest.routes,
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),

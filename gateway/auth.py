@@ -49,6 +49,7 @@ class Principal:
     user_id: str | None = None
     user_type: str | None = None
     projects: tuple[str, ...] | None = None  # None: every project of the domain
+    expires_at: float | None = None  # the token's exp (seconds since the epoch); None: no token
 
 
 def load_public_keys(path: str) -> dict[str, Any]:
@@ -192,4 +193,5 @@ def _principal(claims: Mapping[str, Any]) -> Principal:
         user_id=audience if isinstance(audience, str) else None,
         user_type=user_type if isinstance(user_type, str) else None,
         projects=None if projects is ABSENT else tuple(projects),
+        expires_at=float(claims["exp"]) if isinstance(claims.get("exp"), int | float) else None,
     )

@@ -28,6 +28,7 @@ no code is made up where an error is raised.
     ├── StoreUnavailable         503  UNAVAILABLE      ERROR_DB_UNAVAILABLE
     │   └── QueryTimedOut             (the request's database time budget ran out)
     ├── StoredDocumentInvalid    500  STORED_DOCUMENT_INVALID  ERROR_STORED_DOCUMENT (names the document)
+    ├── SlowConsumer             429  SLOW_CONSUMER    ERROR_SLOW_CONSUMER (a subscriber that falls behind)
     └── InternalError            500  INTERNAL_SERVER_ERROR  ERROR_INTERNAL (message masked)
 """
 
@@ -217,6 +218,15 @@ class StoredDocumentInvalid(GatewayError):
     code = "ERROR_STORED_DOCUMENT"
     http_status = 500
     graphql_code = "STORED_DOCUMENT_INVALID"
+
+
+class SlowConsumer(GatewayError):
+    """A subscription whose client does not read its events as fast as they come: its
+    bounded queue filled, so it is closed rather than buffered without end."""
+
+    code = "ERROR_SLOW_CONSUMER"
+    http_status = 429
+    graphql_code = "SLOW_CONSUMER"
 
 
 class QueryTimedOut(StoreUnavailable):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from gateway.store.base import Collection, Document, JobStore, ReadPurpose, SortSpec
@@ -48,6 +48,16 @@ class Metrics:
         )
         self.errors = Counter(
             "job_gateway_errors_total", "Errors answered, by stable error code.", ["code"], registry=self.registry
+        )
+        self.subscriptions = Gauge(
+            "job_gateway_subscriptions_active",
+            "Subscriptions (jobChanged and jobsLive) open in this process.",
+            registry=self.registry,
+        )
+        self.events = Counter(
+            "job_gateway_subscription_events_total",
+            "Job changes delivered to jobChanged subscribers.",
+            registry=self.registry,
         )
 
     def observe_request(self, route: str, operation: str, status: int, seconds: float) -> None:

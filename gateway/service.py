@@ -62,6 +62,18 @@ class JobPage:
 
 
 @dataclass(frozen=True)
+class Watch:
+    """What a subscriber of job changes may see and asked for: the scope it reads in,
+    and the compiled filter of its request (``list_jobs``'s, page and order aside).
+    ``key`` is the same for the same filter in the same scope, so that subscribers
+    asking alike are matched once."""
+
+    scope: ReadScope
+    filter: CompiledFilter
+    key: str
+
+
+@dataclass(frozen=True)
 class JobWindow(JobPage):
     """A Relay connection's rows, in the order's direction, with whether more lie
     beyond each end and the order (``sort``, ending in ``_id``) their cursors are
@@ -227,6 +239,30 @@ class JobService:
             scope=scope,
             sort=plan.sort,
         )
+
+    def watch(self, request: Mapping[str, Any], principal: Principal | None = None, *, where: object = None) -> Watch:
+        """A subscriber's ``Watch`` of the jobs a list ``request`` (and ``where``) selects,
+        authorized as ``list_jobs`` is. Raises as ``list_jobs`` does."""
+        plan = compile_list(request, self._context(), self._limits, self._read(), where=where)
+        scope = self.authorize(principal, plan.domain_id)
+        key = repr((scope, request.get("job_id"), where, request.get("query")))
+        return Watch(scope=scope, filter=plan.filter, key=key)
+
+    async def matching(self, domain_id: str, keys: Sequence[Any], watches: Sequence[Watch]) -> list[set[Any]]:
+        """Which of the jobs ``keys`` (document ids) of ``domain_id`` each watch selects
+        now: one aggregation for all the watches (a ``$facet`` of their filters over the
+        changed jobs), besides one collector query per ``collector_info.*`` condition.
+        The sets are in ``watches``' order."""
+        if not watches:
+            return []
+        filters = [await self._job_filter(w.filter, w.scope) for w in watches]
+        pipeline: list[Document] = [
+            {"$match": {"$and": [{"_id": {"$in": list(keys)}}, {"domain_id": domain_id}]}},
+            {"$facet": {f"w{i}": [{"$match": f}, {"$project": {"_id": 1}}] for i, f in enumerate(filters)}},
+        ]
+        rows = await self._store.aggregate(JOB, pipeline, read="list")
+        facets = rows[0] if rows else {}
+        return [{row["_id"] for row in facets.get(f"w{i}", [])} for i in range(len(watches))]
 
     async def get_job(
         self,

@@ -132,6 +132,31 @@ class Settings:
         "refuse (400) request fields the published messages do not have, instead of ignoring them "
         "(and logging each name once), as the published gateway does; see docs/language.md",
     )
+    # Subscriptions (gateway/live): WebSocket (graphql-transport-ws) and /graphql/stream (SSE)
+    simulate: bool = _setting(
+        False,
+        "make the embedded demo live: jobs start, make progress and finish (never on MongoDB)",
+        flag="--simulate",
+    )
+    change_poll_ms: int = _setting(
+        1000, "on a MongoDB without change streams (a standalone), how often jobs are polled, milliseconds", minimum=10
+    )
+    max_subscriptions_per_connection: int = _setting(20, "subscriptions on one WebSocket connection", minimum=1)
+    max_subscription_connections: int = _setting(
+        2000, "WebSocket connections, and SSE streams, open at once in one process (each)", minimum=1
+    )
+    subscription_queue: int = _setting(
+        100, "events a subscriber may fall behind before it is closed as a slow consumer", minimum=1
+    )
+    subscription_keep_alive_seconds: int = _setting(
+        15, "keep-alive interval of subscription connections (pings, SSE comments), seconds", minimum=1
+    )
+    subscription_idle_seconds: int = _setting(
+        300, "a WebSocket connection without any subscription is closed after this long, seconds", minimum=1
+    )
+    live_list_ms: int = _setting(
+        500, "a live list (jobsLive) is pushed again at most this often, milliseconds", minimum=10
+    )
     # Authentication: RS256 public keys per domain (a JSON file), or an HS256 secret.
     jwt_public_keys: str | None = _setting(None, "JSON file: domain id -> public JWK (RS256)")
     jwt_secret: str | None = _setting(
@@ -172,6 +197,8 @@ class Settings:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be a non-empty name without '$', got {value!r}")
         if self.mongodb_uri is not None:
             self._check_mongodb()
+            if self.simulate:
+                raise SettingsError("--simulate writes to the embedded demo; it cannot be combined with MONGODB_URI")
 
     def _check_mongodb(self) -> None:
         assert self.mongodb_uri is not None

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp
 def live_server(app: ASGIApp) -> Iterator[str]:
     """Serve ``app`` with uvicorn in a thread; yields its base URL."""
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="on", ws="none")
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="on", ws="auto")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -145,7 +145,7 @@ def test_help_lists_every_setting_with_its_default(capsys: pytest.CaptureFixture
 
 def test_serve_flags_come_from_the_settings_table() -> None:
     flagged = {row.flag for row in settings_table() if row.flag}
-    assert flagged == {"--data", "--host", "--port", "--workers", "--insecure-no-auth"}
+    assert flagged == {"--data", "--host", "--port", "--workers", "--insecure-no-auth", "--simulate"}
 
 
 def test_dev_token_refuses_mongodb(tmp_path: Path) -> None:

@@ -49,6 +49,8 @@ class GraphQLContext:
     service: JobService
     principal: Principal | None = None
     request: Any = None
+    hub: Any = None  # the process's ChangeHub (gateway.live.hub), for subscriptions
+    connection_params: Any = None  # graphql-transport-ws's connection_init payload
     collectors: DataLoader[CollectorKey, Any] = field(init=False)
     _pages: int = field(init=False, default=0)
     _settled: asyncio.Event = field(init=False)

@@ -150,6 +150,13 @@ class GatewayErrors(SchemaExtension):
                 errors = rephrase(errors, _graphql_schema(ctx), ctx.variables or {})
             result.errors = map_errors(errors, executed=self.executed)  # type: ignore[union-attr]
 
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Each result a subscription streams, mapped before it is sent."""
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = map_errors(errors, executed=self.executed)
+        yield
+
 
 def _graphql_schema(context: Any) -> GraphQLSchema:
     """The graphql-core schema Strawberry built. Strawberry has no public accessor for

@@ -27,6 +27,7 @@ from gateway.graphql.planning import PlanCache, planned_execution
 from gateway.graphql.resolvers import Info, resolve_job, resolve_job_stat, resolve_jobs, resolve_node, resolve_nodes
 from gateway.graphql.scalars import JSON, SCALARS
 from gateway.graphql.stat_inputs import StatisticsQueryInput
+from gateway.graphql.subscriptions import Subscription
 from gateway.graphql.types import CollectorInfo, Job, JobsInfo, JobStatusFilter, Node
 from gateway.graphql.where import JobWhere
 from gateway.settings import Settings
@@ -219,7 +220,11 @@ def build_schema(settings: Settings | None = None, *, planned: bool = True) -> s
     if not settings.introspection:
         extensions.append(DisableIntrospection)
     schema = GatewaySchema(
-        query=Query, types=[Job, CollectorInfo], extensions=extensions, config=StrawberryConfig(scalar_map=SCALARS)
+        query=Query,
+        subscription=Subscription,
+        types=[Job, CollectorInfo],
+        extensions=extensions,
+        config=StrawberryConfig(scalar_map=SCALARS),
     )
     # The plans read the graphql-core schema Strawberry built (its types and serializers).
     plans.schema = schema._schema

@@ -7,7 +7,8 @@ forms, so the engine below only forwards them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 Collection = Literal["job", "collector"]
@@ -73,3 +74,38 @@ class JobStore(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+# -- change events (live subscriptions, gateway.live) ------------------------------
+
+ChangeOperation = Literal["insert", "update", "replace", "delete"]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change of a stored document, as a MongoDB change stream reports it: what
+    happened, the document's ``_id``, the whole document as it now is (the change
+    stream's ``fullDocument``; None for a delete), and the position a watch resumes
+    after (its resume token; None where the engine has none)."""
+
+    operation: ChangeOperation
+    key: Any
+    document: Document | None
+    resume_token: Any = None
+
+
+class ChangesUnsupported(Exception):
+    """The database cannot stream its changes (a standalone MongoDB server has no
+    change streams): changes must be found by polling."""
+
+
+class ChangeFeed(Protocol):
+    """A store that streams the changes of a collection (the embedded engine emits
+    its own; MongoDB's change streams on a replica set)."""
+
+    def watch(self, collection: Collection, *, resume_after: Any = None) -> AsyncIterator[Change]:
+        """The changes of ``collection`` from now on (or after ``resume_after``, a
+        resume token of an earlier change). Raises ``ChangesUnsupported`` when the
+        database has no change streams, ``StoreUnavailable`` when it cannot be
+        reached (resume after the last change seen)."""
+        ...

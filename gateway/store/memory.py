@@ -20,16 +20,27 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+import bson
 from bson import ObjectId
 from pymongo.errors import BulkWriteError
 
 from gateway.display import json_text
 from gateway.errors import QueryRejected, QueryTimedOut
-from gateway.store.base import DEFAULT_NAMES, Collection, Document, ReadPurpose, SortSpec, physical_pipeline
+from gateway.store.base import (
+    DEFAULT_NAMES,
+    Change,
+    ChangeOperation,
+    Collection,
+    Document,
+    ReadPurpose,
+    SortSpec,
+    physical_pipeline,
+)
 from gateway.store.bsonorder import MISSING, sort_key
 from gateway.store.budget import Budget, running
 from gateway.store.documents import stored
@@ -41,11 +52,13 @@ from gateway.store.request_budget import remaining
 from gateway.store.tables import Table
 
 T = TypeVar("T")
+CHANGE_LOG = 10_000  # recent changes a watch can resume after
 
 
 class MemoryJobStore:
     """The embedded engine. ``insert`` loads documents (at start-up, before serving);
-    the async methods are the ``JobStore`` interface."""
+    the async methods are the ``JobStore`` interface, and ``ChangeFeed``'s ``watch``
+    over the changes its own live writes (``insert_one``, ``update_one``) make."""
 
     def __init__(self, collection_names: Mapping[Collection, str] | None = None, *, max_time_ms: int = 5000) -> None:
         self._names = {**DEFAULT_NAMES, **(collection_names or {})}
@@ -54,6 +67,12 @@ class MemoryJobStore:
         self._budget_seconds = max_time_ms / 1000
         self._lock = threading.Lock()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedded-engine")
+        self._changes_lock = threading.Lock()
+        self._sequence = 0
+        self._log: deque[Change] = deque(maxlen=CHANGE_LOG)
+        self._watchers: dict[Collection, list[tuple[asyncio.AbstractEventLoop, asyncio.Queue[Change]]]] = {
+            logical: [] for logical in self._names
+        }
 
     def _table(self, collection: Collection) -> Table:
         return self._tables[self._names[collection]]
@@ -150,6 +169,72 @@ class MemoryJobStore:
             return [copy(v) for v in seen.values()]
 
         return await self._run(distinct)
+
+    # -- writes while serving, and their change events (a live demo: `--simulate`) --
+
+    async def insert_one(self, collection: Collection, document: Mapping[str, Any]) -> Document:
+        """Store one document (as ``insert``, but on the engine's worker, so while it
+        serves) and emit an ``insert`` change; the document as stored."""
+        doc = dict(document)
+        doc.setdefault("_id", ObjectId())
+        doc = stored(doc)
+
+        def insert() -> None:
+            if self._table(collection).insert([doc]) is not None:
+                raise BulkWriteError({"writeErrors": [{"index": 0, "code": 11000, "errmsg": "E11000 duplicate key"}]})
+
+        await self._run(insert)
+        self._emit(collection, "insert", doc)
+        return copy(doc)
+
+    async def update_one(self, collection: Collection, key: Any, fields: Mapping[str, Any]) -> Document | None:
+        """Set ``fields`` (top-level names, MongoDB's ``$set``) on the document whose
+        ``_id`` is ``key`` and emit an ``update`` change (none when no value changes,
+        as MongoDB logs no no-op update); the document as it now is, or None when there
+        is no such document."""
+
+        def update() -> tuple[Document | None, bool]:
+            table = self._table(collection)
+            current = table.find({"_id": {"$eq": key}}, None, 0, 1)
+            if not current:
+                return None, False
+            doc = stored({**current[0], **fields})
+            if bson.encode(doc) == bson.encode(current[0]):
+                return current[0], False  # a no-op: MongoDB writes no oplog entry, so no change event
+            table.replace(doc)
+            return doc, True
+
+        doc, changed = await self._run(update)
+        if changed and doc is not None:
+            self._emit(collection, "update", doc)
+        return None if doc is None else copy(doc)
+
+    def _emit(self, collection: Collection, operation: ChangeOperation, doc: Document) -> None:
+        with self._changes_lock:
+            self._sequence += 1
+            change = Change(operation, doc["_id"], copy(doc), resume_token=self._sequence)
+            self._log.append(change)
+            watchers = list(self._watchers[collection])
+        for loop, queue in watchers:
+            loop.call_soon_threadsafe(queue.put_nowait, change)
+
+    async def watch(self, collection: Collection, *, resume_after: Any = None) -> AsyncIterator[Change]:
+        """The changes of ``collection`` the engine's own writes make; after
+        ``resume_after`` (a change's resume token, its sequence number) the changes
+        since then that the recent log (``CHANGE_LOG`` changes) still holds come first."""
+        queue: asyncio.Queue[Change] = asyncio.Queue()
+        watcher = (asyncio.get_running_loop(), queue)
+        with self._changes_lock:
+            missed = [c for c in self._log if resume_after is not None and c.resume_token > resume_after]
+            self._watchers[collection].append(watcher)
+        try:
+            for change in missed:
+                yield change
+            while True:
+                yield await queue.get()
+        finally:
+            with self._changes_lock:
+                self._watchers[collection].remove(watcher)
 
     async def ping(self) -> None:
         return None

@@ -29,7 +29,16 @@ from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError, Se
 from pymongo.uri_parser import split_options
 
 from gateway.errors import InternalError, QueryRejected, QueryTimedOut, StoreUnavailable
-from gateway.store.base import DEFAULT_NAMES, Collection, Document, ReadPurpose, SortSpec, physical_pipeline
+from gateway.store.base import (
+    DEFAULT_NAMES,
+    Change,
+    ChangesUnsupported,
+    Collection,
+    Document,
+    ReadPurpose,
+    SortSpec,
+    physical_pipeline,
+)
 from gateway.store.request_budget import remaining
 
 log = logging.getLogger("gateway.store")
@@ -186,6 +195,34 @@ class MongoJobStore:
     async def close(self) -> None:
         await self._client.close()
 
+    async def watch(self, collection: Collection, *, resume_after: Any = None) -> AsyncIterator[Change]:
+        """The collection's change stream (``fullDocument: updateLookup``), from now on or
+        after ``resume_after`` (a resume token). Raises ``ChangesUnsupported`` on a
+        server without change streams (a standalone: error 40573), ``StoreUnavailable``
+        when the server cannot be reached - resume with the last change's token
+        (https://www.mongodb.com/docs/manual/changeStreams/#resume-a-change-stream)."""
+        unreachable = StoreUnavailable.unreachable(round(self._selection * 1000))
+        try:
+            with _errors(timed_out=unreachable, unreachable=unreachable):
+                stream = await self._lists[collection].watch(
+                    full_document="updateLookup", resume_after=resume_after, max_await_time_ms=1000
+                )
+        except (InternalError, QueryRejected) as exc:
+            cause = exc.__cause__
+            if isinstance(cause, OperationFailure) and cause.code in _NO_CHANGE_STREAMS:
+                raise ChangesUnsupported(str(cause)) from None
+            raise
+        async with stream:
+            while True:
+                with _errors(timed_out=unreachable, unreachable=unreachable):
+                    event = await stream.try_next()
+                if event is None:
+                    continue
+                operation = event.get("operationType")
+                if operation not in ("insert", "update", "replace", "delete"):
+                    continue  # drop, rename, invalidate: not a job's change
+                yield Change(operation, event["documentKey"]["_id"], event.get("fullDocument"), event["_id"])
+
     @property
     def database(self) -> Any:
         """The pymongo database, for administrative commands (create-indexes)."""
@@ -223,6 +260,11 @@ class MongoJobStore:
                         yield
             except TimeoutError as exc:
                 raise timed_out from exc
+
+
+# "The $changeStream stage is only supported on replica sets" (40573), and a server
+# that does not know the stage (a stand-in without change streams).
+_NO_CHANGE_STREAMS = frozenset({40573, 40324, 115})
 
 
 def _read_preference(name: str) -> Any:

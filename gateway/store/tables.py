@@ -124,6 +124,11 @@ def _first_three(entry: tuple[datetime, Any, int, Document]) -> tuple[datetime, 
     return entry[0], entry[1], entry[2]
 
 
+def _partition_key(doc: Document) -> Any:
+    key = doc.get(PARTITION_FIELD)
+    return key if type(key) is str else _IRREGULAR
+
+
 def _id_key(value: Any) -> Any:
     """The sort key of an ``_id`` (ObjectIds, the usual case, by their bytes)."""
     return (OBJECT_ID, value.binary) if type(value) is ObjectId else sort_key(value)
@@ -143,12 +148,13 @@ class _Plan:
 
 class Table:
     """One collection's documents and indexes. Not thread-safe: the engine's single
-    worker thread is its only reader, and writes happen before it serves."""
+    worker thread is its only reader, and its only writer once it serves."""
 
     def __init__(self) -> None:
         self._docs: list[Document] = []
         self._seq: dict[int, int] = {}
         self._ids: set[Any] = set()
+        self._by_id: dict[Any, Document] = {}
         self._partitions: dict[Any, _Partition] = {}
         self._dirty: set[Any] = set()
         self._lookups: dict[str, dict[Any, list[Document]]] = {}
@@ -167,15 +173,35 @@ class Table:
                     return doc
                 seen.add(key)
         self._ids.update(keys)
-        for doc in docs:
+        for key, doc in zip(keys, docs, strict=True):
+            self._by_id[key] = doc
             self._seq[id(doc)] = len(self._docs)
             self._docs.append(doc)
-            key = doc.get(PARTITION_FIELD)
-            partition = key if type(key) is str else _IRREGULAR
+            partition = _partition_key(doc)
             self._partitions.setdefault(partition, _Partition()).docs.append(doc)
             self._dirty.add(partition)
         self._lookups.clear()
         return None
+
+    def replace(self, doc: Document) -> Document | None:
+        """Put ``doc`` in the place of the document with its ``_id`` (in insertion order,
+        its partition re-indexed at the next read); the document replaced, or None when
+        there is none (then nothing changes). A live demo's writes (``--simulate``)."""
+        key = _id_key(doc.get("_id"))
+        old = self._by_id.get(key)
+        if old is None:
+            return None
+        seq = self._seq.pop(id(old))
+        self._docs[seq], self._seq[id(doc)], self._by_id[key] = doc, seq, doc
+        for partition_key, replacing in ((_partition_key(old), old), (_partition_key(doc), None)):
+            partition = self._partitions.setdefault(partition_key, _Partition())
+            if replacing is not None:
+                partition.docs[:] = [d for d in partition.docs if d is not replacing]
+            else:
+                partition.docs.append(doc)
+            self._dirty.add(partition_key)
+        self._lookups.clear()
+        return old
 
     def prepare(self) -> None:
         """Build the indexes of the partitions that changed."""

@@ -1,0 +1,164 @@
+"""Subscriptions (live job progress): ``jobChanged`` - each insert or update of a job
+the subscription selects - and ``jobsLive`` - a list pushed again whenever it changes.
+Both are scoped and filtered as the lists are (``JobService.watch``: the same request,
+the same compiler), matched against changes in the database by the process's hub
+(``gateway.live.hub``). Each event's reads have a database budget of their own (a
+subscription outlives any one request's). A subscription under a token ends when the token expires,
+with ``UNAUTHENTICATED``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncGenerator, Sequence
+from enum import Enum
+from typing import Annotated, Any
+
+import strawberry
+
+from gateway.errors import InvalidQuery, Unauthenticated
+from gateway.graphql.order import JobOrderBy, order_to_sort
+from gateway.graphql.planned import selected_fields
+from gateway.graphql.resolvers import Info, list_request, page_jobs
+from gateway.graphql.selection import children, job_wire_fields
+from gateway.graphql.types import Job, JobsInfo
+from gateway.graphql.where import JobWhere, where_tree
+from gateway.query.listing import JOB_FIELDS, ResponseFields
+from gateway.service import JobPage
+from gateway.store.request_budget import request_budget
+
+EXPIRED = "the token has expired; subscribe again with a new one."
+
+
+@strawberry.enum(description="What happened to a job.")
+class JobChangeKind(Enum):
+    INSERTED = strawberry.enum_value("insert", description="The job was created.")
+    UPDATED = strawberry.enum_value("update", description="The job changed (progress, status, errors...).")
+
+
+@strawberry.type(description="A change of a job the subscription selects.")
+class JobChange:
+    kind: JobChangeKind = strawberry.field(description="What happened.")
+    job: Job = strawberry.field(description="The job as it is after the change.")
+
+
+def _expires_in(info: Info) -> float | None:
+    principal = info.context.principal
+    expires_at = principal.expires_at if principal is not None else None
+    return None if expires_at is None else max(expires_at - time.time(), 0.0)
+
+
+def _hub(info: Info) -> Any:
+    hub = getattr(info.context, "hub", None)
+    if hub is None:
+        raise InvalidQuery("subscriptions are served over WebSocket (graphql-transport-ws) or /graphql/stream (SSE).")
+    return hub
+
+
+async def job_changes(
+    info: Info, *, where: Any = None, job_id: Sequence[str] | None = None, domain_id: str | None = None
+) -> AsyncGenerator[JobChange, None]:
+    hub = _hub(info)
+    request = list_request(domain_id, {}, job_id=None if job_id is None else list(job_id))
+    watch = info.context.service.watch(
+        request, info.context.principal, where=None if where is None else where_tree(where)
+    )
+    job_selection = children(children(selected_fields(info), info.field_name), "job")
+    fields = job_wire_fields(job_selection) | {"job_id"}
+    with hub.subscribe(watch) as subscription:
+        while True:
+            try:
+                change = await subscription.next(timeout=_expires_in(info))
+            except TimeoutError:
+                raise Unauthenticated(EXPIRED) from None
+            assert change.document is not None
+            page = JobPage(jobs=[change.document], total_count=None, fields=ResponseFields(fields), scope=watch.scope)
+            with request_budget():  # each event's reads: a budget of their own
+                (job,) = await page_jobs(info, page)
+            kind = JobChangeKind.INSERTED if change.operation == "insert" else JobChangeKind.UPDATED
+            yield JobChange(kind=kind, job=job)
+
+
+async def live_jobs(
+    info: Info,
+    *,
+    where: Any = None,
+    order_by: Sequence[JobOrderBy] | None = None,
+    first: int = 20,
+    domain_id: str | None = None,
+) -> AsyncGenerator[JobsInfo, None]:
+    hub, service, principal = _hub(info), info.context.service, info.context.principal
+    query: dict[str, Any] = {"page": {"limit": first}}
+    if order_by is not None:
+        query["sort"] = order_to_sort(order_by)
+    request = list_request(domain_id, query)
+    tree = None if where is None else where_tree(where)
+    watch = service.watch(request, principal, where=tree)
+    results = children(children(selected_fields(info), info.field_name), "results")
+    fields = frozenset(JOB_FIELDS) & (job_wire_fields(results) | {"job_id"})
+
+    async def run() -> tuple[Any, list[Any]]:
+        with request_budget():
+            page = await service.list_jobs(request, principal, fields=fields, where=tree)
+        return (page.jobs, page.total_count), [doc.get("job_id") for doc in page.jobs]
+
+    async def shown(rows: Any) -> JobsInfo:
+        docs, total = rows
+        with request_budget():
+            jobs = await page_jobs(
+                info, JobPage(jobs=docs, total_count=total, fields=ResponseFields(fields), scope=watch.scope)
+            )
+        return JobsInfo(results=list(jobs), total_count=total or 0)
+
+    async with hub.live(watch, repr((watch.key, fields)), run) as live:
+        seen = live.version
+        yield await shown(live.rows)
+        while True:
+            try:
+                seen = await live.wait(seen, timeout=_expires_in(info))
+            except TimeoutError:
+                raise Unauthenticated(EXPIRED) from None
+            yield await shown(live.rows)
+
+
+WhereArgument = Annotated[JobWhere | None, strawberry.argument(description="Typed conditions, as in jobConnection.")]
+DomainArgument = Annotated[
+    str | None,
+    strawberry.argument(
+        description="The domain to read; required without a token, and must be the token's own with one."
+    ),
+]
+
+
+@strawberry.type(description="Live job changes, over WebSocket (graphql-transport-ws) or /graphql/stream (SSE).")
+class Subscription:
+    @strawberry.subscription(
+        description="Each insert or update of a job the arguments select, within a second: the job as selected, "
+        "and what happened. Scoped as the lists are."
+    )
+    async def job_changed(
+        self,
+        info: Info,
+        where: WhereArgument = None,
+        job_id: Annotated[list[str] | None, strawberry.argument(description="Only these job ids.")] = None,
+        domain_id: DomainArgument = None,
+    ) -> AsyncGenerator[JobChange, None]:
+        async for change in job_changes(info, where=where, job_id=job_id, domain_id=domain_id):
+            yield change
+
+    @strawberry.subscription(
+        description="A list of jobs (as `jobs` answers it), pushed again whenever it changes - at most every "
+        "half second."
+    )
+    async def jobs_live(
+        self,
+        info: Info,
+        where: WhereArgument = None,
+        order_by: Annotated[
+            list[JobOrderBy] | None,
+            strawberry.argument(description="The order, key by key; default newest first. Ties by document id."),
+        ] = None,
+        first: Annotated[int, strawberry.argument(description="How many jobs the list shows.")] = 20,
+        domain_id: DomainArgument = None,
+    ) -> AsyncGenerator[JobsInfo, None]:
+        async for page in live_jobs(info, where=where, order_by=order_by, first=first, domain_id=domain_id):
+            yield page

@@ -1,0 +1,301 @@
+"""The change source and the hub: one watch resumed after an interruption (on each
+engine: the embedded one and the wire stand-in, whose change streams resume by token),
+polling where there are no change streams, matching in the database, slow consumers;
+and the WebSocket transport's limits, and the live demo."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+import websockets
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
+
+from gateway.app import create_app
+from gateway.demo import DEMO_DOMAINS
+from gateway.errors import SlowConsumer, StoreUnavailable
+from gateway.graphql.context import GraphQLContext
+from gateway.graphql.schema import build_schema
+from gateway.live.hub import ChangeHub
+from gateway.live.sources import ChangeSource
+from gateway.service import JobService
+from gateway.settings import Settings
+from gateway.store.base import JOB, Change
+from tests.conftest import MONGODB_URI, MongoSeed, fixed_clock, memory_with
+from tests.dataset import D1, D2, dataset
+from tests.live import live_server
+
+pytestmark = pytest.mark.anyio
+PROTOCOL = [Subprotocol("graphql-transport-ws")]
+
+
+class Interrupted:
+    """A store whose change stream breaks once, after its first change (a network
+    error, a failover): the changes made meanwhile must come after the resume."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.broken = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def watch(self, collection: Any, *, resume_after: Any = None) -> AsyncIterator[Change]:
+        seen = 0
+        async for change in self.inner.watch(collection, resume_after=resume_after):
+            if seen == 1 and not self.broken:
+                self.broken = True
+                raise StoreUnavailable("the database is unreachable (AutoReconnect).")
+            seen += 1
+            yield change
+
+
+class Writer:
+    """Updates jobs on either engine while a source watches them."""
+
+    def __init__(self, engine: str) -> None:
+        self.data = dataset()
+        self.seed: MongoSeed | None = None
+        if engine == "memory":
+            self.store: Any = memory_with(self.data)
+        else:
+            from gateway.store.mongo import MongoJobStore
+
+            self.seed = MongoSeed(self.data)
+            self.store = MongoJobStore(MONGODB_URI or "", database=self.seed.name)
+
+    def key(self, job_id: str) -> Any:
+        return next(j["_id"] for j in self.data["job"] if j["job_id"] == job_id)
+
+    async def update(self, job_id: str, **fields: Any) -> None:
+        if self.seed is None:
+            await self.store.update_one(JOB, self.key(job_id), fields)
+        else:
+            self.seed.client[self.seed.name]["job"].update_one({"_id": self.key(job_id)}, {"$set": fields})
+
+    async def close(self) -> None:
+        if self.seed is not None:
+            await self.store.close()
+            self.seed.drop()
+
+
+@pytest.fixture
+async def writer(engine: str) -> AsyncIterator[Writer]:
+    made = Writer(engine)
+    yield made
+    await made.close()
+
+
+async def _take(changes: AsyncIterator[Change], count: int, within: float = 5.0) -> list[Change]:
+    out: list[Change] = []
+    async with asyncio.timeout(within):
+        while len(out) < count:
+            out.append(await anext(changes))
+    return out
+
+
+async def test_the_watch_resumes_after_an_interruption_without_losing_a_change(writer: Writer) -> None:
+    source = ChangeSource(Interrupted(writer.store))
+    changes = aiter(source.changes())
+    first = asyncio.ensure_future(_take(changes, 1))
+    await asyncio.sleep(0.3)  # watching
+    await writer.update("job-000000000001", remained_tasks=11)
+    (a,) = await first
+    rest = asyncio.ensure_future(_take(changes, 2))
+    await writer.update("job-000000000002", remained_tasks=2)  # its value already: no change, no event
+    await writer.update("job-000000000002", remained_tasks=12)  # breaks the stream, then is replayed
+    await writer.update("job-00000000abcd", remained_tasks=13)
+    b, c = await rest
+    assert [x.document["job_id"] for x in (a, b, c)] == ["job-000000000001", "job-000000000002", "job-00000000abcd"]
+    assert [x.document["remained_tasks"] for x in (a, b, c)] == [11, 12, 13]
+    assert source.resumes == 1 and not source.polling
+
+
+class NoChangeStream:
+    """A store with no change stream (as a standalone MongoDB server)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.find = inner.find
+
+
+async def test_without_change_streams_the_jobs_are_polled(caplog: pytest.LogCaptureFixture) -> None:
+    data = dataset()
+    store = memory_with(data)
+    source = ChangeSource(NoChangeStream(store), poll_seconds=0.05)  # type: ignore[arg-type]
+    changes = aiter(source.changes())
+    with caplog.at_level(logging.WARNING, logger="gateway.live"):
+        taking = asyncio.ensure_future(_take(changes, 2))
+        await asyncio.sleep(0.3)
+        later = max(j["updated_at"] for j in data["job"]) + timedelta(seconds=5)
+        await store.update_one(JOB, data["job"][1]["_id"], {"remained_tasks": 7, "updated_at": later})
+        new = {**data["job"][0], "job_id": "job-0000000new02", "created_at": later + timedelta(seconds=1)}
+        new["updated_at"] = new["created_at"]
+        new.pop("_id")
+        await store.insert_one(JOB, new)
+        updated, inserted = await taking
+    assert source.polling
+    assert (updated.operation, updated.document["remained_tasks"]) == ("update", 7)
+    assert (inserted.operation, inserted.document["job_id"]) == ("insert", "job-0000000new02")
+    warnings = [r for r in caplog.records if "POLLING" in r.getMessage()]
+    assert len(warnings) == 1
+
+
+def _change(doc: dict[str, Any]) -> Change:
+    return Change("update", doc["_id"], doc)
+
+
+async def test_the_hub_matches_in_the_database_once_per_domain_and_batch() -> None:
+    data = dataset()
+    calls: list[Any] = []
+    store = memory_with(data)
+
+    class Counting:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(store, name)
+
+        async def aggregate(self, collection: Any, pipeline: Any, **kwargs: Any) -> Any:
+            calls.append(pipeline)
+            return await store.aggregate(collection, pipeline, **kwargs)
+
+    service = JobService(Counting(), clock=fixed_clock)  # type: ignore[arg-type]
+    hub = ChangeHub(service, ChangeSource(store))
+    watches = [
+        service.watch({"domain_id": D1}, where={"and": [{"key": "status", "operator": "eq", "value": "ERROR"}]}),
+        service.watch({"domain_id": D1, "job_id": ["job-000000000001"]}),
+        service.watch({"domain_id": D1}),
+        service.watch({"domain_id": D1}),  # the same filter again: one facet for both
+        service.watch({"domain_id": D2}),
+    ]
+    with contextlib_exit() as stack:
+        subs = [stack.enter_context(hub.subscribe(w)) for w in watches]
+        await hub.dispatch([_change(j) for j in data["job"]])
+    received = [sorted(s.queue.get_nowait().document["job_id"] for _ in range(s.queue.qsize())) for s in subs]
+    assert received[0] == ["job-000000000002"]
+    assert received[1] == ["job-000000000001"]
+    assert received[2] == received[3] == sorted(j["job_id"] for j in data["job"] if j["domain_id"] == D1)
+    assert received[4] == ["job-0000000000d8"]
+    assert len(calls) == 2  # one query per domain
+    assert len(calls[0][1]["$facet"]) == 3  # three distinct filters in D1
+
+
+def contextlib_exit() -> Any:
+    import contextlib
+
+    return contextlib.ExitStack()
+
+
+async def test_a_slow_consumer_is_closed_with_a_named_error() -> None:
+    data = dataset()
+    store = memory_with(data)
+    service = JobService(store, clock=fixed_clock)
+    hub = ChangeHub(service, ChangeSource(store), queue_size=2)
+    with hub.subscribe(service.watch({"domain_id": D1})) as subscription:
+        await hub.dispatch([_change(j) for j in data["job"] if j["domain_id"] == D1])
+        assert subscription.overflowed and subscription.queue.qsize() == 2  # bounded: memory stays flat
+        with pytest.raises(SlowConsumer, match="behind"):
+            await subscription.next()
+    # Through GraphQL: the subscription ends with the error's code.
+    schema = build_schema()
+    hub = ChangeHub(service, ChangeSource(store), queue_size=2)
+    context = GraphQLContext(service=service, hub=hub)
+    results = await schema.subscribe(
+        f'subscription {{ jobChanged(domainId: "{D1}") {{ job {{ jobId }} }} }}', context_value=context
+    )
+    first = asyncio.ensure_future(anext(results))
+    await asyncio.sleep(0.2)
+    await hub.dispatch([_change(j) for j in data["job"] if j["domain_id"] == D1])
+    delivered, closing = await first, await anext(results)
+    assert delivered.data == {"jobChanged": {"job": {"jobId": "job-000000000001"}}}
+    assert closing.errors[0].extensions == {"code": "SLOW_CONSUMER", "reason": "ERROR_SLOW_CONSUMER"}
+    with pytest.raises(StopAsyncIteration):
+        await anext(results)
+
+
+@pytest.fixture
+def limited() -> Iterator[str]:
+    settings = Settings(max_subscriptions_per_connection=1, max_subscription_connections=2, subscription_idle_seconds=1)
+    with live_server(create_app(settings, memory_with(dataset()), clock=fixed_clock)) as url:
+        yield url.replace("http://", "ws://") + "/graphql"
+
+
+async def _connect(url: str) -> Any:
+    socket = await websockets.connect(url, subprotocols=PROTOCOL)
+    await socket.send(json.dumps({"type": "connection_init", "payload": {}}))
+    assert json.loads(await socket.recv())["type"] == "connection_ack"
+    return socket
+
+
+def _subscribe(operation: str) -> str:
+    query = f'subscription {{ jobChanged(domainId: "{D1}") {{ job {{ jobId }} }} }}'
+    return json.dumps({"id": operation, "type": "subscribe", "payload": {"query": query}})
+
+
+async def test_subscriptions_per_connection_are_bounded(limited: str) -> None:
+    socket = await _connect(limited)
+    await socket.send(_subscribe("1"))
+    await socket.send(_subscribe("2"))
+    answer = json.loads(await asyncio.wait_for(socket.recv(), 2))
+    assert answer["id"] == "2" and answer["type"] == "error" and "limit" in answer["payload"][0]["message"]
+    await socket.close()
+
+
+async def test_connections_per_process_are_bounded(limited: str) -> None:
+    open_ = [await _connect(limited), await _connect(limited)]
+    for socket in open_:
+        await socket.send(_subscribe("1"))
+    with pytest.raises(ConnectionClosed) as closed:
+        third = await websockets.connect(limited, subprotocols=PROTOCOL)
+        await third.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+    for socket in open_:
+        await socket.close()
+
+
+async def test_a_connection_without_subscriptions_is_closed_when_idle(limited: str) -> None:
+    socket = await _connect(limited)
+    started = time.monotonic()
+    with pytest.raises(ConnectionClosed) as closed:
+        await asyncio.wait_for(socket.recv(), 5)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4408
+    assert 0.9 < time.monotonic() - started < 4
+
+
+async def test_serve_simulate_makes_the_demo_live() -> None:
+    with live_server(create_app(Settings(simulate=True, demo_jobs=200))) as url:
+        socket = await _connect(url.replace("http://", "ws://") + "/graphql")
+        query = f'subscription {{ jobChanged(domainId: "{DEMO_DOMAINS[0]}") {{ kind job {{ jobId status remainedTasks }} }} }}'
+        query_other = query.replace(DEMO_DOMAINS[0], DEMO_DOMAINS[1])
+        await socket.send(json.dumps({"id": "a", "type": "subscribe", "payload": {"query": query}}))
+        await socket.send(json.dumps({"id": "b", "type": "subscribe", "payload": {"query": query_other}}))
+        kinds = set()
+        async with asyncio.timeout(15):
+            while not {"INSERTED", "UPDATED"} <= kinds:
+                message = json.loads(await socket.recv())
+                assert message["type"] == "next", message
+                kinds.add(message["payload"]["data"]["jobChanged"]["kind"])
+        await socket.close()
+
+
+async def test_the_embedded_engines_live_writes_are_read_back() -> None:
+    """Its writes while serving (``--simulate``) are what its reads then answer."""
+    store = memory_with(dataset())
+    assert await store.count(JOB, {"domain_id": D1}) == 7
+    data = dataset()
+    new = {**data["job"][0], "job_id": "job-0000000new03"}
+    new.pop("_id")
+    await store.insert_one(JOB, new)  # type: ignore[attr-defined]
+    assert await store.count(JOB, {"domain_id": D1}) == 8
+    found = await store.find(JOB, {"job_id": "job-0000000new03"}, projection={"_id": 0, "created_at": 1})
+    assert found == [{"created_at": datetime(2024, 5, 15, 10, 0)}]
+    key = data["job"][1]["_id"]
+    await store.update_one(JOB, key, {"remained_tasks": 42})  # type: ignore[attr-defined]
+    found = await store.find(JOB, {"remained_tasks": {"$gte": 40}}, projection={"job_id": 1}, sort=[("job_id", 1)])
+    assert found == [{"_id": key, "job_id": data["job"][1]["job_id"]}]
+    assert await store.update_one(JOB, "no-such-id", {"remained_tasks": 1}) is None  # type: ignore[attr-defined]

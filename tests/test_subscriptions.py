@@ -1,0 +1,285 @@
+"""Subscriptions with real clients against a live gateway: Python ``gql`` over WebSocket
+(graphql-transport-ws) and an HTTP client over /graphql/stream (GraphQL over SSE, the
+graphql-sse protocol); tests/test_subscription_clients.py runs graphql-sse's and
+graphql-ws's own clients. Changes are made on the embedded engine while the gateway serves."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx2 as httpx
+import jwt
+import pytest
+import websockets
+from gql import Client, GraphQLRequest
+from gql.transport.exceptions import TransportQueryError
+from gql.transport.websockets import WebsocketsTransport
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
+
+from gateway.app import create_app
+from gateway.settings import Settings
+from gateway.store.memory import MemoryJobStore
+from tests.conftest import fixed_clock
+from tests.dataset import D1, D2, dataset
+from tests.live import live_server
+
+SECRET = "s" * 40
+pytestmark = pytest.mark.anyio
+
+CHANGED = """subscription($d: String, $w: JobWhere, $ids: [String!]) {
+  jobChanged(domainId: $d, where: $w, jobId: $ids) { kind job { jobId status remainedTasks collectorInfo { provider } } }
+}"""
+LIVE = """subscription($d: String, $n: Int!) {
+  jobsLive(domainId: $d, first: $n, orderBy: [{field: JOB_ID}]) { totalCount results { jobId remainedTasks } }
+}"""
+
+
+class Gateway:
+    def __init__(self, url: str, store: MemoryJobStore, data: dict[str, list[dict[str, Any]]]) -> None:
+        self.url, self.store, self.data = url, store, data
+
+    def key(self, job_id: str) -> Any:
+        return next(j["_id"] for j in self.data["job"] if j["job_id"] == job_id)
+
+    async def update(self, job_id: str, **fields: Any) -> float:
+        """Change a job (as the inventory service would); the time it was stored."""
+        await self.store.update_one("job", self.key(job_id), fields)
+        return time.monotonic()
+
+    @asynccontextmanager
+    async def ws(self, token: str | None = None) -> AsyncIterator[Any]:
+        transport = WebsocketsTransport(
+            url=self.url.replace("http://", "ws://") + "/graphql",
+            subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+            init_payload={"Authorization": f"Bearer {token}"} if token else {},
+        )
+        async with Client(transport=transport) as session:
+            yield session
+
+
+def serve(**settings: Any) -> Iterator[Gateway]:
+    data = dataset()
+    store = MemoryJobStore(max_time_ms=settings.get("max_time_ms", 5000))  # as the app builds it
+    for name, docs in data.items():
+        store.insert(name, docs)  # type: ignore[arg-type]
+    with live_server(create_app(Settings(**settings), store, clock=fixed_clock)) as url:
+        yield Gateway(url, store, data)
+
+
+@pytest.fixture
+def gateway() -> Iterator[Gateway]:
+    yield from serve()
+
+
+@pytest.fixture
+def secured() -> Iterator[Gateway]:
+    yield from serve(jwt_secret=SECRET)
+
+
+def token(domain: str = D1, seconds: float = 3600) -> str:
+    return jwt.encode({"did": domain, "exp": int(time.time() + seconds)}, SECRET, algorithm="HS256")
+
+
+class Events:
+    """A subscription's events as they come, read in the background."""
+
+    def __init__(self, session: Any, document: str, variables: dict[str, Any]) -> None:
+        self.queue: asyncio.Queue[tuple[float, Any]] = asyncio.Queue()
+        self.error: Exception | None = None
+        self.task = asyncio.create_task(self._read(session, document, variables))
+
+    async def _read(self, session: Any, document: str, variables: dict[str, Any]) -> None:
+        try:
+            async for result in session.subscribe(GraphQLRequest(document, variable_values=variables)):
+                self.queue.put_nowait((time.monotonic(), result))
+        except Exception as exc:
+            self.error = exc
+            self.queue.put_nowait((time.monotonic(), exc))
+
+    async def next(self, within: float = 2.0) -> tuple[float, Any]:
+        async with asyncio.timeout(within):
+            return await self.queue.get()
+
+    async def none_within(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        assert self.queue.empty(), self.queue.get_nowait()
+
+    def close(self) -> None:
+        self.task.cancel()
+
+
+async def started(gateway: Gateway, session: Any, document: str = CHANGED, **variables: Any) -> Events:
+    events = Events(session, document, variables)
+    await asyncio.sleep(0.3)  # subscribed at the hub
+    return events
+
+
+async def test_an_update_reaches_the_subscribers_it_concerns_within_a_second(gateway: Gateway) -> None:
+    async with gateway.ws() as session:
+        running = await started(gateway, session, d=D1, w={"status": {"eq": "IN_PROGRESS"}})
+        other_job = await started(gateway, session, d=D1, ids=["job-000000000001"])
+        stored_at = await gateway.update("job-00000000abcd", remained_tasks=1)
+        received_at, result = await running.next()
+        assert received_at - stored_at < 1.0
+        assert result["jobChanged"] == {
+            "kind": "UPDATED",
+            "job": {
+                "jobId": "job-00000000abcd",
+                "status": "IN_PROGRESS",
+                "remainedTasks": 1,
+                "collectorInfo": {"provider": "aws"},
+            },
+        }
+        await other_job.none_within(0.5)
+        await gateway.update("job-00000000abcd", status="SUCCESS", remained_tasks=0)  # leaves the filter
+        await running.none_within(0.5)
+        stored_at = await gateway.update("job-000000000001", remained_tasks=3)
+        received_at, result = await other_job.next()
+        assert received_at - stored_at < 1.0 and result["jobChanged"]["job"]["jobId"] == "job-000000000001"
+
+
+async def test_an_insert_reaches_the_subscribers(gateway: Gateway) -> None:
+    async with gateway.ws() as session:
+        events = await started(gateway, session, d=D1, w={"collector": {"provider": {"eq": "aws"}}})
+        new = {**gateway.data["job"][0], "job_id": "job-0000000new01", "status": "CREATED"}
+        new.pop("_id")
+        await gateway.store.insert_one("job", new)
+        stored_at = time.monotonic()
+        received_at, result = await events.next()
+        assert received_at - stored_at < 1.0
+        assert result["jobChanged"]["kind"] == "INSERTED" and result["jobChanged"]["job"]["jobId"] == "job-0000000new01"
+
+
+async def test_a_live_list_is_pushed_again_when_it_changes(gateway: Gateway) -> None:
+    async with gateway.ws() as session:
+        events = await started(gateway, session, LIVE, d=D1, n=2)
+        _, first = await events.next()
+        assert [r["jobId"] for r in first["jobsLive"]["results"]] == ["job-000000000001", "job-000000000002"]
+        await gateway.update("job-00000000abcd", remained_tasks=2)  # not on the list: nothing to push
+        await events.none_within(1.0)
+        stored_at = await gateway.update("job-000000000001", remained_tasks=9)
+        received_at, second = await events.next()
+        assert received_at - stored_at < 1.0
+        assert second["jobsLive"]["results"][0] == {"jobId": "job-000000000001", "remainedTasks": 9}
+
+
+async def test_a_live_list_over_sse(gateway: Gateway) -> None:
+    body = {"query": LIVE, "variables": {"d": D1, "n": 1}}
+    async with (
+        httpx.AsyncClient(base_url=gateway.url, timeout=10) as client,
+        client.stream("POST", "/graphql/stream", json=body, headers={"Accept": "text/event-stream"}) as response,
+    ):
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+        events = sse_events(response)
+        first = await anext(events)
+        assert first["data"]["jobsLive"]["results"] == [{"jobId": "job-000000000001", "remainedTasks": 0}]
+        await gateway.update("job-000000000001", remained_tasks=4)
+        second = await asyncio.wait_for(anext(events), 2.0)
+        assert second["data"]["jobsLive"]["results"] == [{"jobId": "job-000000000001", "remainedTasks": 4}]
+
+
+async def test_a_stream_outlives_the_request_database_budget() -> None:
+    """An SSE stream is one HTTP request; each event's reads have a budget of their own."""
+    for gateway in serve(max_time_ms=200):
+        body = {"query": CHANGED, "variables": {"d": D1, "ids": ["job-000000000001"]}}
+        async with (
+            httpx.AsyncClient(base_url=gateway.url, timeout=10) as client,
+            client.stream("POST", "/graphql/stream", json=body, headers={"Accept": "text/event-stream"}) as response,
+        ):
+            events = sse_events(response)
+            for remained in (5, 6):
+                await asyncio.sleep(0.4)  # past the budget of the request that opened the stream
+                await gateway.update("job-000000000001", remained_tasks=remained)
+                event = await asyncio.wait_for(anext(events), 2.0)
+                assert "errors" not in event, event
+                job = event["data"]["jobChanged"]["job"]
+                assert (job["remainedTasks"], job["collectorInfo"]) == (remained, {"provider": "aws"})
+
+
+async def sse_events(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
+    """The ``next`` events of a graphql-sse stream (distinct connections mode)."""
+    event = None
+    async for line in response.aiter_lines():
+        if line.startswith("event: "):
+            event = line[len("event: ") :]
+        elif line.startswith("data: ") and event == "next":
+            yield json.loads(line[len("data: ") :])
+        elif event == "complete":
+            return
+
+
+async def test_sse_refuses_what_it_cannot_stream(secured: Gateway) -> None:
+    async with httpx.AsyncClient(base_url=secured.url, timeout=10) as client:
+        body = {"query": LIVE, "variables": {"n": 1}}
+        stream = {"Accept": "text/event-stream"}
+        assert (await client.post("/graphql/stream", json=body, headers=stream)).status_code == 401
+        authorized = {**stream, "Authorization": f"Bearer {token()}"}
+        assert (
+            await client.post("/graphql/stream", json=body, headers={"Authorization": f"Bearer {token()}"})
+        ).status_code == 406
+        assert (await client.get("/graphql/stream", headers=authorized)).status_code == 405
+        assert (
+            await client.post(
+                "/graphql/stream", content=b"[", headers={**authorized, "Content-Type": "application/json"}
+            )
+        ).status_code == 400
+
+
+async def test_domains_never_see_each_others_jobs(secured: Gateway) -> None:
+    """D2's subscriber filters on collector fields that D1's jobs match (aws): still
+    only D2's jobs reach it, and D1's subscriber never sees D2's."""
+    async with secured.ws(token(D2)) as d2_session, secured.ws(token(D1)) as d1_session:
+        d2 = await started(secured, d2_session, w={"collector": {"provider": {"eq": "aws"}}})
+        d1 = await started(secured, d1_session)
+        await secured.update("job-000000000001", remained_tasks=4)  # D1, an aws collector
+        _, seen = await d1.next()
+        assert seen["jobChanged"]["job"]["jobId"] == "job-000000000001"
+        await d2.none_within(0.7)
+        await secured.update("job-0000000000d8", remained_tasks=4)  # D2's own aws job
+        _, own = await d2.next()
+        assert own["jobChanged"]["job"]["jobId"] == "job-0000000000d8"
+        await d1.none_within(0.5)
+
+
+async def test_naming_another_domain_is_forbidden(secured: Gateway) -> None:
+    async with secured.ws(token(D1)) as session:
+        events = await started(secured, session, d=D2)
+        _, error = await events.next()
+        assert isinstance(error, TransportQueryError)
+        assert error.errors[0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_an_expired_token_closes_the_subscription_with_a_named_error(secured: Gateway) -> None:
+    async with secured.ws(token(D1, seconds=2)) as session:
+        events = await started(secured, session)
+        _, error = await events.next(within=4.0)
+        assert isinstance(error, TransportQueryError)
+        assert error.errors[0]["extensions"] == {"code": "UNAUTHENTICATED", "reason": "ERROR_AUTHENTICATE_FAILURE"}
+        assert "expired" in error.errors[0]["message"]
+
+
+async def test_a_connection_without_a_valid_token_is_refused(secured: Gateway) -> None:
+    url = secured.url.replace("http://", "ws://") + "/graphql"
+    for payload in ({}, {"Authorization": "Bearer nonsense"}, {"token": token(D1, seconds=-10)}):
+        async with websockets.connect(url, subprotocols=[Subprotocol("graphql-transport-ws")]) as socket:
+            await socket.send(json.dumps({"type": "connection_init", "payload": payload}))
+            with pytest.raises(ConnectionClosed) as closed:
+                await socket.recv()
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+
+
+async def test_metrics_show_subscriptions_and_events(gateway: Gateway) -> None:
+    async with gateway.ws() as session:
+        events = await started(gateway, session, d=D1)
+        await gateway.update("job-000000000001", remained_tasks=5)
+        await events.next()
+        async with httpx.AsyncClient(base_url=gateway.url) as client:
+            text = (await client.get("/metrics")).text
+    assert "job_gateway_subscriptions_active 1.0" in text
+    assert "job_gateway_subscription_events_total 1.0" in text
