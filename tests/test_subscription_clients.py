@@ -1,8 +1,9 @@
 """The transports' own reference clients against a live gateway: graphql-sse's client
 (GraphQL over Server-Sent Events, distinct connections mode) on /graphql/stream and
-graphql-ws's (graphql-transport-ws) on /graphql, each run by ``tests/node-live/subscribe.mjs``.
-Needs ``npm ci`` in tests/node-live (``.ci/run`` does it): skipped without it here, a
-failure in CI."""
+graphql-ws's (graphql-transport-ws) on /graphql, each run by
+``tests/node-live/subscribe.mjs``; and GraphiQL in headless Chromium showing a
+subscription live (``graphiql.mjs``). Needs ``npm ci`` in tests/node-live (``.ci/run``
+does it) and Chromium: skipped without them here, a failure in CI."""
 
 from __future__ import annotations
 
@@ -37,20 +38,34 @@ LIVE = """subscription {
 }"""
 
 
-def _ready() -> None:
-    if shutil.which("node") and (CLIENTS / "node_modules").is_dir():
+def _require(ready: bool, what: str) -> None:
+    if ready:
         return
     if os.environ.get("CI"):
-        pytest.fail("Node with tests/node-live's packages is missing in CI")
-    pytest.skip("Node with tests/node-live's packages is not installed here (npm ci in tests/node-live)")
+        pytest.fail(f"{what} is missing in CI")
+    pytest.skip(f"{what} is not installed here (npm ci in tests/node-live)")
+
+
+def _ready() -> None:
+    _require(bool(shutil.which("node")) and (CLIENTS / "node_modules").is_dir(), "Node with tests/node-live's packages")
+
+
+def _serving(**settings: Any) -> Iterator[tuple[str, Any, dict[str, Any]]]:
+    data = dataset()
+    store = memory_with(data)
+    with live_server(create_app(Settings(**settings), store, clock=fixed_clock)) as url:
+        yield url, store, data
 
 
 @pytest.fixture
 def gateway() -> Iterator[tuple[str, Any, dict[str, Any]]]:
-    data = dataset()
-    store = memory_with(data)
-    with live_server(create_app(Settings(jwt_secret=SECRET), store, clock=fixed_clock)) as url:
-        yield url, store, data
+    yield from _serving(jwt_secret=SECRET)
+
+
+@pytest.fixture
+def open_gateway() -> Iterator[tuple[str, Any, dict[str, Any]]]:
+    """Without authentication, as the demo runs (GraphiQL's page sends no token)."""
+    yield from _serving()
 
 
 def _token(domain: str) -> str:
@@ -165,3 +180,33 @@ async def test_the_reference_client_is_told_another_domain_is_forbidden(
         answer = await asyncio.wait_for(results.get(), 10)
     errors = answer["error"] if "error" in answer else answer["errors"]
     assert [e["extensions"]["code"] for e in errors] == ["FORBIDDEN"], answer
+
+
+async def test_graphiql_shows_a_subscription_live(open_gateway: tuple[str, Any, dict[str, Any]]) -> None:
+    """GraphiQL (the page /graphql serves browsers) runs subscriptions over WebSocket,
+    offline: each result replaces the last in its result pane."""
+    _ready()
+    _require(os.path.exists(os.environ.get("CHROMIUM", "/usr/bin/chromium")), "Chromium")
+    url, store, data = open_gateway
+    key = next(j["_id"] for j in data["job"] if j["job_id"] == "job-000000000001")
+    query = f'subscription {{ jobChanged(domainId: "{D1}", jobId: ["job-000000000001"]) {{ job {{ jobId remainedTasks }} }} }}'
+
+    async def progress() -> None:
+        for remained in range(200, 0, -1):
+            await store.update_one("job", key, {"remained_tasks": remained})
+            await asyncio.sleep(0.3)
+
+    writer = asyncio.create_task(progress())
+    try:
+        process = await asyncio.create_subprocess_exec(
+            "node", "graphiql.mjs", url, query, "2", cwd=CLIENTS, stdout=asyncio.subprocess.PIPE
+        )
+        out, _ = await asyncio.wait_for(process.communicate(), 90)
+    finally:
+        writer.cancel()
+    report = json.loads(out)
+    assert not report["blocked"] and not report["consoleErrors"], report
+    assert "WS /graphql" in report["requests"], report
+    jobs = [r["data"]["jobChanged"]["job"] for r in report["results"]]
+    assert len(jobs) == 2 and {j["jobId"] for j in jobs} == {"job-000000000001"}, report["results"]
+    assert jobs[0]["remainedTasks"] > jobs[1]["remainedTasks"]

@@ -1,6 +1,6 @@
 // job-gateway's GraphiQL: the vendored GraphiQL, React and explorer plugin (no CDN),
 // opened on the example operations of schema/operations/, one tab each, the first
-// one (a working query on the demo domain) selected.
+// one (a working query on the demo domain) selected; subscriptions over WebSocket.
 (function () {
   "use strict";
   var config = JSON.parse(document.getElementById("graphiql-config").textContent);
@@ -10,7 +10,14 @@
       variables: JSON.stringify(example.variables, null, 2),
     };
   });
-  var fetcher = GraphiQL.createFetcher({ url: window.location.pathname });
+  // Subscriptions go over WebSocket to the same path (graphql-transport-ws, with the
+  // graphql-ws client GraphiQL bundles); the headers editor's headers (Authorization)
+  // travel in connection_init.
+  var socket = (window.location.protocol === "https:" ? "wss://" : "ws://") + window.location.host;
+  var fetcher = GraphiQL.createFetcher({
+    url: window.location.pathname,
+    subscriptionUrl: socket + window.location.pathname,
+  });
   var root = ReactDOM.createRoot(document.getElementById("graphiql"));
   root.render(
     React.createElement(GraphiQL, {
