@@ -20,7 +20,7 @@ from typing import Any
 from gateway.auth import Principal
 from gateway.authorization import ReadScope, authorize
 from gateway.encoding import encode_json, jsonable
-from gateway.errors import LimitExceeded
+from gateway.errors import GatewayError, LimitExceeded
 from gateway.query.collectors import (
     CollectorIds,
     CollectorRef,
@@ -28,8 +28,10 @@ from gateway.query.collectors import (
     collectors_filter,
     jobs_of_collectors,
     match_refs,
+    ref_expression,
+    ref_of,
 )
-from gateway.query.conditions import CollectorLookup, CompiledFilter
+from gateway.query.conditions import CompiledFilter
 from gateway.query.keyset import compile_window
 from gateway.query.limits import Limits
 from gateway.query.listing import JOB_FIELDS, ListPlan, ResponseFields, compile_list
@@ -283,20 +285,70 @@ class JobService:
         )
         return JobPage(jobs=found, total_count=None, fields=response_fields, scope=scope)
 
+    async def get_jobs(
+        self,
+        wanted: Mapping[str, Sequence[str]],
+        principal: Principal | None = None,
+        *,
+        fields: frozenset[str] | None = None,
+    ) -> dict[str, JobPage | GatewayError]:
+        """Jobs by id in several domains (``wanted``: domain id -> job ids) in ONE store
+        call: per domain, the page of the jobs found there (absent ones left out), or the
+        error that domain's authorization raised (``Forbidden``, ...). ``fields`` is the
+        projection as for ``get_job``; a job's ``job_id`` and ``domain_id`` are fetched
+        anyway, so that callers can tell the rows apart."""
+        answers: dict[str, JobPage | GatewayError] = {}
+        scopes: dict[str, ReadScope] = {}
+        for domain_id in wanted:
+            try:
+                scopes[domain_id] = self.authorize(principal, domain_id)
+            except GatewayError as exc:
+                answers[domain_id] = exc
+        response_fields = ResponseFields(
+            frozenset(JOB_FIELDS) if fields is None else frozenset(JOB_FIELDS) & (fields | {"job_id", "domain_id"})
+        )
+        clauses = [
+            {"$and": [scope.job_filter(), {"job_id": {"$in": sorted(set(wanted[domain_id]))}}]}
+            for domain_id, scope in scopes.items()
+        ]
+        found: list[Document] = []
+        if clauses:
+            either = clauses[0] if len(clauses) == 1 else {"$or": clauses}
+            found = await self._store.find(JOB, either, projection=response_fields.projection())
+        for domain_id, scope in scopes.items():
+            jobs = [doc for doc in found if doc.get("domain_id") == scope.domain_id]
+            answers[domain_id] = JobPage(jobs=jobs, total_count=None, fields=response_fields, scope=scope)
+        return answers
+
     async def get_collector(
         self, collector_id: str, domain_id: str | None = None, principal: Principal | None = None
     ) -> Document | None:
         """One collector of the domain by ``collector_id``, or None when it is not there
-        or not readable. A project-scoped caller reads a collector only when one of the
-        jobs it may read ran with it (it sees no more than through ``collector_info``)."""
+        or not readable (see ``visible_collectors``)."""
         scope = self.authorize(principal, domain_id)
         found = await self.load_collectors(scope.domain_id, [CollectorRef(collector_id=collector_id)])
-        collector = found[0] if found else None
-        if collector is None or scope.projects is None:
-            return collector
-        used = jobs_of_collectors(CollectorIds.of([collector]), negate=False)
-        jobs = await self._store.find(JOB, {"$and": [scope.job_filter(), used]}, projection={"_id": 1}, limit=1)
-        return collector if jobs else None
+        visible = await self.visible_collectors(scope, [doc for doc in found if doc is not None])
+        return visible[0] if visible else None
+
+    async def visible_collectors(self, scope: ReadScope, collectors: Sequence[Document]) -> list[Document]:
+        """The ``collectors`` (of ``scope``'s domain) a caller reading in ``scope`` may
+        read, in order: all of them for a domain-wide caller; for a project-scoped one,
+        those that one of the jobs it may read ran with (it sees no more than through
+        ``collector_info``), found in one aggregation whatever their number."""
+        if scope.projects is None or not collectors:
+            return list(collectors)
+        used = jobs_of_collectors(CollectorIds.of(collectors), negate=False)
+        rows = await self._store.aggregate(
+            JOB,
+            [{"$match": {"$and": [scope.job_filter(), used]}}, {"$group": {"_id": ref_expression()}}],
+            read="list",
+        )
+        refs = {ref_of(row["_id"]) for row in rows}
+        return [
+            c
+            for c in collectors
+            if CollectorRef(object_id=c["_id"]) in refs or CollectorRef(collector_id=c.get("collector_id")) in refs
+        ]
 
     async def stat(
         self, request: Mapping[str, Any], principal: Principal | None = None, *, where: object = None
@@ -341,9 +393,22 @@ class JobService:
     async def load_collectors(self, domain_id: str, refs: Sequence[CollectorRef]) -> list[Document | None]:
         """The collectors ``refs`` name in ``domain_id`` (same order, None where gone),
         in one store call (none when ``refs`` is empty)."""
-        if not refs:
-            return []
-        return match_refs(refs, await self._store.find(COLLECTOR, collectors_filter(domain_id, refs)))
+        return (await self.load_collectors_of({domain_id: refs}))[domain_id]
+
+    async def load_collectors_of(
+        self, wanted: Mapping[str, Sequence[CollectorRef]]
+    ) -> dict[str, list[Document | None]]:
+        """The collectors each domain's refs name in that domain (``wanted``: domain id
+        -> refs; answered in the same order, None where gone), in ONE store call for all
+        the domains (none when no domain has a ref)."""
+        clauses = [collectors_filter(domain_id, refs) for domain_id, refs in wanted.items() if refs]
+        found: list[Document] = []
+        if clauses:
+            found = await self._store.find(COLLECTOR, clauses[0] if len(clauses) == 1 else {"$or": clauses})
+        return {
+            domain_id: match_refs(refs, (doc for doc in found if doc.get("domain_id") == domain_id))
+            for domain_id, refs in wanted.items()
+        }
 
     async def _find_page(self, plan: ListPlan, fields: ResponseFields, job_filter: Document) -> list[Document]:
         if plan.sorts_by_collector:
@@ -358,14 +423,28 @@ class JobService:
         )
 
     async def _job_filter(self, compiled: CompiledFilter, scope: ReadScope) -> Document:
-        """The job filter, each `collector_info.*` lookup answered by one query on the
-        collectors of the caller's domain."""
-        found: dict[CollectorLookup, CollectorIds] = {}
-        for lookup in compiled.lookups:
+        """The job filter, its `collector_info.*` lookups answered by ONE query on the
+        collectors of the caller's domain however many there are (a ``$facet`` of their
+        filters when there are several)."""
+        lookups = compiled.lookups
+        if not lookups:
+            return compiled.build(scope.job_filter(), {})
+        ids = {"$project": {"_id": 1, "collector_id": 1}}
+        if len(lookups) == 1:
             docs = await self._store.find(
                 COLLECTOR,
-                {"$and": [{"domain_id": scope.domain_id}, lookup.collector_filter]},
-                projection={"_id": 1, "collector_id": 1},
+                {"$and": [{"domain_id": scope.domain_id}, lookups[0].collector_filter]},
+                projection=ids["$project"],
             )
-            found[lookup] = CollectorIds.of(docs)
+            return compiled.build(scope.job_filter(), {lookups[0]: CollectorIds.of(docs)})
+        rows = await self._store.aggregate(
+            COLLECTOR,
+            [
+                {"$match": {"domain_id": scope.domain_id}},
+                {"$facet": {f"l{i}": [{"$match": lookup.collector_filter}, ids] for i, lookup in enumerate(lookups)}},
+            ],
+            read="list",
+        )
+        facets = rows[0] if rows else {}
+        found = {lookup: CollectorIds.of(facets.get(f"l{i}", [])) for i, lookup in enumerate(lookups)}
         return compiled.build(scope.job_filter(), found)

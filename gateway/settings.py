@@ -94,7 +94,7 @@ class Settings:
     max_stages: int = _setting(30, "stages per aggregate", minimum=1)
     max_sort_keys: int = _setting(32, "keys of a sort (list sort, stat sort stage)", minimum=1)
     max_list_values: int = _setting(
-        1000, "values of a list operator (in, contain_in, ...) and of a shortcut list", minimum=1
+        1000, "values of a list operator (in, contain_in, ...), of a shortcut list, and ids of nodes(ids:)", minimum=1
     )
     max_keyword_words: int = _setting(20, "words of a keyword", minimum=1)
     max_patterns: int = _setting(

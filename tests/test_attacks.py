@@ -547,6 +547,21 @@ def _(gw: Gateway, adapter: str) -> None:
         refused(gw.graphql(query), "ERROR_LIMIT_EXCEEDED")
 
 
+@attack(
+    "limit-node-ids",
+    "limits",
+    "`nodes(ids:)` with 13,000 ids",
+    "`ERROR_LIMIT_EXCEEDED` naming `max_list_values`, no query run",
+    GRAPHQL,
+)
+def _(gw: Gateway, adapter: str) -> None:
+    ids = [base64.urlsafe_b64encode(f'["Job","{D1}","job-{i:012x}"]'.encode()).decode() for i in range(13_000)]
+    gw.store.calls.clear()
+    answer = gw.graphql("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": ids})
+    refused(answer, "ERROR_LIMIT_EXCEEDED")
+    assert "max_list_values" in answer.message and gw.store.calls == []
+
+
 @attack("limit-batch", "limits", "a batch of 11 operations", "400 `ERROR_LIMIT_EXCEEDED`", GRAPHQL)
 def _(gw: Gateway, adapter: str) -> None:
     response = gw.client.post("/graphql", json=[{"query": "{ __typename }"}] * 11, headers=gw._headers(DEFAULT))

@@ -253,6 +253,27 @@ class TestReadsOnlyWhatIsSelected:
         assert len(client.post("/inventory/v1/jobs/search", json={"domain_id": D1}).json()["results"]) == 7
         assert sorted(store.calls) == [("count", "job"), ("find", "collector"), ("find", "job")]
 
+    def test_collector_conditions_cost_one_collector_query_however_many(self, counted: Any) -> None:
+        """Each `collector_info.*` condition is answered by the collectors of the domain:
+        all of a request's filter in one query (a $facet), on every route."""
+        client, store = counted
+        providers = ["aws", "google_cloud", "openstack", "azure"]
+        where = "{or: [" + ", ".join(f'{{collector: {{provider: {{eq: "{p}"}}}}}}' for p in providers) + "]}"
+        body = gql(client, f'{{ jobs(domainId: "{D1}", where: {where}) {{ totalCount }} }}')
+        assert body["data"]["jobs"]["totalCount"] == 6  # not the job whose collector is gone
+        assert sorted(store.calls) == [("aggregate", "collector"), ("count", "job")]
+        store.calls.clear()
+        filter_or = [{"k": "collector_info.provider", "v": p, "o": "eq"} for p in providers]
+        for route in ("search", "stat"):
+            query: dict[str, Any] = {"filter_or": filter_or}
+            if route == "stat":
+                query["aggregate"] = [{"count": {"name": "n"}}]
+            answer = client.post(f"/inventory/v1/jobs/{route}", json={"domain_id": D1, "query": query}).json()
+            assert answer.get("total_count", answer["results"][0].get("n")) == 6
+            page = [("find", "collector")] if route == "search" else []  # the page's collectors
+            assert sorted(c for c in store.calls if c[1] == "collector") == [("aggregate", "collector"), *page]
+            store.calls.clear()
+
     def test_aliases_are_merged(self, counted: Any) -> None:
         client, store = counted
         body = gql(

@@ -158,3 +158,55 @@ def test_a_missing_errors_list_reads_as_empty(make_client: Any) -> None:
     client, _ = make_client(data)
     rows = gql(client, f'{{ jobs(domainId: "{D1}") {{ results {{ errors {{ errorCode }} }} }} }}')["data"]["jobs"]
     assert rows["results"] == [{"errors": []}] * 7
+
+
+NODES = "query($ids: [ID!]!) { nodes(ids: $ids) { __typename id ... on Job { jobId collectorInfo { name } } ... on CollectorInfo { collectorId } } }"
+
+
+def test_nodes_reads_every_id_in_one_job_query_and_one_collector_query(make_client: Any) -> None:
+    client, store = make_client()
+    ids = {**ids_of(client, D1), **ids_of(client, D2)}
+    asked = list(ids.values()) * 3  # two domains, jobs and collectors, each id three times
+    store.calls.clear()
+    body = gql(client, NODES, {"ids": asked})
+    assert "errors" not in body
+    got = body["data"]["nodes"]
+    assert [n["id"] for n in got] == asked
+    assert {n.get("jobId", n.get("collectorId")) for n in got} == set(ids)
+    assert sorted(store.calls) == [("find", "collector"), ("find", "job")]
+
+
+def test_nodes_is_bounded_by_max_list_values(make_client: Any) -> None:
+    client, store = make_client(max_list_values=3)
+    ids = list(ids_of(client).values())[:4]
+    store.calls.clear()
+    assert "errors" not in gql(client, NODES, {"ids": ids[:3]})
+    store.calls.clear()
+    body = gql(client, NODES, {"ids": ids})
+    assert body["data"] is None and store.calls == []
+    (error,) = body["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "reason": "ERROR_LIMIT_EXCEEDED"}
+    assert error["message"] == "nodes(ids:) has 4 ids; the limit max_list_values is 3."
+
+
+def test_nodes_of_other_domains_are_forbidden_each_at_its_index(client: Any, secured: TestClient) -> None:
+    from tests.test_auth import token
+
+    d1, d2 = ids_of(client, D1), ids_of(client, D2)
+    asked = [d1["job-000000000001"], d2["job-0000000000d8"], d1["collector-gcp000000002"], d2["collector-aws000000003"]]
+    body = _as(secured, token(key=SECRET, alg="HS256"), NODES, {"ids": asked})
+    assert [n and n["id"] for n in body["data"]["nodes"]] == [asked[0], None, asked[2], None]
+    assert sorted((e["path"][1], e["extensions"]["code"]) for e in body["errors"]) == [
+        (1, "FORBIDDEN"),
+        (3, "FORBIDDEN"),
+    ]
+
+
+def test_a_project_scoped_caller_reads_nodes_as_node(client: Any, secured: TestClient) -> None:
+    from tests.test_auth import token
+
+    ids = ids_of(client)
+    project_b = token(key=SECRET, alg="HS256", projects=["project-b"])
+    got = _as(secured, project_b, NODES, {"ids": list(ids.values())})["data"]["nodes"]
+    visible = {key for key, node in zip(ids, got, strict=True) if node is not None}
+    assert visible == {"job-000000000002", "job-0000000old04", "collector-gcp000000002", "collector-old000000004"}

@@ -3,6 +3,8 @@ codes, one error shape for transport problems, GET/HEAD/POST, and batching."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import json
 from typing import Any
 
@@ -291,13 +293,53 @@ def test_each_operation_of_a_batch_counts_against_every_limit() -> None:
         assert second == {"data": {"__typename": "Query"}}
 
 
-def test_a_batch_loads_collectors_once_for_all_its_operations() -> None:
-    store = CountingStore(memory_with(dataset()))
-    query = f'{{ jobs(domainId: "{D1}") {{ results {{ jobId collectorInfo {{ name }} }} }} }}'
+class UnevenStore(CountingStore):
+    """A counting store whose job reads take different times (as a real database's
+    would): the n-th job read waits 0, 20 or 40 ms, so the operations of a request
+    finish their pages at different moments."""
+
+    def __getattr__(self, name: str) -> Any:
+        method = super().__getattr__(name)
+        if name not in ("find", "count", "aggregate"):
+            return method
+
+        async def uneven(collection: str, *args: Any, **kwargs: Any) -> Any:
+            if collection == "job":
+                await asyncio.sleep(0.02 * (len(self.calls) % 3))
+            return await method(collection, *args, **kwargs)
+
+        return uneven
+
+
+# Each reads other collectors: AWS prod, Google Cloud, Legacy OpenStack, and every one of D1.
+COLLECTOR_READS = [
+    f'{{ jobs(domainId: "{D1}", jobId: ["job-000000000001"]) {{ results {{ collectorInfo {{ name }} }} }} }}',
+    f'{{ jobs(domainId: "{D1}", query: {{page: {{start: 2, limit: 1}}, sort: {{key: "job_id"}}}}) '
+    "{ results { collectorInfo { name } } } }",
+    f'{{ jobConnection(domainId: "{D1}", where: {{jobId: {{eq: "job-0000000old04"}}}}) '
+    "{ edges { node { collectorInfo { name } } } } }",
+    f'{{ jobCounts(domainId: "{D1}", groupBy: [COLLECTOR]) {{ collector {{ name }} count }} }}',
+]
+
+
+def test_a_request_loads_collectors_in_one_query_whatever_its_operations_read() -> None:
+    """Operations of a batch and root fields of one document, each reading other
+    collectors on other pages (a list, a connection, the dashboard, `node`), their
+    pages arriving at different times: one collector query in all."""
+    store = UnevenStore(memory_with(dataset()))
+    legacy = base64.urlsafe_b64encode(b'["CollectorInfo","' + D1.encode() + b'","collector-gcp000000002"]').decode()
+    node = f'{{ node(id: "{legacy}") {{ ... on CollectorInfo {{ name }} }} }}'
     with TestClient(create_app(Settings(), store, clock=fixed_clock)) as client:  # type: ignore[arg-type]
-        answers = post(client, [{"query": query}, {"query": query.replace("jobs(", "other: jobs(")}]).json()
-    assert all(a["data"] and "errors" not in a for a in answers)
-    assert sum(1 for method, collection in store.calls if collection == "collector") == 1
+        answers = post(client, [{"query": q} for q in [*COLLECTOR_READS, node]]).json()
+        assert all(a["data"] and "errors" not in a for a in answers)
+        names = json.dumps(answers)
+        assert all(n in names for n in ("AWS prod", "Google Cloud", "Legacy OpenStack"))
+        assert store.calls.count(("find", "collector")) == 1
+        store.calls.clear()
+        aliased = " ".join(f"a{i}: {q.strip()[1:-1]}" for i, q in enumerate([*COLLECTOR_READS, node]))
+        answer = post(client, {"query": "{" + aliased + "}"}).json()
+        assert "errors" not in answer and json.dumps(answer).count("Google Cloud") >= 2
+        assert store.calls.count(("find", "collector")) == 1
 
 
 def test_batching_can_be_turned_off() -> None:

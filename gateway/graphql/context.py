@@ -21,20 +21,21 @@ CollectorKey = tuple[str, tuple[CollectorRef, ...]]
 
 
 def collector_loader(service: JobService) -> DataLoader[CollectorKey, Any]:
-    """Collectors for every field of a request that needs some (a page's, a dashboard's),
-    batched: one store call per domain (one domain per request in practice) for all the
-    keys loaded in the same tick, whatever the page sizes. Each key's value is the list
-    of its collectors' documents, in order (None where gone)."""
+    """Collectors for every field of a request that needs some (a page's, a dashboard's,
+    `node`'s), batched: ONE store call for all the keys loaded in the same tick, whatever
+    their number, their page sizes and their domains. Each key's value is the list of
+    its collectors' documents, in order (None where gone)."""
 
     async def load(keys: Sequence[CollectorKey]) -> list[Any]:
         by_domain: dict[str, dict[CollectorRef, None]] = defaultdict(dict)
         for domain, refs in keys:
             by_domain[domain].update(dict.fromkeys(refs))
-        found: dict[tuple[str, CollectorRef], Any] = {}
-        for domain, wanted in by_domain.items():
-            loading = list(wanted)
-            for ref, doc in zip(loading, await service.load_collectors(domain, loading), strict=True):
-                found[(domain, ref)] = doc
+        loaded = await service.load_collectors_of({domain: list(refs) for domain, refs in by_domain.items()})
+        found = {
+            (domain, ref): doc
+            for domain, refs in by_domain.items()
+            for ref, doc in zip(refs, loaded[domain], strict=True)
+        }
         return [[found[(domain, ref)] for ref in refs] for domain, refs in keys]
 
     return DataLoader(load_fn=load, cache=False)

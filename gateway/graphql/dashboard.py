@@ -127,12 +127,14 @@ async def resolve_job_counts(
         stages.append({"sort": {"keys": [{"key": k["name"]} for k in keys]}})
     request = {"query": {"aggregate": stages}, "domain_id": domain_id}
     service, principal = info.context.service, info.context.principal
-    answer = await service.stat(request, principal, where=None if where is None else where_tree(where))
+    async with info.context.reading_page():
+        answer = await service.stat(request, principal, where=None if where is None else where_tree(where))
     rows: list[dict[str, Any]] = answer["results"]
     collectors: dict[str, CollectorInfo] = {}
     ids = sorted({r["collector_id"] for r in rows if isinstance(r.get("collector_id"), str)})
     if ids:
         domain = service.authorize(principal, domain_id).domain_id
+        await info.context.pages_read()  # with every other field's collectors: one store call
         docs = await info.context.collectors.load((domain, tuple(CollectorRef(collector_id=i) for i in ids)))
         collectors = {i: CollectorInfo(doc=doc) for i, doc in zip(ids, docs, strict=True) if doc is not None}
     return [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,19 +10,17 @@ import strawberry
 from gateway.errors import InvalidQuery
 from gateway.graphql.arguments import enum_value
 from gateway.graphql.context import GraphQLContext
-from gateway.graphql.ids import GlobalId
 from gateway.graphql.inputs import JobQueryInput, query_to_wire
 from gateway.graphql.order import JobOrderBy, order_to_sort
 from gateway.graphql.planned import selected_fields
 from gateway.graphql.selection import children, job_wire_fields
 from gateway.graphql.stat_inputs import StatisticsQueryInput, stat_request
-from gateway.graphql.types import CollectorInfo, Job, JobsInfo, JobStatusFilter, Node
+from gateway.graphql.types import CollectorInfo, Job, JobsInfo, JobStatusFilter
 from gateway.graphql.where import where_tree
 from gateway.query.collectors import CollectorRef, collector_ref
 from gateway.service import JobPage
 
 Info = strawberry.Info[GraphQLContext, None]
-NODE_TYPES = frozenset({"Job", "CollectorInfo"})
 
 
 def list_request(
@@ -100,41 +97,6 @@ async def resolve_job(info: Info, *, job_id: str, domain_id: str | None = None) 
         page = await info.context.service.get_job(job_id, domain_id, info.context.principal, fields=wanted)
     jobs = await page_jobs(info, page)
     return jobs[0] if jobs else None
-
-
-async def resolve_node(info: Info, node_id: str) -> Node | None:
-    """The object a global id names, read in the id's domain as the caller may read it
-    (``FORBIDDEN`` for another domain's object under a token); null when it is gone."""
-    found = await _nodes(info, [node_id])
-    result = found[0]
-    if isinstance(result, Exception):
-        raise result
-    return result
-
-
-async def resolve_nodes(info: Info, node_ids: Sequence[str]) -> list[Node | None]:
-    """``resolve_node`` of each id, in order; an id that fails is an error at its index
-    (graphql-core reports an exception item at its own path), the others are kept."""
-    return await _nodes(info, node_ids)  # type: ignore[return-value]
-
-
-async def _nodes(info: Info, node_ids: Sequence[str]) -> list[Node | Exception | None]:
-    async def one(raw: str) -> Node | Exception | None:
-        try:
-            node_id = GlobalId.decode(raw, NODE_TYPES)
-            if node_id.type_name == "Job":
-                wanted = job_wire_fields(children(info.selected_fields, info.field_name))
-                page = await info.context.service.get_job(
-                    node_id.key, node_id.domain_id, info.context.principal, fields=wanted
-                )
-                jobs = await page_jobs(info, page)
-                return jobs[0] if jobs else None
-            doc = await info.context.service.get_collector(node_id.key, node_id.domain_id, info.context.principal)
-            return None if doc is None else CollectorInfo(doc=doc)
-        except Exception as exc:  # reported at this id's own path
-            return exc
-
-    return list(await asyncio.gather(*(one(raw) for raw in node_ids)))
 
 
 def _collector(collectors: dict[CollectorRef, CollectorInfo], job: dict[str, Any]) -> CollectorInfo | None:

@@ -22,9 +22,10 @@ from gateway.graphql.errors import GatewayErrors
 from gateway.graphql.extensions import OperationName, ValidatedDocuments
 from gateway.graphql.inputs import JobQueryInput
 from gateway.graphql.limits import limit_rules
+from gateway.graphql.nodes import resolve_node, resolve_nodes
 from gateway.graphql.order import JobOrderBy
 from gateway.graphql.planning import PlanCache, planned_execution
-from gateway.graphql.resolvers import Info, resolve_job, resolve_job_stat, resolve_jobs, resolve_node, resolve_nodes
+from gateway.graphql.resolvers import Info, resolve_job, resolve_job_stat, resolve_jobs
 from gateway.graphql.scalars import JSON, SCALARS
 from gateway.graphql.stat_inputs import StatisticsQueryInput
 from gateway.graphql.subscriptions import Subscription
@@ -137,13 +138,14 @@ class Query:
         return await resolve_node(info, str(id))
 
     @strawberry.field(
-        description="The objects global ids name, in order (see `node`); an id that fails is an error at its own "
-        "index, the others are kept."
+        description="The objects global ids name, in order (see `node`): at most as many ids as a list operator's "
+        "values (`JOB_GATEWAY_MAX_LIST_VALUES`, 1000 by default), read in one query per type; an id that fails is "
+        "an error at its own index, the others are kept."
     )
     async def nodes(
         self, info: Info, ids: Annotated[list[strawberry.ID], strawberry.argument(description="Global `id`s.")]
     ) -> list[Node | None]:
-        return await resolve_nodes(info, [str(i) for i in ids])
+        return await resolve_nodes(info, [str(i) for i in ids])  # type: ignore[return-value]
 
     @strawberry.field(
         description="The common dashboard: counts of jobs grouped by any of status, provider, collector and a "

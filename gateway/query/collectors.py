@@ -114,12 +114,31 @@ def jobs_of_collectors(found: CollectorIds, *, negate: bool) -> Document:
     return {"$nor": [among]} if negate else among
 
 
+# In a pipeline: whether a job names its collector by the old `collector` reference.
+_BY_REF: Document = {"$eq": [{"$ifNull": ["$collector_id", ""]}, ""]}
+
+
+def ref_expression() -> Document:
+    """A pipeline expression of the reference a job names its collector by, as
+    ``collector_ref`` reads it: ``{"c": collector_id}``, or ``{"o": collector}`` for the
+    old reference (read it back with ``ref_of``)."""
+    return {"$cond": [_BY_REF, {"o": "$collector"}, {"c": "$collector_id"}]}
+
+
+def ref_of(value: object) -> CollectorRef | None:
+    """The ``CollectorRef`` a value of ``ref_expression`` stands for (None: none)."""
+    if not isinstance(value, Mapping):
+        return None
+    if isinstance(value.get("c"), str):
+        return CollectorRef(collector_id=value["c"])
+    return None if value.get("o") is None else CollectorRef(object_id=value["o"])
+
+
 def join_stages() -> list[Document]:
     """Stages adding ``collector_info`` to each job: the collector its ``collector_id``
     names, else the one its old ``collector`` reference names; only one of the job's own
     domain (MongoDB ``$lookup`` by local and foreign field, then ``$filter``)."""
-    by_ref = {"$eq": [{"$ifNull": ["$collector_id", ""]}, ""]}
-    candidates = {"$cond": [by_ref, "$_by_ref", "$_by_id"]}
+    candidates = {"$cond": [_BY_REF, "$_by_ref", "$_by_id"]}
     same_domain = {"$filter": {"input": candidates, "as": "c", "cond": {"$eq": ["$$c.domain_id", "$domain_id"]}}}
     return [
         {"$lookup": {"from": COLLECTOR, "localField": "collector_id", "foreignField": "collector_id", "as": "_by_id"}},

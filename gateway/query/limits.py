@@ -16,7 +16,7 @@ class Limits:
     max_regex_length: int = 1024  # characters of a regular expression
     max_stages: int = 30  # stages of a statistics `aggregate`
     max_sort_keys: int = 32  # keys of a sort (MongoDB sorts on at most 32 keys)
-    max_list_values: int = 1000  # values of a list operator (`in`, `contain_in`, ...) and of a shortcut list
+    max_list_values: int = 1000  # values of a list operator (`in`, `contain_in`, ...), of a shortcut list; node ids
     max_keyword_words: int = 20  # words of a `keyword`
     max_patterns: int = 50  # patterns a query matches: contain*/regex* values and keyword words
     max_group_keys: int = 20  # keys of a `group` stage
