@@ -113,6 +113,21 @@ def test_numbers_no_value_can_hold_are_refused_in_json_words(client: TestClient,
         assert errors[0]["message"] == expected
 
 
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ([{"key": "a..b"}], 'query.sort[0].key "a..b" is not a field path'),
+        ([{"key": "created_at"}, {}], "query.sort[1] has no key."),
+        ([{"key": "created_at"}, {"key": "created_at"}], 'query.sort[1]: the key "created_at" is given twice.'),
+        ([{"key": "created_at"}] * 40, "query.sort has 40 keys; the limit max_sort_keys is 32."),
+        ({"keys": [{"key": "a..b"}]}, 'query.sort.keys[0].key "a..b" is not a field path'),
+        ({"key": "a..b"}, 'query.sort.key "a..b" is not a field path'),
+    ],
+)
+def test_sort_messages_name_the_keys_as_the_client_wrote_them(client: TestClient, sort: Any, expected: str) -> None:
+    assert _rest(client, SEARCH, {"domain_id": D1, "query": {"sort": sort}}).startswith(expected)
+
+
 @pytest.mark.parametrize("argument", ["after", "before"])
 def test_cursor_messages_show_the_cursor_as_json(client: TestClient, argument: str) -> None:
     document = f'query($c: String) {{ jobConnection(domainId: "{D1}", {argument}: $c) {{ totalCount }} }}'

@@ -149,10 +149,14 @@ def _prune(value: Document, paths: frozenset[str]) -> Document:
     return kept
 
 
-def compile_sort(sort: Mapping[str, Any] | None, limits: Limits) -> tuple[tuple[str, int], ...]:
+def compile_sort(
+    sort: Mapping[str, Any] | None, limits: Limits, read: Read | None = None
+) -> tuple[tuple[str, int], ...]:
     """A list's order: the sort's keys (``sorts.read_sort``), else ``created_at``
-    descending; ties broken by the document id, ascending, so pages never overlap."""
-    keys = read_sort(sort, "query.sort", stored_key, limits.max_sort_keys) or list(DEFAULT_SORT)
+    descending; ties broken by the document id, ascending, so pages never overlap.
+    Errors name the keys as ``read`` says the client spelled them."""
+    keys_at = (read or Read()).as_sent("query.sort.keys")
+    keys = read_sort(sort, "query.sort", stored_key, limits.max_sort_keys, keys_at=keys_at) or list(DEFAULT_SORT)
     keys.append(("_id", 1))
     return tuple(keys)
 
@@ -253,7 +257,7 @@ def compile_list(request: object, ctx: CompileContext, limits: Limits, read: Rea
     return ListPlan(
         domain_id=request.get("domain_id"),
         filter=compiled,
-        sort=compile_sort(query.get("sort"), limits),
+        sort=compile_sort(query.get("sort"), limits, read),
         # limit 0: up to the page cap, and start is ignored (contract 3.1).
         skip=page.skip if page.limit else 0,
         limit=page.limit or limits.max_page_size,

@@ -219,10 +219,17 @@ JOB_STAT_QUERY = Message(
 
 @dataclass
 class Read:
-    """What reading found besides the message: the paths of unknown fields dropped."""
+    """What reading found besides the message: the paths of unknown fields dropped,
+    and the paths the client spelled otherwise than the canonical form does (the
+    contract's list of sort keys, ``sort[0]``, is the canonical ``sort.keys[0]``)."""
 
     strict: bool = False
     unknown: list[str] = field(default_factory=list)
+    spelled: dict[str, str] = field(default_factory=dict)
+
+    def as_sent(self, path: str) -> str:
+        """``path`` of the canonical form, as the client spelled it."""
+        return self.spelled.get(path, path)
 
 
 def read_message(raw: object, message: Message, where: str, read: Read) -> dict[str, Any]:
@@ -277,6 +284,7 @@ def _field(value: object, spec: FieldSpec, where: str, read: Read) -> Any:
         if not isinstance(value, list):
             raise InvalidParameterType(f"{where} must be a list, got {got(value)}.")
         if spec.list_form and spec.type is SORT:  # the contract's list of sort keys
+            read.spelled[f"{where}.keys"] = where
             return {"keys": [read_message(item, SORT_KEY, f"{where}[{i}]", read) for i, item in enumerate(value)]}
         if not value and not spec.list_form:
             return _UNSET

@@ -18,9 +18,13 @@ from gateway.query.fields import KeyReader
 SortKeys = list[tuple[str, int]]
 
 
-def read_sort(sort: Mapping[str, Any] | None, where: str, path: KeyReader, max_keys: int) -> SortKeys | None:
+def read_sort(
+    sort: Mapping[str, Any] | None, where: str, path: KeyReader, max_keys: int, *, keys_at: str | None = None
+) -> SortKeys | None:
     """``[(path, 1 | -1), ...]`` from a canonical ``Sort`` message, each key read by
-    ``path`` (which checks it); None when the sort names no key.
+    ``path`` (which checks it); None when the sort names no key. Errors name the
+    entries of ``keys`` at ``keys_at`` (default ``{where}.keys``: the client's spelling
+    of them, ``query.sort`` for the contract's list form).
 
     Raises ``RequiredParameter`` for an entry of ``keys`` without a key,
     ``InvalidQuery`` for a key given twice, ``LimitExceeded`` over ``max_keys``."""
@@ -31,14 +35,15 @@ def read_sort(sort: Mapping[str, Any] | None, where: str, path: KeyReader, max_k
     entries = sort.get("keys")
     if not entries:
         return None
+    at = keys_at or f"{where}.keys"
     if len(entries) > max_keys:
-        raise LimitExceeded(f"{where}.keys has {len(entries)} keys; the limit max_sort_keys is {max_keys}.")
+        raise LimitExceeded(f"{at} has {len(entries)} keys; the limit max_sort_keys is {max_keys}.")
     keys: SortKeys = []
     for i, entry in enumerate(entries):
         if "key" not in entry:
-            raise RequiredParameter(f"{where}.keys[{i}] has no key.")
-        key = path(entry["key"], f"{where}.keys[{i}].key")
+            raise RequiredParameter(f"{at}[{i}] has no key.")
+        key = path(entry["key"], f"{at}[{i}].key")
         if any(key == seen for seen, _ in keys):
-            raise InvalidQuery(f"{where}.keys[{i}]: the key {json_text(key)} is given twice.")
+            raise InvalidQuery(f"{at}[{i}]: the key {json_text(key)} is given twice.")
         keys.append((key, -1 if entry.get("desc") else 1))
     return keys
