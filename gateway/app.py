@@ -111,6 +111,15 @@ async def metrics(request: Request) -> Response:
     return Response(request.state.metrics.exposition(), media_type=CONTENT_TYPE)
 
 
+def check_settings_files(settings: Settings) -> None:
+    """Read and check every file the settings name (the JWT public keys, the trusted
+    documents), as ``create_app`` reads them. ``serve`` calls it once before anything
+    else, so that a bad file stops start-up with one line (``SettingsError``) before
+    data is loaded or the banner printed."""
+    Authenticator.from_settings(settings)
+    TrustedDocuments.from_settings(settings)
+
+
 def create_app(settings: Settings | None = None, store: JobStore | None = None, *, clock: Clock = utc_now) -> Starlette:
     """The app. With ``store`` given (tests), it is used as is and not closed."""
     settings = settings or Settings()

@@ -27,17 +27,16 @@ exist or what was wrong). What a principal may read is decided in ``authorizatio
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import jwt
 
+from gateway.display import got, json_text
 from gateway.errors import Unauthenticated
-from gateway.settings import Settings, SettingsError
+from gateway.settings import Settings, SettingsError, read_json_file
 
 log = logging.getLogger("gateway.auth")
 ABSENT: Any = object()
@@ -52,25 +51,29 @@ class Principal:
     expires_at: float | None = None  # the token's exp (seconds since the epoch); None: no token
 
 
+PUBLIC_KEYS = "JOB_GATEWAY_JWT_PUBLIC_KEYS"
+
+
 def load_public_keys(path: str) -> dict[str, Any]:
-    """The JSON file mapping each domain id to its public JWK, loaded at start-up."""
-    try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise SettingsError(f"JOB_GATEWAY_JWT_PUBLIC_KEYS: cannot read {path}: {exc}") from None
+    """The JSON file mapping each domain id to its public JWK (RFC 7517; RSA, RS256),
+    loaded at start-up. Raises ``SettingsError``, one line naming the file and what is
+    wrong with it (or with which domain's key)."""
+    raw = read_json_file(path, PUBLIC_KEYS)
     if not isinstance(raw, dict) or not raw:
-        raise SettingsError(f"JOB_GATEWAY_JWT_PUBLIC_KEYS: {path} must map domain ids to public JWKs")
+        raise SettingsError(f"{PUBLIC_KEYS}: {path} must be an object of domain ids to public JWKs, got {got(raw)}")
     keys = {}
     for domain, jwk in raw.items():
+        where = f"{PUBLIC_KEYS}: {path}: the key of {json_text(domain)}"
+        if not isinstance(jwk, dict):
+            raise SettingsError(f"{where} must be a JWK object, got {got(jwk)}")
+        if jwk.get("kty") != "RSA":
+            raise SettingsError(f'{where} must be an RSA JWK ("kty": "RSA"), got "kty": {json_text(jwk.get("kty"))}')
+        if "d" in jwk:
+            raise SettingsError(f"{where} is a private key: give its public half (without d, p, q, dp, dq, qi)")
         try:
-            key = jwt.PyJWK(jwk, algorithm="RS256")
+            keys[domain] = jwt.PyJWK(jwk, algorithm="RS256")
         except (jwt.PyJWKError, jwt.InvalidKeyError, TypeError, ValueError) as exc:
-            raise SettingsError(
-                f"JOB_GATEWAY_JWT_PUBLIC_KEYS: the key of {domain!r} is not an RSA public JWK: {exc}"
-            ) from None
-        if not isinstance(jwk, dict) or "d" in jwk:
-            raise SettingsError(f"JOB_GATEWAY_JWT_PUBLIC_KEYS: the key of {domain!r} must be a public key")
-        keys[domain] = key
+            raise SettingsError(f"{where} is not an RSA public JWK: {exc}") from None
     return keys
 
 
@@ -146,12 +149,12 @@ class Authenticator:
         own = self._public_keys.get(domain)
         if own is not None:
             if alg != "RS256":
-                raise _refuse(f"domain {domain!r} has its own key; a {alg} token is not signed by it")
+                raise _refuse(f"domain {json_text(domain)} has its own key; a {alg} token is not signed by it")
             return own, "RS256"
         if self._secret is None:
-            raise _refuse(f"no key for domain {domain!r}")
+            raise _refuse(f"no key for domain {json_text(domain)}")
         if alg != "HS256":
-            raise _refuse(f"a {alg} token for domain {domain!r}, which only the shared secret serves")
+            raise _refuse(f"a {alg} token for domain {json_text(domain)}, which only the shared secret serves")
         return self._secret, "HS256"
 
     def _verify(self, token: str) -> Principal:
@@ -177,7 +180,7 @@ class Authenticator:
         except jwt.PyJWTError as exc:
             raise _refuse(f"{type(exc).__name__}: {exc}") from None
         if claims.get("ttyp", ACCESS_TOKEN) != ACCESS_TOKEN:
-            raise _refuse(f"token type {claims.get('ttyp')!r} is not an access token")
+            raise _refuse(f"token type {json_text(claims.get('ttyp'))} is not an access token")
         return _principal(claims)
 
 

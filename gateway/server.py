@@ -35,7 +35,7 @@ from types import FrameType
 import uvicorn
 from starlette.types import ASGIApp
 
-from gateway.app import create_app
+from gateway.app import check_settings_files, create_app
 from gateway.banner import banner
 from gateway.logs import text_logs
 from gateway.settings import Settings, SettingsError
@@ -79,12 +79,14 @@ def run(settings: Settings, store: JobStore | None = None, *, progress: LoadProg
     person, serve until interrupted; returns the exit status. ``store`` replaces the
     store the settings name (benchmarks).
 
-    Raises ``SettingsError`` (one line) when a data file is missing or the address
-    cannot be bound, ``DataFileError`` (one line) when a data file cannot be loaded.
+    Raises ``SettingsError`` (one line) when a file the settings name is missing or
+    malformed (checked first) or the address cannot be bound, ``DataFileError`` (one
+    line) when a data file cannot be loaded.
     """
+    check_settings_files(settings)
     for path in settings.data_files:
         if not Path(path).is_file():
-            raise SettingsError(f"--data {path}: no such file")
+            raise SettingsError(f"--data {path}: " + ("not a file" if Path(path).exists() else "no such file"))
     try:
         sock = listen(settings.host, settings.port)
     except OSError as exc:

@@ -9,13 +9,18 @@ and casting its strings is Starlette's ``Config``.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cache
+from pathlib import Path
 from typing import Any, get_type_hints
 
 from starlette.config import Config
+
+from gateway.display import json_text
 
 PREFIX = "JOB_GATEWAY_"
 READ_PREFERENCES = ("primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest")
@@ -179,10 +184,16 @@ class Settings:
             try:
                 value = config(row.env, cast=_CASTS[row.kind], default=None)
             except ValueError:
-                raise SettingsError(f"{row.env} must be {_EXPECTED[row.kind]}, got {environ[row.env]!r}") from None
+                shown = _shown(environ[row.env])
+                raise SettingsError(f"{row.env} must be {_EXPECTED[row.kind]}, got {shown}") from None
             if value is not None:
                 values[row.name] = value
-        values.update({k: v for k, v in overrides.items() if v is not None})
+        for row in settings_table():
+            given = overrides.get(row.name)
+            if given is not None:
+                # A flag's value is refused in the flag's name (the one the person typed).
+                row.check(given, source=row.flag or row.env)
+                values[row.name] = given
         return cls(**values)
 
     def __post_init__(self) -> None:
@@ -194,7 +205,7 @@ class Settings:
         for name in ("database", "job_collection", "collector_collection"):
             value = getattr(self, name)
             if not value or "$" in value or "\x00" in value:
-                raise SettingsError(f"{PREFIX}{name.upper()} must be a non-empty name without '$', got {value!r}")
+                raise SettingsError(f"{PREFIX}{name.upper()} must be a non-empty name without $, got {_shown(value)}")
         if self.mongodb_uri is not None:
             self._check_mongodb()
             if self.simulate:
@@ -211,8 +222,8 @@ class Settings:
 
         try:
             written_options(self.mongodb_uri)
-        except (ConfigurationError, ValueError) as exc:  # pymongo names the option, never the credentials
-            raise SettingsError(f"MONGODB_URI has an option pymongo refuses: {exc}") from None
+        except (ConfigurationError, ValueError) as exc:
+            raise SettingsError(f"MONGODB_URI {_refused_option(self.mongodb_uri, exc)}") from None
         if self.data_files:
             raise SettingsError("--data loads the embedded store; it cannot be combined with MONGODB_URI")
         if not self.auth_configured and not self.insecure_no_auth:
@@ -268,12 +279,67 @@ class SettingRow:
             return "a positive integer" if self.minimum == 1 else f"an integer of at least {self.minimum}"
         return _EXPECTED[self.kind]
 
-    def check(self, value: Any) -> None:
-        """Raise ``SettingsError`` when ``value`` is out of this setting's range or choices."""
+    def check(self, value: Any, *, source: str | None = None) -> None:
+        """Raise ``SettingsError`` naming ``source`` (default: the variable) when
+        ``value`` is out of this setting's range or choices."""
+        source = source or self.env
         if self.choices and value not in self.choices:
-            raise SettingsError(f"{self.env} must be {self.accepts}, got {value!r}")
+            raise SettingsError(f"{source} must be {self.accepts}, got {_shown(value)}")
         if self.minimum is not None and (value < self.minimum or (self.maximum is not None and value > self.maximum)):
-            raise SettingsError(f"{self.env} must be {self.accepts}, got {value}")
+            raise SettingsError(f"{source} must be {self.accepts}, got {value}")
+
+
+def read_json_file(path: str, setting: str) -> Any:
+    """The JSON value of the file at ``path``, which ``setting`` names (read at
+    start-up). Raises ``SettingsError``, one line naming both, when it is not a regular
+    file (a directory, a device), cannot be read, is not UTF-8 or is not JSON."""
+    where = f"{setting}: {path}"
+    file = Path(path)
+    try:
+        if not file.is_file():
+            raise SettingsError(f"{where} is not a file" if file.exists() else f"{where}: no such file")
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SettingsError(f"{where} cannot be read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise SettingsError(f"{where} is not UTF-8 (byte {exc.start})") from None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise SettingsError(f"{where} is not JSON: {exc}") from None
+
+
+def _shown(value: str) -> str:
+    """A setting's value in a message: quoted as JSON quotes it (control characters escaped)."""
+    return json_text(value)
+
+
+def _refused_option(uri: str, error: Exception) -> str:
+    """Which option of ``uri`` pymongo refuses, and why: each ``name=value`` of the
+    query is tried alone (the reason is pymongo's; names, never values, are shown:
+    a value may be a credential). Options refused only together: pymongo's reason."""
+    from pymongo.errors import ConfigurationError  # noqa: PLC0415
+
+    from gateway.store.mongo import written_options  # noqa: PLC0415
+
+    for pair in uri.partition("?")[2].split("&"):
+        name = pair.partition("=")[0]
+        try:
+            written_options("mongodb://host/?" + pair)
+        except (ConfigurationError, ValueError) as exc:
+            return f"option {json_text(name)}: {_pymongo_reason(str(exc))}"
+    return f"options: {_pymongo_reason(str(error))}"
+
+
+def _pymongo_reason(text: str) -> str:
+    """pymongo's reason, without its pointer to its docstring and its Python tuples."""
+    text = text.replace(" Refer to docstring.", "").replace("Unknown option.", "not a MongoDB URI option.")
+    text = text.replace(" must be in (", " must be one of (")
+    return _PYTHON_TUPLE.sub(lambda m: ", ".join(_QUOTED.findall(m.group(0))), text)
+
+
+_PYTHON_TUPLE = re.compile(r"\('[^']*'(?:, '[^']*')*\)")
+_QUOTED = re.compile(r"'([^']*)'")
 
 
 def _paths(raw: str) -> tuple[str, ...]:

@@ -221,8 +221,8 @@ def test_bad_key_files_stop_start_up(tmp_path: Path) -> None:
     from gateway.settings import SettingsError
 
     for content, mentions in [
-        ("{", "cannot read"),
-        ("[]", "must map"),
+        ("{", "is not JSON"),
+        ("[]", "must be an object of domain ids"),
         (json.dumps({D1: {"kty": "RSA"}}), "not an RSA public JWK"),
     ]:
         path = tmp_path / "k.json"
@@ -231,5 +231,5 @@ def test_bad_key_files_stop_start_up(tmp_path: Path) -> None:
             create_app(Settings(jwt_public_keys=str(path)))
     private = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(KEY_D1))
     path.write_text(json.dumps({D1: private}))
-    with pytest.raises(SettingsError, match="public key"):
+    with pytest.raises(SettingsError, match="is a private key: give its public half"):
         create_app(Settings(jwt_public_keys=str(path)))

@@ -4,11 +4,13 @@ actually serving GraphiQL and REST on the embedded demo data."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import urllib.request
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -136,3 +138,87 @@ def test_serve_runs_graphiql_and_rest_on_demo_data() -> None:
         body = json.dumps({"domain_id": DEMO_DOMAINS[0], "query": {"page": {"limit": 3}}}).encode()
         listed = json.loads(_get(f"{base}/inventory/v1/jobs/search", body, {"Content-Type": "application/json"}))
         assert len(listed["results"]) == 3 and listed["total_count"] > 1000
+
+
+README_PLACEHOLDER = {"domain-58010aa2e451": {"kty": "RSA", "n": "...", "e": "AQAB"}}
+BAD_KEY_FILES: list[tuple[Any, str]] = [
+    (None, "JOB_GATEWAY_JWT_PUBLIC_KEYS: {path}: no such file"),
+    ("not json", "JOB_GATEWAY_JWT_PUBLIC_KEYS: {path} is not JSON: Expecting value: line 1 column 1 (char 0)"),
+    ([], "JOB_GATEWAY_JWT_PUBLIC_KEYS: {path} must be an object of domain ids to public JWKs, got a list []"),
+    ({}, "JOB_GATEWAY_JWT_PUBLIC_KEYS: {path} must be an object of domain ids to public JWKs, got an object {{}}"),
+    ({"d": "notajwk"}, 'JOB_GATEWAY_JWT_PUBLIC_KEYS: {path}: the key of "d" must be a JWK object, got a string "notajwk"'),
+    ({"d": None}, 'JOB_GATEWAY_JWT_PUBLIC_KEYS: {path}: the key of "d" must be a JWK object, got null'),
+    ({"d": {"kty": "EC"}}, 'JOB_GATEWAY_JWT_PUBLIC_KEYS: {path}: the key of "d" must be an RSA JWK ("kty": "RSA"), got "kty": "EC"'),
+    (README_PLACEHOLDER, 'JOB_GATEWAY_JWT_PUBLIC_KEYS: {path}: the key of "domain-58010aa2e451" is not an RSA public JWK'),
+]  # fmt: skip
+
+
+@pytest.fixture
+def no_serving(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`serve` fails the test if it gets as far as loading data, printing the banner
+    or serving."""
+    import gateway.server
+
+    def reached(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("serve went past the settings check")
+
+    for name in ("load_memory_store", "banner", "serve"):
+        monkeypatch.setattr(gateway.server, name, reached)
+    for name in [k for k in os.environ if k.startswith("JOB_GATEWAY_") or k == "MONGODB_URI"]:
+        monkeypatch.delenv(name)
+
+
+@pytest.mark.parametrize(("content", "expected"), BAD_KEY_FILES)
+def test_a_bad_public_keys_file_stops_serve_with_one_line_before_loading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], no_serving: None,
+    content: Any, expected: str,
+) -> None:  # fmt: skip
+    path = tmp_path / "keys.json"
+    if content is not None:
+        path.write_text(content if isinstance(content, str) else json.dumps(content), encoding="utf-8")
+    monkeypatch.setenv("JOB_GATEWAY_JWT_PUBLIC_KEYS", str(path))
+    assert main(["serve", "--port", str(free_port())]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("job-gateway: " + expected.format(path=path)), line
+
+
+@pytest.mark.parametrize("variable", ["JOB_GATEWAY_JWT_PUBLIC_KEYS", "JOB_GATEWAY_TRUSTED_DOCUMENTS"])
+@pytest.mark.parametrize("path", ["/tmp", "/dev/zero"])
+def test_a_setting_naming_something_else_than_a_file_stops_serve_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], no_serving: None, variable: str, path: str
+) -> None:
+    monkeypatch.setenv(variable, path)
+    assert main(["serve", "--port", str(free_port())]) == 2
+    assert capsys.readouterr().err.splitlines() == [f"job-gateway: {variable}: {path} is not a file"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "expected"),
+    [
+        (["--workers", "0"], {}, "--workers must be a positive integer, got 0"),
+        (["--port", "70000"], {}, "--port must be between 1 and 65535, got 70000"),
+        ([], {"JOB_GATEWAY_WORKERS": "0"}, "JOB_GATEWAY_WORKERS must be a positive integer, got 0"),
+        ([], {"JOB_GATEWAY_PORT": "x'y"}, "JOB_GATEWAY_PORT must be an integer, got \"x'y\""),
+        ([], {"JOB_GATEWAY_LOG_FORMAT": "x"}, 'JOB_GATEWAY_LOG_FORMAT must be one of auto, json, text, got "x"'),
+        ([], {"JOB_GATEWAY_DATABASE": "a$b"}, 'JOB_GATEWAY_DATABASE must be a non-empty name without $, got "a$b"'),
+        (["--data", "/tmp"], {}, "--data /tmp: not a file"),
+        (
+            ["--insecure-no-auth"], {"MONGODB_URI": "mongodb://h/?w=1&Foo_Bar=x"},
+            'MONGODB_URI option "Foo_Bar": not a MongoDB URI option.',
+        ),
+        (
+            ["--insecure-no-auth"], {"MONGODB_URI": "mongodb://u:secret@h/?authMechanism=NOPE"},
+            'MONGODB_URI option "authMechanism": authmechanism must be one of ',
+        ),
+    ],
+)  # fmt: skip
+def test_settings_errors_name_what_the_person_typed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], no_serving: None,
+    argv: list[str], env: dict[str, str], expected: str,
+) -> None:  # fmt: skip
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(["serve", *argv]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"job-gateway: {expected}"), line
+    assert "'" not in line.replace("x'y", "") and "secret" not in line, line

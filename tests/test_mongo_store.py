@@ -89,7 +89,8 @@ def test_the_uri_bounds_the_wait_for_a_database_that_is_not_there(written: str) 
 
 @pytest.mark.parametrize("option", ["timeoutMS=abc", "readPreference=fastest", "serverSelectionTimeoutMS=-1"])
 def test_a_uri_option_pymongo_refuses_stops_start_up_with_one_line(option: str) -> None:
-    with pytest.raises(SettingsError, match="MONGODB_URI has an option") as refused:
+    name = option.partition("=")[0]
+    with pytest.raises(SettingsError, match=f'^MONGODB_URI option "{name}": ') as refused:
         Settings(mongodb_uri=f"mongodb://reader:s3cret@db/?{option}", insecure_no_auth=True)
     assert "\n" not in str(refused.value) and "s3cret" not in str(refused.value)
 

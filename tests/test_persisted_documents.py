@@ -153,7 +153,7 @@ def test_manifests_in_codegen_relay_and_apollo_formats(tmp_path: Path) -> None:
         assert answer == {"data": {"jobs": {"totalCount": 7}}}
     broken = tmp_path / "broken.json"
     for content, mentions in (
-        ("{", "cannot read"),
+        ("{", "is not JSON"),
         ('{"x": 5}', "maps document ids"),
         ('{"x": "{"}', "does not parse"),
     ):

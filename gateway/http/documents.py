@@ -25,9 +25,10 @@ from typing import Any
 from cachetools import LRUCache
 from graphql import GraphQLError, OperationDefinitionNode, parse, print_ast
 
+from gateway.display import json_text
 from gateway.errors import InvalidRequestBody, PersistedQueryNotFound, UntrustedDocument
 from gateway.http.params import GraphQLParams
-from gateway.settings import Settings, SettingsError
+from gateway.settings import Settings, SettingsError, read_json_file
 
 APOLLO_MANIFEST_FORMAT = "apollo-persisted-query-manifest"
 _SHA256_PREFIX = "sha256:"
@@ -76,6 +77,9 @@ def read_manifest(raw: Any, source: str) -> dict[str, str]:
     return dict(raw)
 
 
+TRUSTED_DOCUMENTS = "JOB_GATEWAY_TRUSTED_DOCUMENTS"
+
+
 class TrustedDocuments:
     """A manifest, checked at start-up (``SettingsError`` if a document does not parse)."""
 
@@ -86,7 +90,7 @@ class TrustedDocuments:
             try:
                 names.update(operation_names(document))
             except GraphQLError as exc:
-                raise SettingsError(f"trusted document {key!r} does not parse: {exc.message}") from None
+                raise SettingsError(f"trusted document {json_text(key)} does not parse: {exc.message}") from None
         self.operation_names = frozenset(names)
         self._by_hash = {sha256_id(d): d for d in self.by_id.values()}
         self._texts = frozenset(self.by_id.values())
@@ -102,12 +106,8 @@ class TrustedDocuments:
         """``JOB_GATEWAY_TRUSTED_DOCUMENTS`` if set, else the shipped manifest."""
         if not settings.trusted_documents:
             return cls.shipped()
-        source = f"JOB_GATEWAY_TRUSTED_DOCUMENTS ({settings.trusted_documents})"
-        try:
-            raw = json.loads(Path(settings.trusted_documents).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise SettingsError(f"{source}: cannot read it: {exc}") from None
-        return cls(read_manifest(raw, source))
+        raw = read_json_file(settings.trusted_documents, TRUSTED_DOCUMENTS)
+        return cls(read_manifest(raw, f"{TRUSTED_DOCUMENTS}: {settings.trusted_documents}"))
 
     def get(self, document_id: str) -> str | None:
         """The document of an id as the manifest writes it, with or without the
