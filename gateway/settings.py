@@ -111,6 +111,9 @@ class Settings:
     )
     max_project_fields: int = _setting(50, "fields of a project stage, and operands of one operation", minimum=1)
     max_expression_depth: int = _setting(10, "nesting of project arithmetic", minimum=1)
+    max_expression_size: int = _setting(
+        200, "operations and operands of one project stage's arithmetic, all its fields together", minimum=1
+    )
     max_stat_rows: int = _setting(10_000, "rows of a stat answer without page.limit", minimum=1)
     max_stat_bytes: int = _setting(16 * 1024 * 1024, "size of a stat answer, as JSON (bytes)", minimum=1)
     max_body_bytes: int = _setting(1_048_576, "request body size (bytes)", minimum=1)

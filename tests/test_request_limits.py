@@ -25,6 +25,7 @@ LIMITS = {
     "max_group_fields": 2,
     "max_project_fields": 2,
     "max_expression_depth": 2,
+    "max_expression_size": 6,
     "max_conditions": 3,
     "max_patterns": 4,
 }
@@ -120,6 +121,10 @@ def test_project_fields_operands_and_nesting(limited: TestClient) -> None:
     nested = {"operator": "add", "fields": [1, {"operator": "add", "fields": [1, 2]}]}
     _over(limited, STATS, project([add(1, {"operator": "add", "fields": [1, 2]})]), project([add(1, nested)]),
           "max_expression_depth")  # fmt: skip
+    # Size: every operation and operand of the stage's fields together (each costs once per row).
+    three, four = add(1, 2), add(1, {"operator": "add", "fields": [2]})
+    _over(limited, STATS, project([three, {**three, "name": "t"}]), project([three, {**four, "name": "t"}]),
+          "max_expression_size")  # fmt: skip
 
 
 def test_stat_rows_without_a_page(make_client: Any) -> None:
@@ -202,8 +207,12 @@ def test_the_reported_requests_are_refused_at_the_defaults(client: Any) -> None:
     words = " ".join(f"w{i}" for i in range(20_000))
     ids = [f"job-{i:012x}" for i in range(45_000)]
     push = [{"name": f"p{i}", "operator": "push", "key": "job_id"} for i in range(800)]
+    wide: Any = "job_id"
+    for _ in range(9):  # 3**9 operands a row, within the depth limit
+        wide = {"operator": "add", "fields": [wide, wide, wide]}
     cases = [
         ("rest-list", {"keyword": words}, "max_keyword_words"),
+        ("rest-stat", {"aggregate": [{"project": {"fields": [{"name": "x", **wide}]}}]}, "max_expression_size"),
         ("rest-list", {"filter": [{"k": "job_id", "v": ids, "o": "in"}]}, "max_list_values"),
         ("rest-stat", {"aggregate": [{"group": {"fields": push}}]}, "max_group_fields"),
         ("rest-stat", {"aggregate": [{"skip": 0}]}, "whole stored jobs"),

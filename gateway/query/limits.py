@@ -23,5 +23,6 @@ class Limits:
     max_group_fields: int = 20  # values a `group` row accumulates: one per field, one per pushed sub-field
     max_project_fields: int = 50  # fields of a `project` stage, and operands of one operation
     max_expression_depth: int = 10  # nesting of arithmetic operations in a `project`
+    max_expression_size: int = 200  # operations and operands of a `project` stage's arithmetic, together
     max_stat_rows: int = 10000  # rows of a statistics answer without `page.limit`
     max_stat_bytes: int = 16 * 1024 * 1024  # size of a statistics answer, as JSON

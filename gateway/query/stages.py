@@ -63,6 +63,18 @@ class PipelineState:
     grouped: bool = False  # after a group, count or project, rows are shaped: paths are output names
     group_keys: list[str] = field(default_factory=list)
     needs_collector: bool = False  # a `collector_info.*` path is read before any group
+    expression_nodes: int = 0  # operations and operands of the current project stage's arithmetic
+
+    def node(self, where: str) -> None:
+        """Count one operation or operand of the current project stage's arithmetic
+        (each is evaluated once per row, so their number is its cost per row)."""
+        self.expression_nodes += 1
+        limit = self.limits.max_expression_size
+        if self.expression_nodes > limit:
+            raise LimitExceeded(
+                f"{where}: the project stage's operations hold more than {limit} operations and operands; "
+                f"the limit max_expression_size is {limit}."
+            )
 
     def path(self, raw: object, where: str) -> str:
         """A path the stage reads: before any group a stored key of a job (checked
@@ -236,6 +248,7 @@ def _arithmetic(op: str, operands: object, where: str, state: PipelineState, dep
         raise LimitExceeded(
             f"{where}: operations nest deeper than the limit max_expression_depth={state.limits.max_expression_depth}."
         )
+    state.node(where)
     if operands is None or operands == []:
         raise RequiredParameter(f"{where}: {op} needs fields (names, numbers or nested operations).")
     if not isinstance(operands, list):
@@ -260,8 +273,10 @@ def _operand(item: object, where: str, state: PipelineState, depth: int) -> Any:
         raise InvalidParameterType(f"{where} must be a field name, a number or an operation, got {got(item)}.")
     if isinstance(item, int | float):
         check_value(item, where)
+        state.node(where)
         return {"$literal": item}
     if isinstance(item, str):
+        state.node(where)
         return "$" + state.path(item, where)
     if not isinstance(item, Mapping):
         raise InvalidParameterType(f"{where} must be a field name, a number or an operation, got {got(item)}.")
@@ -276,6 +291,7 @@ def project(spec: Mapping[str, Any], where: str, state: PipelineState) -> list[S
     if not fields:
         raise RequiredParameter(f"{where} needs fields.")
     exclude = spec.get("exclude_keys", False)
+    state.expression_nodes = 0
     out: dict[str, Any] = {"_id": 0}
     if not exclude:
         out.update(dict.fromkeys(state.group_keys, 1))
