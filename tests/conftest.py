@@ -26,7 +26,16 @@ from tests.engines import MONGODB_URI, require_mongodb
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "gateway" / "demo" / "seed_jobs.json"
-__all__ = ["MONGODB_URI", "ROOT", "MongoSeed", "child_env"]
+__all__ = ["BUDGET_MS", "MONGODB_URI", "ROOT", "SLACK_SECONDS", "MongoSeed", "child_env"]
+# The time budget (max_time_ms) of the stores and apps the fixtures build: generous, so
+# that a machine loaded by other work never turns a slow answer into a 503. The budget
+# itself is tested with its own short values (test_no_stall, test_wire_faults,
+# test_production, test_mongo_store).
+BUDGET_MS = 60_000
+# Seconds a machine loaded by other work may add to an answer that a short time budget
+# bounds (tests of the budget itself): less than the 3 s a request waits for a MongoDB
+# server by default (Settings), so a wait that ignored the shorter bound still fails.
+SLACK_SECONDS = 2.0
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -71,8 +80,8 @@ class CountingStore:
         return counted
 
 
-def memory_with(data: dict[str, list[dict]]) -> MemoryJobStore:
-    store = MemoryJobStore()
+def memory_with(data: dict[str, list[dict]], max_time_ms: int = BUDGET_MS) -> MemoryJobStore:
+    store = MemoryJobStore(max_time_ms=max_time_ms)
     for name, docs in data.items():
         store.insert(name, docs)  # type: ignore[arg-type]
     return store
@@ -120,9 +129,10 @@ def make_client(engine: str, request: pytest.FixtureRequest) -> Iterator[Any]:
     def make(
         data: dict[str, list[dict]] | None = None, *, raise_server_exceptions: bool = True, **overrides: Any
     ) -> tuple[TestClient, CountingStore]:
+        overrides = {"max_time_ms": BUDGET_MS, **overrides}
         if engine == "memory":
             settings = Settings(**overrides)
-            store = CountingStore(memory_with(dataset() if data is None else data))
+            store = CountingStore(memory_with(dataset() if data is None else data, settings.max_time_ms))
         else:
             if data is None:
                 seed = request.getfixturevalue("dataset_on_server")
@@ -164,7 +174,7 @@ async def service(engine: str, request: pytest.FixtureRequest) -> Any:
     from gateway.store.mongo import MongoJobStore
 
     seed = request.getfixturevalue("dataset_on_server")
-    store = MongoJobStore(seed.uri, database=seed.name)
+    store = MongoJobStore(seed.uri, database=seed.name, timeout_ms=BUDGET_MS)
     try:
         yield JobService(store, clock=fixed_clock)
     finally:

@@ -34,7 +34,7 @@ from gateway.auth import FAILED
 from gateway.settings import Settings
 from gateway.store.factory import open_store
 from tests import engines
-from tests.conftest import CountingStore, MongoSeed, fixed_clock, memory_with
+from tests.conftest import BUDGET_MS, CountingStore, MongoSeed, fixed_clock, memory_with
 from tests.dataset import D1, D1_JOB_IDS, D2, dataset
 from tests.routes import graphql_names
 
@@ -197,7 +197,7 @@ def gateway(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         store = CountingStore(memory_with(dataset()))
     else:
         seed: MongoSeed = request.getfixturevalue("dataset_on_server")
-        settings = Settings(mongodb_uri=seed.uri, database=seed.name, **auth)
+        settings = Settings(mongodb_uri=seed.uri, database=seed.name, max_time_ms=BUDGET_MS, **auth)
         store = CountingStore(open_store(settings))
     with TestClient(create_app(settings, store, clock=fixed_clock), raise_server_exceptions=False) as client:  # type: ignore[arg-type]
         yield Gateway(client, store)

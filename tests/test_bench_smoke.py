@@ -40,9 +40,11 @@ def test_bench_zero_cost_store_takes_the_store_out(tmp_path: Path) -> None:
     _bench("run.py", tmp_path, "--zero-cost-store")
     report = json.loads((tmp_path / "quick.json").read_text())
     (row,) = report["rows"]
-    # Store calls still happen (and are counted); repeats are answered from memory.
+    # Store calls still happen (and are counted); repeats are answered from memory, so
+    # the floor (the store calls alone) is a small part of a REST request measured in
+    # the same run (a ratio: a loaded machine slows both).
     assert row["errors"] == 0 and (row["store_calls_graphql"], row["store_calls_rest"]) == (3, 3)
-    assert report["zero_cost_store"] is True and report["floor_page20_ms"] < 2
+    assert report["zero_cost_store"] is True and report["rest_over_floor_page20"] > 3
 
 
 def test_bench_workers_quick_run(tmp_path: Path) -> None:

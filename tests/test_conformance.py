@@ -21,7 +21,7 @@ from bson import Regex
 from gateway.errors import InvalidQuery
 from gateway.pcre import literal
 from gateway.store.bsonorder import sort_key
-from tests.conftest import MongoSeed, memory_with
+from tests.conftest import BUDGET_MS, MongoSeed, memory_with
 from tests.engines import (
     COUNT_OF_NOTHING,
     NULL_THROUGH_ARRAYS,
@@ -868,7 +868,7 @@ async def store(seeded: tuple[str, Any]) -> Any:
         return
     from gateway.store.mongo import MongoJobStore
 
-    wire = MongoJobStore(seed.uri, database=seed.name)
+    wire = MongoJobStore(seed.uri, database=seed.name, timeout_ms=BUDGET_MS)
     try:
         yield wire
     finally:

@@ -17,7 +17,7 @@ from gateway.app import create_app
 from gateway.query.keyset import beyond
 from gateway.settings import Settings
 from gateway.store.base import JOB, JobStore
-from tests.conftest import MONGODB_URI, MongoSeed, fixed_clock, gql, memory_with
+from tests.conftest import BUDGET_MS, MONGODB_URI, MongoSeed, fixed_clock, gql, memory_with
 from tests.dataset import D1, D2, dataset
 
 CONNECTION = """
@@ -54,7 +54,9 @@ class Live:
             self.seed = None
         else:
             self.seed = MongoSeed(data)
-            settings = Settings(mongodb_uri=MONGODB_URI, database=self.seed.name, insecure_no_auth=True)
+            settings = Settings(
+                mongodb_uri=MONGODB_URI, database=self.seed.name, max_time_ms=BUDGET_MS, insecure_no_auth=True
+            )
             self.client = TestClient(create_app(settings, clock=fixed_clock))
             self.insert = self.seed.client[self.seed.name]["job"].insert_many
         self.client.__enter__()
@@ -278,7 +280,7 @@ async def _store(engine: str, values: list[Any]) -> Any:
     from gateway.store.mongo import MongoJobStore
 
     seed = MongoSeed({"job": docs})
-    return MongoJobStore(MONGODB_URI or "", database=seed.name), seed
+    return MongoJobStore(MONGODB_URI or "", database=seed.name, timeout_ms=BUDGET_MS), seed
 
 
 async def _pages(store: JobStore, sort: tuple[tuple[str, int], ...], size: int, *, forward: bool) -> list[int]:

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.service import JobService
-from tests.conftest import fixed_clock, memory_with
+from tests.conftest import BUDGET_MS, fixed_clock, memory_with
 from tests.engines import MONGODB_URI, SECANTUS, server_at_uri
 
 D = "domain-property0000"
@@ -169,7 +169,7 @@ async def _on_wire(docs: list[dict[str, Any]], filter_: list[Any], sort: Any, pa
     from tests.conftest import MongoSeed
 
     seed = MongoSeed({"job": [dict(d) for d in docs]}, MONGODB_URI)
-    store = MongoJobStore(seed.uri, database=seed.name)
+    store = MongoJobStore(seed.uri, database=seed.name, timeout_ms=BUDGET_MS)
     try:
         return await _observe(JobService(store, clock=fixed_clock), filter_, sort, page)
     finally:

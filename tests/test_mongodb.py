@@ -13,7 +13,7 @@ import pytest
 
 from gateway.store.indexes import INDEXES, ensure_indexes
 from gateway.store.mongo import MongoJobStore
-from tests.conftest import MongoSeed, child_env
+from tests.conftest import BUDGET_MS, MongoSeed, child_env
 from tests.dataset import dataset
 from tests.engines import MONGODB_MARKS
 
@@ -29,7 +29,7 @@ def seed() -> Any:
 
 @pytest.fixture
 async def store(seed: MongoSeed) -> Any:
-    store = MongoJobStore(seed.uri, database=seed.name)
+    store = MongoJobStore(seed.uri, database=seed.name, timeout_ms=BUDGET_MS)
     yield store
     await store.close()
 

@@ -24,7 +24,12 @@ DOMAIN = "domain-stall000000"
 # `^(\w+\s?)+$` against these ids backtracks exponentially in a backtracking matcher
 # (Python's `re` takes seconds on one 30-character id, doubling with each word).
 CATASTROPHIC = "^(\\w+\\s?)+$"
-JOBS = 20_000
+# Enough jobs that reading them all costs several times the over-budget test's 50 ms
+# budget in processor time (about 0.35 s here), whatever the machine's speed.
+JOBS = 40_000
+# Time enough for the whole scan on a machine loaded by other work: the first test is
+# about the matcher and the event loop, not the budget.
+GENEROUS_MS = 30_000
 
 
 def _jobs() -> dict[str, list[dict[str, Any]]]:
@@ -44,12 +49,14 @@ def _jobs() -> dict[str, list[dict[str, Any]]]:
     }
 
 
-DATA = _jobs()
+@pytest.fixture(scope="module")
+def data() -> dict[str, list[dict[str, Any]]]:
+    return _jobs()
 
 
-def _client(max_time_ms: int = 5000) -> TestClient:
+def _client(data: dict[str, list[dict[str, Any]]], max_time_ms: int) -> TestClient:
     store = MemoryJobStore(max_time_ms=max_time_ms)
-    for name, docs in DATA.items():
+    for name, docs in data.items():
         store.insert(name, [dict(d) for d in docs])  # type: ignore[arg-type]
     return TestClient(create_app(Settings(max_time_ms=max_time_ms), store, clock=fixed_clock))
 
@@ -59,11 +66,12 @@ def _search(client: TestClient) -> Any:
     return client.post("/inventory/v1/jobs/search", json=body)
 
 
-def responsive(latencies: list[float]) -> bool:
-    """/healthz answered within 100 ms while the query ran: many probes, nine in ten
-    within 100 ms (one can lose the CPU to another process on a loaded machine). Were
-    the query on the event loop, the first probe would wait for all of it: one probe."""
-    return len(latencies) >= 5 and sorted(latencies)[len(latencies) * 9 // 10 - 1] < 0.1
+def responsive(latencies: list[float], took: float) -> bool:
+    """/healthz was answered all along while a query ran for ``took`` seconds: many
+    probes, nine in ten answered within a tenth of the query's time. Were the query on
+    the event loop, the first probe would wait for all of it: one probe, as slow as the
+    query. A ratio, not a number of milliseconds: a loaded machine slows both alike."""
+    return len(latencies) >= 5 and sorted(latencies)[len(latencies) * 9 // 10 - 1] < took / 10
 
 
 def _while_running(client: TestClient, call: Any) -> tuple[Any, float, list[float]]:
@@ -83,14 +91,12 @@ def _while_running(client: TestClient, call: Any) -> tuple[Any, float, list[floa
     return answer[0], time.perf_counter() - started, latencies
 
 
-def test_a_catastrophic_pattern_leaves_the_server_responsive() -> None:
-    with _client() as client:
-        response, took, latencies = _while_running(client, lambda: _search(client))
-    assert response.status_code == 200, response.text
-    assert response.json()["total_count"] == 0  # no id ends in a word character
-    # Linear in the data: about 2 MB of ids is read in well under the 5 s budget.
-    assert took < 5
-    assert responsive(latencies), latencies
+def _processor_time(call: Any) -> tuple[Any, float]:
+    """``call()`` and the processor time this process spent on it, in seconds: what
+    other processes take from a loaded machine is not counted."""
+    started = time.process_time()
+    answer = call()
+    return answer, time.process_time() - started
 
 
 @pytest.fixture
@@ -106,12 +112,24 @@ def without_collector_pauses() -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("without_collector_pauses")
-def test_a_query_over_its_budget_stops_with_the_maxtimems_error() -> None:
-    with _client() as client:  # the same query run to its end, here and now, probed alike
-        answered, whole, _ = _while_running(client, lambda: _search(client))
+def test_a_catastrophic_pattern_leaves_the_server_responsive(data: dict[str, list[dict[str, Any]]]) -> None:
+    with _client(data, GENEROUS_MS) as client:
+        (response, took, latencies), spent = _processor_time(lambda: _while_running(client, lambda: _search(client)))
+    assert response.status_code == 200, response.text
+    assert response.json()["total_count"] == 0  # no id ends in a word character
+    # Linear in the data: 40,000 ids of 300 characters are read in a fraction of a
+    # second of processor time (a backtracking matcher takes seconds on each one).
+    assert spent < 3, spent
+    assert responsive(latencies, took), (latencies, took)
+
+
+@pytest.mark.usefixtures("without_collector_pauses")
+def test_a_query_over_its_budget_stops_with_the_maxtimems_error(data: dict[str, list[dict[str, Any]]]) -> None:
+    with _client(data, GENEROUS_MS) as client:  # the same query, run to its end
+        answered, whole = _processor_time(lambda: _search(client))
         assert answered.status_code == 200
-    with _client(max_time_ms=50) as client:
-        response, took, latencies = _while_running(client, lambda: _search(client))
+    with _client(data, 50) as client:
+        response, took = _processor_time(lambda: _search(client))
         # The worker is free again: the next query runs (and is answered) at once.
         assert client.post(
             "/inventory/v1/jobs/search", json={"domain_id": DOMAIN, "query": {"count_only": True}}
@@ -127,6 +145,6 @@ def test_a_query_over_its_budget_stops_with_the_maxtimems_error() -> None:
         "message": "the database did not answer within the request's time budget of 50 ms.",
     }
     # Stopped at its 50 ms budget (the page's and the count's queries, one after the
-    # other), not at the end of the scan; loose, for machines loaded by other work.
-    assert took < whole, (took, whole)
-    assert latencies  # /healthz was answered meanwhile (its latency: the test above)
+    # other), not at the end of the scan: a fraction of the whole scan's processor time
+    # (a ratio of processor times, which other processes' load does not change).
+    assert took < whole / 2, (took, whole)

@@ -7,11 +7,14 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
+import os
+import signal
 import socket
 import statistics
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -52,30 +55,37 @@ def test_listener_gives_accepted_connections_tcp_nodelay() -> None:
     assert asyncio.run(accepted_nodelay()) == 1
 
 
-def _keep_alive_median_ms(base: str, requests: int = 25) -> float:
-    """Median latency of GraphQL page-20 requests sent one after another on one connection."""
-    url = urlsplit(base)
-    conn = http.client.HTTPConnection(url.hostname or HOST, url.port, timeout=10)
-    timings = []
+def _keep_alive_medians_ms(*bases: str, requests: int = 25) -> list[float]:
+    """Median latency of GraphQL page-20 requests sent one after another on one
+    connection to each of ``bases``, the servers taking turns: whatever else loads the
+    machine meanwhile slows them alike."""
+    connections = []
+    for base in bases:
+        url = urlsplit(base)
+        connections.append(http.client.HTTPConnection(url.hostname or HOST, url.port, timeout=10))
+    timings: list[list[float]] = [[] for _ in bases]
     try:
         for _ in range(requests + 1):  # the first one opens the connection: not counted
-            started = time.perf_counter()
-            conn.request("POST", "/graphql", body=PAGE_20, headers={"Content-Type": "application/json"})
-            response = conn.getresponse()
-            assert response.status == 200 and b'"jobId"' in response.read()
-            timings.append(time.perf_counter() - started)
+            for conn, timed in zip(connections, timings, strict=True):
+                started = time.perf_counter()
+                conn.request("POST", "/graphql", body=PAGE_20, headers={"Content-Type": "application/json"})
+                response = conn.getresponse()
+                assert response.status == 200 and b'"jobId"' in response.read()
+                timed.append(time.perf_counter() - started)
     finally:
-        conn.close()
-    return statistics.median(timings[1:]) * 1000
+        for conn in connections:
+            conn.close()
+    return [statistics.median(timed[1:]) * 1000 for timed in timings]
 
 
 def test_two_workers_answer_keep_alive_requests_as_fast_as_one() -> None:
     # Nagle's algorithm against the client's delayed ACK adds ~40 ms per request
     # (20-100 times a loopback request); a small ratio means no stall.
-    with serving("--data", str(FIXTURE), "--workers", "1") as base:
-        one = _keep_alive_median_ms(base)
-    with serving("--data", str(FIXTURE), "--workers", "2") as base:
-        two = _keep_alive_median_ms(base)
+    with (
+        serving("--data", str(FIXTURE), "--workers", "1") as single,
+        serving("--data", str(FIXTURE), "--workers", "2") as double,
+    ):
+        one, two = _keep_alive_medians_ms(single, double)
     assert two / one < 4, f"2 workers {two:.2f} ms vs 1 worker {one:.2f} ms"
 
 
@@ -87,27 +97,53 @@ def _post(base: str, path: str, body: dict) -> dict:
         return json.loads(response.read())
 
 
-def test_flags_reach_every_worker() -> None:
+def _logged(log: Path, message: str, count: int = 1, timeout: float = 30.0) -> list[dict]:
+    """The JSON log lines of ``log`` whose message is ``message``, once there are
+    ``count`` of them (fails after ``timeout`` seconds)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+        found = [line for line in lines if line["message"] == message]
+        if len(found) >= count:
+            return found
+        assert time.monotonic() < deadline, f"{count} x {message!r} not logged: {lines[-5:]}"
+        time.sleep(0.05)
+
+
+def test_flags_reach_every_worker(tmp_path: Path) -> None:
     """`--data` given on the command line is what each worker serves (a worker that read
-    the environment again would serve the 3,000-job demo instead)."""
-    with serving("--data", str(FIXTURE), "--workers", "2") as base:
-        # New connections, spread by the kernel over both workers.
-        totals = {
-            _post(base, "/inventory/v1/jobs/search", {"domain_id": "domain-58010aa2e451", "query": {}})["total_count"]
-            for _ in range(20)
-        }
-    assert totals == {2}
+    the environment again would serve the 3,000-job demo instead). Each worker in turn
+    is the only one accepting (the other stopped), so each one answers."""
+    log = tmp_path / "stderr"
+    with serving("--data", str(FIXTURE), "--workers", "2", stderr=log) as base:
+        (started,) = _logged(log, "started 2 worker processes")
+        pids = started["pids"]
+        _logged(log, "Application startup complete.", count=2)
+        totals = {}
+        for answering in pids:
+            others = [pid for pid in pids if pid != answering]
+            for pid in others:
+                os.kill(pid, signal.SIGSTOP)
+            try:
+                body = {"domain_id": "domain-58010aa2e451", "query": {}}
+                totals[answering] = _post(base, "/inventory/v1/jobs/search", body)["total_count"]
+            finally:
+                for pid in others:
+                    os.kill(pid, signal.SIGCONT)
+    assert totals == dict.fromkeys(pids, 2)
 
 
-def test_insecure_no_auth_flag_reaches_workers_against_mongodb() -> None:
+def test_insecure_no_auth_flag_reaches_workers_against_mongodb(tmp_path: Path) -> None:
     """The flag is not in the environment; workers that re-read it would refuse to start
     (MONGODB_URI without a key) and crash-loop."""
     env = child_env(
         MONGODB_URI=f"mongodb://{HOST}:{free_port()}/?directConnection=true",
         JOB_GATEWAY_SERVER_SELECTION_TIMEOUT_MS="200",
     )
-    with serving("--insecure-no-auth", "--workers", "2", env=env) as base:
-        time.sleep(1.5)  # long enough for crashed workers to have shown
+    log = tmp_path / "stderr"
+    with serving("--insecure-no-auth", "--workers", "2", env=env, stderr=log) as base:
+        # Both workers started (a worker refusing to start would stop the server).
+        _logged(log, "Application startup complete.", count=2)
         for _ in range(5):
             with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
                 assert response.status == 200
@@ -115,6 +151,9 @@ def test_insecure_no_auth_flag_reaches_workers_against_mongodb() -> None:
             urllib.request.urlopen(f"{base}/readyz", timeout=5)
         unready.value.close()
         assert unready.value.code == 503
+    messages = [json.loads(line)["message"] for line in log.read_text().splitlines() if line.startswith("{")]
+    assert "worker exited; starting another" not in messages
+    assert "a worker could not start; stopping" not in messages
 
 
 def test_settings_validate_on_construction() -> None:

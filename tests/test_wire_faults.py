@@ -20,7 +20,7 @@ from gateway.errors import QueryTimedOut, StoreUnavailable
 from gateway.settings import Settings
 from gateway.store.mongo import MongoJobStore
 from gateway.store.request_budget import request_budget
-from tests.conftest import MongoSeed, fixed_clock
+from tests.conftest import SLACK_SECONDS, MongoSeed, fixed_clock
 from tests.dataset import D1, dataset
 from tests.standin import StandIn, standin
 
@@ -28,7 +28,6 @@ __all__ = ["standin"]  # the fixture, for the tests below
 
 BUDGET_MS = 500  # JOB_GATEWAY_MAX_TIME_MS here: short, so the run stays short
 SELECTION_MS = 300  # JOB_GATEWAY_SERVER_SELECTION_TIMEOUT_MS: the wait while no server is known
-SLACK = 0.5  # seconds beyond the budget for the test client, the event loop, a busy machine
 
 Send = Callable[[TestClient], Any]
 REQUESTS: dict[str, Send] = {
@@ -73,7 +72,7 @@ def _answers_unavailable_within(client: TestClient, bound: float) -> dict[str, f
         response = send(client)
         elapsed = time.perf_counter() - started
         assert _unavailable(name, response), (name, response.status_code, response.text)
-        assert elapsed < bound + SLACK, (name, elapsed)
+        assert elapsed < bound + SLACK_SECONDS, (name, elapsed)
         seconds[name] = max(elapsed, seconds.get(name, 0.0))
     return seconds
 
@@ -138,10 +137,18 @@ def test_frozen_database_answers_503_within_budget_then_recovers(
     record_property("measured", f"thawed: answering again after {_recovers(client):.2f} s")
 
 
+# A longer budget for the test below: calls that did not share it would each wait all
+# of it, calls that do fail at once; half of it tells the two apart on a busy machine.
+SHARED_BUDGET_MS = 2000
+
+
 @pytest.mark.anyio
 async def test_the_calls_of_one_request_share_one_budget(standin: StandIn) -> None:
     seed = MongoSeed(dataset(), uri=standin.uri)
-    store = MongoJobStore(standin.uri, database=seed.name, timeout_ms=BUDGET_MS, server_selection_timeout_ms=5000)
+    budget = SHARED_BUDGET_MS / 1000
+    store = MongoJobStore(
+        standin.uri, database=seed.name, timeout_ms=SHARED_BUDGET_MS, server_selection_timeout_ms=5000
+    )
     try:
         await store.ping()
         standin.freeze()
@@ -153,13 +160,13 @@ async def test_the_calls_of_one_request_share_one_budget(standin: StandIn) -> No
             # What is left after a call that waited the whole budget: nothing.
             for outcome in await asyncio.gather(store.count("job", {}), store.find("job", {}), return_exceptions=True):
                 assert isinstance(outcome, StoreUnavailable)
-            assert time.perf_counter() - spent < 0.25
-        assert time.perf_counter() - started < BUDGET_MS / 1000 + SLACK
+            assert time.perf_counter() - spent < budget / 2
+        assert time.perf_counter() - started < budget + SLACK_SECONDS
         # Outside a request, a call has the whole budget again.
         started = time.perf_counter()
         with pytest.raises(StoreUnavailable):
             await store.count("job", {})
-        assert BUDGET_MS / 1000 - 0.1 < time.perf_counter() - started < BUDGET_MS / 1000 + SLACK
+        assert budget - 0.1 < time.perf_counter() - started < budget + SLACK_SECONDS
     finally:
         standin.thaw()
         await store.close()
