@@ -228,8 +228,10 @@ async def test_bad_condition(service: JobService, condition: Any, error: type[Ex
             {"query": {"filter": [{"k": "status", "v": "SUCCESS", "o": "eq"}, condition]}, "domain_id": D1}
         )
     assert mentions in str(caught.value)
-    # The message names the condition by its position.
-    assert "filter[1]" in str(caught.value) or "condition on" in str(caught.value)
+    # The message starts by naming the condition: by its position when the condition
+    # itself is malformed, else by its key as the client wrote it.
+    key = condition.get("key", condition.get("k")) if isinstance(condition, dict) else None
+    assert str(caught.value).startswith(("query.filter[1]", f'condition on "{key}": ')), str(caught.value)
 
 
 @LONG_REGEX.mark

@@ -120,14 +120,29 @@ def read_condition(raw: Mapping[str, Any], where: str, operators: Collection[str
 
 def compile_condition(cond: Condition, ctx: CompileContext) -> Part:
     """A filter fragment, or a lookup for a ``collector_info.*`` key. A negative
-    operator there becomes "not among the collectors matching the positive form"."""
-    sub = collector_subpath(cond.key)
-    if sub is None:
+    operator there becomes "not among the collectors matching the positive form".
+
+    Raises what the operator raises for a value it does not take (``InvalidParameterType``,
+    ``InvalidQuery``), naming the key as the client wrote it (``collector_info.provider``)."""
+    if collector_subpath(cond.key) is None:
         return OPERATORS[cond.operator](cond.key, cond.value, ctx)
     positive = NEGATED.get(cond.operator)
-    if positive is None:
-        return CollectorLookup(OPERATORS[cond.operator](sub, cond.value, ctx), negate=False)
-    return CollectorLookup(OPERATORS[positive](sub, cond.value, ctx), negate=True)
+    operator = cond.operator if positive is None else positive
+    # Compiled on the job's key, so that errors name it; then read on the collector.
+    return CollectorLookup(_on_collector(OPERATORS[operator](cond.key, cond.value, ctx)), negate=positive is not None)
+
+
+def _on_collector(fragment: Fragment) -> Fragment:
+    """A filter on a job's ``collector_info.x`` paths as a filter on the collector
+    document itself (``x``): each field path made relative, inside ``$and``, ``$or``
+    and ``$nor`` too (what the operators emit)."""
+    relative: Fragment = {}
+    for key, value in fragment.items():
+        if key in ("$and", "$or", "$nor"):
+            relative[key] = [_on_collector(part) for part in value]
+        else:
+            relative[collector_subpath(key) or key] = value
+    return relative
 
 
 def check_values(cond: Condition, where: str, limits: Limits) -> Condition:
