@@ -11,7 +11,7 @@ from gateway.authorization import authorize
 from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded, RequiredParameter
 from gateway.query.collectors import CollectorRef
 from gateway.service import JobService
-from tests.dataset import D1, D1_JOB_IDS
+from tests.dataset import D1
 from tests.test_operators import J1, J2, J7, JABCD, JC6, JGONE, JOLD
 
 pytestmark = pytest.mark.anyio
@@ -198,4 +198,3 @@ async def test_load_collectors_follows_both_references(service: JobService) -> N
         ],
     )
     assert [c and c["name"] for c in found] == ["AWS prod", "Legacy OpenStack", None, None]
-    assert D1_JOB_IDS  # the dataset is loaded
