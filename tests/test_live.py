@@ -20,7 +20,7 @@ from websockets.typing import Subprotocol
 
 from gateway.app import create_app
 from gateway.demo import DEMO_DOMAINS
-from gateway.errors import SlowConsumer, StoreUnavailable
+from gateway.errors import QueryRejected, SlowConsumer, StoreUnavailable
 from gateway.graphql.context import GraphQLContext
 from gateway.graphql.schema import build_schema
 from gateway.live.hub import ChangeHub
@@ -116,6 +116,39 @@ async def test_the_watch_resumes_after_an_interruption_without_losing_a_change(w
     assert [x.document["job_id"] for x in (a, b, c)] == ["job-000000000001", "job-000000000002", "job-00000000abcd"]
     assert [x.document["remained_tasks"] for x in (a, b, c)] == [11, 12, 13]
     assert source.resumes == 1 and not source.polling
+
+
+class HistoryLost:
+    """A store whose first resume is rejected by the server, as MongoDB rejects a resume
+    token no longer in the oplog (error 286, ChangeStreamHistoryLost)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.resumed_after: list[Any] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def watch(self, collection: Any, *, resume_after: Any = None) -> AsyncIterator[Change]:
+        self.resumed_after.append(resume_after)
+        if len(self.resumed_after) == 1:
+            raise QueryRejected("the database rejected the query: resume point may no longer be in the oplog")
+        async for change in self.inner.watch(collection, resume_after=resume_after):
+            yield change
+
+
+async def test_a_rejected_watch_is_watched_again_from_now(writer: Writer, caplog: pytest.LogCaptureFixture) -> None:
+    store = HistoryLost(writer.store)
+    source = ChangeSource(store)
+    source.resume_token = "a token the server no longer holds"
+    changes = aiter(source.changes())
+    first = asyncio.ensure_future(_take(changes, 1))
+    await asyncio.sleep(0.5)  # rejected once, then watching again
+    await writer.update("job-000000000001", remained_tasks=21)
+    (change,) = await first
+    assert change.document["remained_tasks"] == 21
+    assert store.resumed_after == ["a token the server no longer holds", None]
+    assert "watching again from now" in caplog.text and not source.polling
 
 
 class NoChangeStream:

@@ -216,7 +216,7 @@ class ChangeHub:
                     log.exception("a batch of %d job changes could not be dispatched", len(batch))
         finally:
             reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await reader
 
     async def dispatch(self, batch: list[Change]) -> None:

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from gateway.errors import StoreUnavailable
+from gateway.errors import GatewayError, StoreUnavailable
 from gateway.store.base import JOB, Change, ChangesUnsupported, JobStore
 
 log = logging.getLogger("gateway.live")
@@ -74,6 +74,16 @@ class ChangeSource:
                 self.resumes += 1
                 log.warning("change stream interrupted (%s); resuming in %.1f s", exc.message, delay)
                 await asyncio.sleep(delay)
+            except GatewayError as exc:
+                # Rejected by the server (e.g. the resume token fell off the oplog: error
+                # 286 ChangeStreamHistoryLost): resuming cannot work, so watch again from now
+                # (changes in between are lost, said loudly) rather than end live updates.
+                delay = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
+                failures += 1
+                self.resumes += 1
+                self.resume_token = None
+                log.error("change stream failed (%s); watching again from now in %.1f s", exc.message, delay)
+                await asyncio.sleep(delay)
 
     async def _poll(self) -> AsyncIterator[Change]:
         since: datetime | None = None
@@ -103,6 +113,6 @@ class ChangeSource:
                             since, seen = at, {}
                         seen[doc["_id"]] = at
                         yield Change("insert" if doc.get("created_at") == at else "update", doc["_id"], doc)
-            except StoreUnavailable as exc:
+            except GatewayError as exc:
                 log.warning("polling for changes failed (%s); trying again", exc.message)
             await asyncio.sleep(self.poll_seconds)
