@@ -88,8 +88,9 @@ WHERE_IN_MATCH = Deviation(
 )
 OBJECT_FIELD_ORDER = Deviation(
     SECANTUS,
-    "the aggregation expressions $eq and $ne compare two objects ignoring the order of their fields "
-    "({$eq: [{a: 1, b: 2}, {b: 2, a: 1}]} is true); MongoDB compares objects field by field in order, as $cmp does",
+    "two objects holding the same fields in another order are taken as equal by the expressions $eq and $ne "
+    "({$eq: [{a: 1, b: 2}, {b: 2, a: 1}]} is true), as one $group key, and as one distinct value; MongoDB compares "
+    "objects field by field in order (as this server's own $cmp and find do)",
     "https://www.mongodb.com/docs/manual/reference/bson-type-comparison-order/#objects",
 )
 

@@ -15,13 +15,15 @@ from tests.conftest import gql
 from tests.dataset import D1, D1_JOB_IDS, dataset
 from tests.engines import OBJECT_FIELD_ORDER, WHERE_IN_MATCH
 
-J1, J2, JABCD, JOLD, J7 = (
+J1, J2, JABCD, JOLD, JC6, J7 = (
     "job-000000000001",
     "job-000000000002",
     "job-00000000abcd",
     "job-0000000old04",
+    "job-0000000000c6",
     "job-000000000007",
 )
+AWS_JOBS = {J1, JABCD, JC6, J7}  # D1's jobs of its AWS collector
 
 # Names MongoDB reads as operators somewhere (query, expression, stage); none may act as one.
 KEYS = ["$where", "$expr", "$text", "$ne", "$in", "$function", "$jsonSchema", "$comment", "$near", "$literal"]
@@ -41,6 +43,7 @@ def _data(key: str) -> dict[str, list[dict[str, Any]]]:
     data = dataset()
     for job in data["job"]:
         job.update(stored.get(job["job_id"], {}))
+    data["collector"][0]["tags"] = {key: "1"}  # D1's AWS collector
     return data
 
 
@@ -78,6 +81,9 @@ def test_filters_match_operator_like_objects_literally(make_client: Any, key: st
     assert ids("filter.labels", "eq", literal) == ids("filter.labels", "in", [literal]) == {J7}
     assert ids("errors", "match", {"additional": literal}) == {JOLD}
     assert ids("errors", "match", {"additional": {key: "2"}}) == set()
+    # Conditions on a job's collector select among the collectors first (contract section 3.2).
+    assert ids("collector_info.tags", "eq", literal) == ids("collector_info.tags", "in", [literal]) == AWS_JOBS
+    assert ids("collector_info.tags", "not", literal) == D1_JOB_IDS - AWS_JOBS
     either = [{"k": "filters", "v": literal, "o": "eq"}, {"k": "status", "v": "ERROR", "o": "eq"}]
     assert _search(client, {"filter_or": either}) == {J1, J2}
 
@@ -151,3 +157,35 @@ def test_statistics_conditions_compare_object_fields_in_order(make_client: Any) 
     response = client.post("/inventory/v1/jobs/stat", json={"domain_id": D1, "query": query})
     assert response.status_code == 200, response.text
     assert response.json()["results"] == [{"stored_order": 1, "other_order": 0, "not_other_order": 7}]
+
+
+def _in_two_orders() -> dict[str, list[dict[str, Any]]]:
+    """The dataset with J1's and J2's `filters` the same fields in two orders."""
+    data = dataset()
+    for job in data["job"]:
+        if job["job_id"] in (J1, J2):
+            job["filters"] = {"a": 1, "b": 2} if job["job_id"] == J1 else {"b": 2, "a": 1}
+    return data
+
+
+BOTH = [{"k": "job_id", "v": [J1, J2], "o": "in"}]
+
+
+@OBJECT_FIELD_ORDER.mark
+def test_group_keys_that_are_objects_differ_by_field_order(make_client: Any) -> None:
+    """Two group keys are the same value only when equal as BSON, fields in order."""
+    client, _ = make_client(_in_two_orders())
+    group = {"keys": [{"key": "filters", "name": "f"}], "fields": [{"name": "n", "operator": "count"}]}
+    query = {"filter": BOTH, "aggregate": [{"group": group}, {"sort": {"key": "f"}}]}
+    response = client.post("/inventory/v1/jobs/stat", json={"domain_id": D1, "query": query})
+    assert response.status_code == 200, response.text
+    assert response.json()["results"] == [{"f": {"a": 1, "b": 2}, "n": 1}, {"f": {"b": 2, "a": 1}, "n": 1}]
+
+
+@OBJECT_FIELD_ORDER.mark
+def test_distinct_objects_differ_by_field_order(make_client: Any) -> None:
+    client, _ = make_client(_in_two_orders())
+    query = {"filter": BOTH, "distinct": "filters"}
+    response = client.post("/inventory/v1/jobs/stat", json={"domain_id": D1, "query": query})
+    assert response.status_code == 200, response.text
+    assert response.json()["results"] == [{"a": 1, "b": 2}, {"b": 2, "a": 1}]
