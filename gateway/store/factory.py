@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bson import json_util
 from pymongo.errors import PyMongoError
 
 from gateway.demo import fixture_path, generate_dataset
@@ -90,7 +91,10 @@ def _load_memory_store(settings: Settings, progress: LoadProgress | None) -> tup
 
 
 def _read(path: str, report: LoadProgress) -> dict[Collection, list[Document]]:
-    what = f"reading {path} ({Path(path).stat().st_size / 1e6:.1f} MB)"
+    try:
+        what = f"reading {path} ({Path(path).stat().st_size / 1e6:.1f} MB)"
+    except OSError:  # read_data_file says what is wrong with it
+        what = f"reading {path}"
     report(what, 0, 1)
     loaded = read_data_file(path)
     report(what, 1, 1)
@@ -100,22 +104,30 @@ def _read(path: str, report: LoadProgress) -> dict[Collection, list[Document]]:
 def _insert(store: MemoryJobStore, path: str, name: Collection, docs: list[Document], report: LoadProgress) -> None:
     what = f"loading {name} documents of {path}"
     for start in range(0, len(docs), _CHUNK):
+        chunk = docs[start : start + _CHUNK]
         try:
-            store.insert(name, docs[start : start + _CHUNK])
+            store.insert(name, chunk)
         except PyMongoError as exc:
-            raise DataFileError(f"{path}: collections.{name}: {_insert_error(exc)}") from None
+            raise DataFileError(f"{path}: collections.{name}{_insert_error(exc, chunk, start)}") from None
         except NotStorable as exc:
-            raise DataFileError(f"{path}: collections.{name}: {exc}") from None
+            at = f"collections.{name}[{start + (exc.index or 0)}]" + (f".{exc.where}" if exc.path else "")
+            at = at.replace(".[", "[")
+            raise DataFileError(f"{path}: {at}: {exc.problem}") from None
         if len(docs) > _CHUNK:
             report(what, min(start + _CHUNK, len(docs)), len(docs))
 
 
-def _insert_error(exc: PyMongoError) -> str:
+def _insert_error(exc: PyMongoError, chunk: list[Document], start: int) -> str:
+    """``[index]: what is wrong`` of a refused insert (the index: the document of
+    ``chunk`` whose ``_id`` was loaded before, in this chunk, an earlier one or file)."""
     details = getattr(exc, "details", None) or {}
     for error in details.get("writeErrors", []):
         if error.get("code") == 11000:
-            return f"_id {error.get('op', {}).get('_id')} is loaded twice"
-    return str(exc)
+            key = error.get("op", {}).get("_id")
+            found = [i for i, doc in enumerate(chunk) if doc.get("_id") == key]
+            at = f"[{start + found[min(1, len(found) - 1)]}]" if found else ""
+            return f"{at}: _id {json_util.dumps(key)} is loaded twice"
+    return f": {exc}"
 
 
 def memory_store(settings: Settings) -> MemoryJobStore:

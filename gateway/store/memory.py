@@ -43,7 +43,7 @@ from gateway.store.base import (
 )
 from gateway.store.bsonorder import MISSING, sort_key
 from gateway.store.budget import Budget, running
-from gateway.store.documents import stored
+from gateway.store.documents import NotStorable, stored
 from gateway.store.fieldpaths import query_values
 from gateway.store.matching import expand
 from gateway.store.pipeline import run_pipeline
@@ -84,10 +84,14 @@ class MemoryJobStore:
         ``insert_many`` does, ``BulkWriteError`` (code 11000) for an ``_id`` the
         collection already holds; then nothing is stored."""
         docs = []
-        for document in documents:
+        for index, document in enumerate(documents):
             if "_id" not in document and isinstance(document, dict):
                 document["_id"] = ObjectId()
-            docs.append(stored(document))
+            try:
+                docs.append(stored(document))
+            except NotStorable as exc:
+                exc.index = index
+                raise
         with self._lock:
             duplicate = self._table(collection).insert(docs)
         if duplicate is not None:
