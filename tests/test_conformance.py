@@ -143,6 +143,13 @@ MATCH_ROWS = [
         {"empty_array"},
         "https://www.mongodb.com/docs/manual/reference/operator/query/in/",
     ),
+    # $in is set membership: a value listed twice, or as another numeric type, is one value.
+    Row(
+        "n $in [5, 5.0, 5] (a set)",
+        {"n": {"$in": [5, 5.0, 5]}},
+        {"scalar", "scalar_array"},
+        "https://www.mongodb.com/docs/manual/reference/operator/query/in/",
+    ),
     Row(
         "n $nin [5]",
         {"n": {"$nin": [5]}},

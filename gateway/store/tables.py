@@ -336,7 +336,7 @@ def _partition_candidates(partition: _Partition, plan: _Plan) -> Iterable[Docume
     if plan.hashed is not None:
         name, values = plan.hashed
         table = partition.hashed[name]
-        found = list(chain.from_iterable(table.get(v, ()) for v in dict.fromkeys(values)))
+        found = list(chain.from_iterable(table.get(v, ()) for v in values))
         odd = partition.hash_irregular[name]
         options.append((len(found) + len(odd), chain(found, odd)))
     if plan.low is not None or plan.high is not None:
@@ -413,6 +413,10 @@ def _conjuncts(filter: Mapping[str, Any]) -> list[tuple[str, Any]]:
 
 
 def _plan(filter: Mapping[str, Any]) -> _Plan:
+    """What ``filter``'s conjuncts tell the indexes. Each part is a set (``$in`` is set
+    membership: a value listed twice is one value), and conjuncts on the same field
+    intersect: the tightest bounds of a window win, an exclusive bound over an
+    inclusive one at the same instant."""
     partition: Any = None
     categories: tuple[str, ...] | None = None
     low: tuple[datetime, bool] | None = None
@@ -423,26 +427,34 @@ def _plan(filter: Mapping[str, Any]) -> _Plan:
         ops = _ops(value)
         if key == PARTITION_FIELD and ops is not None and set(ops) == {"$eq"} and type(ops["$eq"]) is str:
             if partition is not None and partition != ops["$eq"]:
-                return _Plan(partition=ops["$eq"], categories=())
-            partition = ops["$eq"]
-        elif key == CATEGORY_FIELD and ops is not None and _strings(ops) is not None:
-            found = _strings(ops)
-            categories = found if categories is None else tuple(c for c in categories if c in (found or ()))
-        elif key == TIME_FIELD and ops is not None and ops and all(type(v) is datetime for v in ops.values()):
+                exact = False  # two domains: only a document holding both (an array) can match
+            partition = ops["$eq"] if partition is None else partition
+        elif key == CATEGORY_FIELD and ops is not None and (found := _strings(ops)) is not None:
+            found = tuple(dict.fromkeys(found))
+            categories = found if categories is None else tuple(c for c in categories if c in found)
+        elif key == TIME_FIELD and ops is not None and all(type(v) is datetime for v in ops.values()):
             for op, operand in ops.items():
                 instant = utc(operand)
-                if op in ("$gt", "$gte") and (low is None or instant > low[0]):
-                    low = (instant, op == "$gte")
-                elif op in ("$lt", "$lte") and (high is None or instant < high[0]):
-                    high = (instant, op == "$lte")
-                elif op == "$eq":
-                    low, high = (instant, True), (instant, True)
-        elif key in HASH_FIELDS and ops is not None and _strings(ops, _HASHABLE) is not None and hashed is None:
-            hashed = (key, _strings(ops, _HASHABLE) or ())
+                if op in ("$gt", "$gte", "$eq"):
+                    low = _tighter(low, (instant, op != "$gt"), above=True)
+                if op in ("$lt", "$lte", "$eq"):
+                    high = _tighter(high, (instant, op != "$lt"), above=False)
+        elif key in HASH_FIELDS and ops is not None and (values := _strings(ops, _HASHABLE)) is not None:
+            if hashed is None or len(set(values)) < len(set(hashed[1])):
+                hashed = (key, tuple(dict.fromkeys(values)))
             exact = False
         else:
             exact = False
     return _Plan(partition, categories, low, high, hashed, exact)
+
+
+def _tighter(
+    bound: tuple[datetime, bool] | None, other: tuple[datetime, bool], *, above: bool
+) -> tuple[datetime, bool]:
+    """The tighter of two lower (``above``) or upper bounds (instant, inclusive)."""
+    if bound is None or bound[0] != other[0]:
+        return other if bound is None or (other[0] > bound[0]) == above else bound
+    return (bound[0], bound[1] and other[1])
 
 
 def _ops(value: Any) -> dict[str, Any] | None:
