@@ -79,6 +79,7 @@ BRACKETS = "https://www.mongodb.com/docs/manual/reference/method/db.collection.f
 ORDER = "https://www.mongodb.com/docs/manual/reference/bson-type-comparison-order/"
 REGEX = "https://www.mongodb.com/docs/manual/reference/operator/query/regex/"
 FIELD_PATHS = "https://www.mongodb.com/docs/manual/core/field-paths/"
+BSON_DATE = "https://www.mongodb.com/docs/manual/reference/bson-types/#date"
 
 
 @dataclass(frozen=True)
@@ -235,6 +236,14 @@ MATCH_ROWS = [
     # Dates compare with dates only.
     Row("t $gte date", {"t": {"$gte": DAY}}, {"scalar", "scalar_array"}, BRACKETS),
     Row("t $lt date", {"t": {"$lt": DAY}}, {"scalar_array"}, BRACKETS),
+    # A date operand is sent as BSON dates are, in milliseconds: .789456 is .789.
+    Row(
+        "t $gte date (microseconds)",
+        {"t": {"$gte": DAY.replace(microsecond=789456)}},
+        {"scalar", "scalar_array"},
+        BSON_DATE,
+    ),
+    Row("t $gt date (microseconds)", {"t": {"$gt": DAY.replace(microsecond=789456)}}, set(), BSON_DATE),
     Row("t.b $lte date", {"t.b": {"$lte": DAY}}, {"subdocs", "nested"}, BRACKETS),
     # Logical operators.
     Row(

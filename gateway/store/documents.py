@@ -62,6 +62,15 @@ def stored(document: Mapping[str, Any]) -> Document:
     return _document(document, 1)
 
 
+def sent(value: Any) -> Any:
+    """A query value (a filter, a pipeline) as the server receives it once a driver has
+    encoded it: datetimes to the millisecond in UTC, as stored ones are, so that
+    ``$gte 10:05:00.123456`` compares as ``$gte 10:05:00.123`` (BSON dates are
+    milliseconds, https://www.mongodb.com/docs/manual/reference/bson-types/#date).
+    Raises ``NotStorable`` for what BSON cannot carry."""
+    return value if type(value) in _AS_IS else _value(value, 0)
+
+
 def _document(document: Mapping[str, Any], depth: int) -> Document:
     if depth > MAX_DEPTH:
         raise NotStorable(f"documents and arrays nest deeper than MongoDB's {MAX_DEPTH} levels")

@@ -43,7 +43,7 @@ from gateway.store.base import (
 )
 from gateway.store.bsonorder import MISSING, sort_key
 from gateway.store.budget import Budget, running
-from gateway.store.documents import NotStorable, stored
+from gateway.store.documents import NotStorable, sent, stored
 from gateway.store.fieldpaths import query_values
 from gateway.store.matching import expand
 from gateway.store.pipeline import run_pipeline
@@ -53,6 +53,15 @@ from gateway.store.tables import Table
 
 T = TypeVar("T")
 CHANGE_LOG = 10_000  # recent changes a watch can resume after
+
+
+def _sent(query: Any) -> Any:
+    """``query`` as a server receives it (``documents.sent``); what a driver could not
+    encode is a rejected query."""
+    try:
+        return sent(query)
+    except NotStorable as exc:
+        raise QueryRejected(f"the database rejected the query: {exc}.") from exc
 
 
 class MemoryJobStore:
@@ -130,20 +139,22 @@ class MemoryJobStore:
         skip: int = 0,
         limit: int = 0,
     ) -> list[Document]:
+        query = _sent(filter)
+
         def find() -> list[Document]:
             project = compile_projection(projection)
-            rows = self._table(collection).find(filter, list(sort) if sort else None, skip, limit)
+            rows = self._table(collection).find(query, list(sort) if sort else None, skip, limit)
             return [project(row) for row in rows]
 
         return await self._run(find)
 
     async def count(self, collection: Collection, filter: Mapping[str, Any]) -> int:
-        return await self._run(self._table(collection).count, filter)
+        return await self._run(self._table(collection).count, _sent(filter))
 
     async def aggregate(
         self, collection: Collection, pipeline: Sequence[Mapping[str, Any]], *, read: ReadPurpose = "stat"
     ) -> list[Document]:
-        stages = physical_pipeline(pipeline, self._names)
+        stages = _sent(physical_pipeline(pipeline, self._names))
 
         def aggregate() -> list[Document]:
             table = self._table(collection)
@@ -163,10 +174,12 @@ class MemoryJobStore:
     async def distinct(self, collection: Collection, key: str, filter: Mapping[str, Any]) -> list[Any]:
         """Distinct values of ``key`` (array elements one by one; missing left out)."""
 
+        query = _sent(filter)
+
         def distinct() -> list[Any]:
             values = query_values(key)
             seen: dict[Any, Any] = {}
-            for doc in self._table(collection).select(filter):
+            for doc in self._table(collection).select(query):
                 for value in expand(values(doc)):
                     if value is not MISSING and type(value) is not list:
                         seen.setdefault(sort_key(value), value)
