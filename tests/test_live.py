@@ -332,3 +332,52 @@ async def test_the_embedded_engines_live_writes_are_read_back() -> None:
     found = await store.find(JOB, {"remained_tasks": {"$gte": 40}}, projection={"job_id": 1}, sort=[("job_id", 1)])
     assert found == [{"_id": key, "job_id": data["job"][1]["job_id"]}]
     assert await store.update_one(JOB, "no-such-id", {"remained_tasks": 1}) is None  # type: ignore[attr-defined]
+
+
+async def test_updates_leave_every_index_answering_as_a_store_loaded_with_the_result() -> None:
+    """A live demo's updates swap a document in its indexes when it indexes as before
+    (a job's progress) and re-index otherwise: either way every read path (the domain,
+    status, a time window, job_id and collector_id hashes, counts) answers as a store
+    loaded afresh with the updated documents."""
+    store = memory_with(dataset())
+    data = dataset()
+    jobs = {j["_id"]: j for j in data["job"]}
+    first, second, third, fourth = (j["_id"] for j in data["job"][:4])
+    updates = [
+        (first, {"remained_tasks": 3}),  # indexed alike: swapped in place
+        (second, {"status": "IN_PROGRESS"}),  # another status
+        (first, {"remained_tasks": 2, "updated_at": datetime(2024, 5, 15, 11, 0)}),
+        (third, {"created_at": datetime(2020, 1, 1)}),  # another time
+        (fourth, {"job_id": "job-renamed00001", "collector_id": "collector-gcp000000002"}),  # other hash keys
+        (second, {"status": ["SUCCESS"]}),  # a value no index holds: kept beside them
+        (third, {"domain_id": D2}),  # another partition
+        (second, {"status": None, "remained_tasks": 9}),
+    ]
+    d1 = {"domain_id": D1}
+    since = {"created_at": {"$gte": datetime(2024, 5, 14)}}
+    filters: list[dict[str, Any]] = [
+        d1,
+        {"domain_id": D2},
+        {**d1, "status": "IN_PROGRESS"},
+        {**d1, "status": {"$in": ["SUCCESS", "ERROR", None]}},
+        {**d1, **since},
+        {**d1, "status": "SUCCESS", **since},
+        {"job_id": "job-renamed00001"},
+        {"job_id": data["job"][3]["job_id"]},
+        {**d1, "collector_id": "collector-gcp000000002"},
+        {**d1, "remained_tasks": {"$gte": 2}},
+    ]
+
+    async def answers(target: Any) -> list[Any]:
+        rows = []
+        for f in filters:
+            found = await target.find(JOB, f, projection={"_id": 1, "remained_tasks": 1}, sort=[("created_at", -1)])
+            rows.append((await target.count(JOB, f), found))
+        return rows
+
+    for key, fields in updates:
+        await answers(store)  # the indexes built, so that the next update meets them
+        await store.update_one(JOB, key, fields)  # type: ignore[attr-defined]
+        jobs[key] = {**jobs[key], **fields}
+        afresh = memory_with({"job": list(jobs.values()), "collector": dataset()["collector"]})
+        assert await answers(store) == await answers(afresh), fields

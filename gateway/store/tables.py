@@ -103,6 +103,27 @@ class _Partition:
                 ordered.seqs.append(number)
         self.by_category = grouped
 
+    def swap(self, old: Document, new: Document) -> bool:
+        """Put ``new`` in the place of ``old`` in every index without rebuilding, when
+        both index alike (the same values, of the same types, in every indexed field:
+        a job's progress); False, and nothing changed, otherwise."""
+        if any(_indexed(old, name) != _indexed(new, name) for name in _INDEXED_FIELDS):
+            return False
+        category = new.get(CATEGORY_FIELD)
+        lists = [self.docs, self.by_time.docs, self.time_irregular, self.category_irregular]
+        if type(category) is str:
+            ordered = self.by_category.get(category)
+            lists += [ordered.docs if ordered else [], self.category_time_irregular.get(category, [])]
+        for name in HASH_FIELDS:
+            value = new.get(name)
+            lists.append(self.hashed.get(name, {}).get(value, []) if type(value) in _HASHABLE else [])
+            lists.append(self.hash_irregular.get(name, []))
+        for docs in lists:
+            for i, doc in enumerate(docs):
+                if doc is old:
+                    docs[i] = new
+        return True
+
     def _build_hashes(self) -> None:
         self.hashed = {name: {} for name in HASH_FIELDS}
         self.hash_irregular = {name: [] for name in HASH_FIELDS}
@@ -118,6 +139,14 @@ class _Partition:
                         entries.append(doc)
                 else:
                     odd.append(doc)
+
+
+_INDEXED_FIELDS = (PARTITION_FIELD, TIME_FIELD, CATEGORY_FIELD, *HASH_FIELDS)
+
+
+def _indexed(doc: Document, name: str) -> tuple[type, Any]:
+    value = doc.get(name, _IRREGULAR)
+    return type(value), value
 
 
 def _first_three(entry: tuple[datetime, Any, int, Document]) -> tuple[datetime, Any, int]:
@@ -184,15 +213,20 @@ class Table:
         return None
 
     def replace(self, doc: Document) -> Document | None:
-        """Put ``doc`` in the place of the document with its ``_id`` (in insertion order,
-        its partition re-indexed at the next read); the document replaced, or None when
-        there is none (then nothing changes). A live demo's writes (``--simulate``)."""
+        """Put ``doc`` in the place of the document with its ``_id`` (in insertion order;
+        in its indexes as they are when it indexes as the old one did, else its partition
+        is re-indexed at the next read); the document replaced, or None when there is
+        none (then nothing changes). A live demo's writes (``--simulate``)."""
         key = _id_key(doc.get("_id"))
         old = self._by_id.get(key)
         if old is None:
             return None
         seq = self._seq.pop(id(old))
         self._docs[seq], self._seq[id(doc)], self._by_id[key] = doc, seq, doc
+        self._lookups.clear()
+        built = self._partitions.get(_partition_key(old)) if _partition_key(old) not in self._dirty else None
+        if built is not None and built.swap(old, doc):
+            return old  # indexed alike (a job's progress): its indexes stay as they are
         for partition_key, replacing in ((_partition_key(old), old), (_partition_key(doc), None)):
             partition = self._partitions.setdefault(partition_key, _Partition())
             if replacing is not None:
@@ -200,7 +234,6 @@ class Table:
             else:
                 partition.docs.append(doc)
             self._dirty.add(partition_key)
-        self._lookups.clear()
         return old
 
     def prepare(self) -> None:
