@@ -31,7 +31,7 @@ from gateway.query.collectors import (
     ref_expression,
     ref_of,
 )
-from gateway.query.conditions import CompiledFilter
+from gateway.query.conditions import CollectorLookup, CompiledFilter
 from gateway.query.keyset import compile_window
 from gateway.query.limits import Limits
 from gateway.query.listing import JOB_FIELDS, ListPlan, ResponseFields, compile_list
@@ -253,11 +253,13 @@ class JobService:
     async def matching(self, domain_id: str, keys: Sequence[Any], watches: Sequence[Watch]) -> list[set[Any]]:
         """Which of the jobs ``keys`` (document ids) of ``domain_id`` each watch selects
         now: one aggregation for all the watches (a ``$facet`` of their filters over the
-        changed jobs), besides one collector query per ``collector_info.*`` condition.
-        The sets are in ``watches``' order."""
+        changed jobs), and one more for all their ``collector_info.*`` conditions (a
+        ``$facet`` of them over the domain's collectors) when they have some. The sets
+        are in ``watches``' order."""
         if not watches:
             return []
-        filters = [await self._job_filter(w.filter, w.scope) for w in watches]
+        found = await self._collector_lookups(domain_id, [lookup for w in watches for lookup in w.filter.lookups])
+        filters = [w.filter.build(w.scope.job_filter(), found) for w in watches]
         pipeline: list[Document] = [
             {"$match": {"$and": [{"_id": {"$in": list(keys)}}, {"domain_id": domain_id}]}},
             {"$facet": {f"w{i}": [{"$match": f}, {"$project": {"_id": 1}}] for i, f in enumerate(filters)}},
@@ -386,9 +388,7 @@ class JobService:
 
     async def page_collectors(self, page: JobPage) -> dict[CollectorRef, Document]:
         """The collectors of a page's jobs, by reference, in one store call (gone ones absent)."""
-        refs = list({ref for ref in map(collector_ref, page.jobs) if ref is not None})
-        found = await self.load_collectors(page.scope.domain_id, refs)
-        return {ref: doc for ref, doc in zip(refs, found, strict=True) if doc is not None}
+        return await self.collectors_of(page.scope.domain_id, page.jobs)
 
     async def load_collectors(self, domain_id: str, refs: Sequence[CollectorRef]) -> list[Document | None]:
         """The collectors ``refs`` name in ``domain_id`` (same order, None where gone),
@@ -410,6 +410,13 @@ class JobService:
             for domain_id, refs in wanted.items()
         }
 
+    async def collectors_of(self, domain_id: str, jobs: Sequence[Document]) -> dict[CollectorRef, Document]:
+        """The collectors ``jobs`` name that exist in ``domain_id``, by reference, in one
+        store call (``load_collectors``)."""
+        refs = list(dict.fromkeys(ref for ref in map(collector_ref, jobs) if ref is not None))
+        docs = await self.load_collectors(domain_id, refs)
+        return {ref: doc for ref, doc in zip(refs, docs, strict=True) if doc is not None}
+
     async def _find_page(self, plan: ListPlan, fields: ResponseFields, job_filter: Document) -> list[Document]:
         if plan.sorts_by_collector:
             return await self._store.aggregate(JOB, plan.page_pipeline(job_filter, fields), read="list")
@@ -422,29 +429,30 @@ class JobService:
             limit=plan.limit,
         )
 
+    async def _collector_lookups(
+        self, domain_id: str, lookups: Sequence[CollectorLookup]
+    ) -> dict[CollectorLookup, CollectorIds]:
+        """The collectors of ``domain_id`` each lookup finds, in ONE query however many
+        lookups there are: a find for one distinct collector filter, else an aggregation
+        with a ``$facet`` per distinct filter (the same filter, negated or not, is looked
+        up once); no query without lookups."""
+        names: dict[str, str] = {}  # a collector filter's repr -> its facet's name
+        named = {lookup: names.setdefault(repr(lookup.collector_filter), f"l{len(names)}") for lookup in lookups}
+        distinct = {name: lookup.collector_filter for lookup, name in named.items()}
+        ids = {"_id": 1, "collector_id": 1}
+        found: dict[str, list[Document]] = {}
+        if len(distinct) == 1:
+            ((name, collector_filter),) = distinct.items()
+            scoped = {"$and": [{"domain_id": domain_id}, collector_filter]}
+            found[name] = await self._store.find(COLLECTOR, scoped, projection=ids)
+        elif distinct:
+            facets = {name: [{"$match": f}, {"$project": ids}] for name, f in distinct.items()}
+            pipeline: list[Document] = [{"$match": {"domain_id": domain_id}}, {"$facet": facets}]
+            rows = await self._store.aggregate(COLLECTOR, pipeline, read="list")
+            found = rows[0] if rows else {}
+        return {lookup: CollectorIds.of(found.get(name, [])) for lookup, name in named.items()}
+
     async def _job_filter(self, compiled: CompiledFilter, scope: ReadScope) -> Document:
         """The job filter, its `collector_info.*` lookups answered by ONE query on the
-        collectors of the caller's domain however many there are (a ``$facet`` of their
-        filters when there are several)."""
-        lookups = compiled.lookups
-        if not lookups:
-            return compiled.build(scope.job_filter(), {})
-        ids = {"$project": {"_id": 1, "collector_id": 1}}
-        if len(lookups) == 1:
-            docs = await self._store.find(
-                COLLECTOR,
-                {"$and": [{"domain_id": scope.domain_id}, lookups[0].collector_filter]},
-                projection=ids["$project"],
-            )
-            return compiled.build(scope.job_filter(), {lookups[0]: CollectorIds.of(docs)})
-        rows = await self._store.aggregate(
-            COLLECTOR,
-            [
-                {"$match": {"domain_id": scope.domain_id}},
-                {"$facet": {f"l{i}": [{"$match": lookup.collector_filter}, ids] for i, lookup in enumerate(lookups)}},
-            ],
-            read="list",
-        )
-        facets = rows[0] if rows else {}
-        found = {lookup: CollectorIds.of(facets.get(f"l{i}", [])) for i, lookup in enumerate(lookups)}
-        return compiled.build(scope.job_filter(), found)
+        collectors of the caller's domain however many there are (``_collector_lookups``)."""
+        return compiled.build(scope.job_filter(), await self._collector_lookups(scope.domain_id, compiled.lookups))

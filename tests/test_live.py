@@ -6,6 +6,7 @@ and the WebSocket transport's limits, and the live demo."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -194,34 +195,74 @@ async def test_the_hub_matches_in_the_database_once_per_domain_and_batch() -> No
             return getattr(store, name)
 
         async def aggregate(self, collection: Any, pipeline: Any, **kwargs: Any) -> Any:
-            calls.append(pipeline)
+            calls.append((collection, "aggregate", pipeline))
             return await store.aggregate(collection, pipeline, **kwargs)
+
+        async def find(self, collection: Any, filter: Any, **kwargs: Any) -> Any:
+            calls.append((collection, "find", filter))
+            return await store.find(collection, filter, **kwargs)
 
     service = JobService(Counting(), clock=fixed_clock)  # type: ignore[arg-type]
     hub = ChangeHub(service, ChangeSource(store))
+    aws = {"key": "collector_info.provider", "operator": "eq", "value": "aws"}
     watches = [
         service.watch({"domain_id": D1}, where={"and": [{"key": "status", "operator": "eq", "value": "ERROR"}]}),
         service.watch({"domain_id": D1, "job_id": ["job-000000000001"]}),
         service.watch({"domain_id": D1}),
         service.watch({"domain_id": D1}),  # the same filter again: one facet for both
         service.watch({"domain_id": D2}),
+        service.watch({"domain_id": D2}, where={"and": [aws]}),
+        service.watch({"domain_id": D2}, where={"not": {"and": [aws]}}),
     ]
-    with contextlib_exit() as stack:
+    with contextlib.ExitStack() as stack:
         subs = [stack.enter_context(hub.subscribe(w)) for w in watches]
         await hub.dispatch([_change(j) for j in data["job"]])
-    received = [sorted(s.queue.get_nowait().document["job_id"] for _ in range(s.queue.qsize())) for s in subs]
+    dispatched = list(calls)
+    received = [sorted(s.queue.get_nowait().change.document["job_id"] for _ in range(s.queue.qsize())) for s in subs]
     assert received[0] == ["job-000000000002"]
     assert received[1] == ["job-000000000001"]
     assert received[2] == received[3] == sorted(j["job_id"] for j in data["job"] if j["domain_id"] == D1)
-    assert received[4] == ["job-0000000000d8"]
-    assert len(calls) == 2  # one query per domain
-    assert len(calls[0][1]["$facet"]) == 3  # three distinct filters in D1
+    # The lists' answers to the same filters, each job of D2 once:
+    for sub, where in ((subs[4], None), (subs[5], {"and": [aws]}), (subs[6], {"not": {"and": [aws]}})):
+        page = await service.list_jobs({"domain_id": D2}, where=where)
+        assert received[subs.index(sub)] == sorted(j["job_id"] for j in page.jobs)
+    assert sorted(received[5] + received[6]) == received[4]
+    # One query on the jobs per domain (a facet per distinct filter), and one on the
+    # collectors for D2's two collector conditions (the same filter, negated or not:
+    # looked up once).
+    assert sorted((c, method) for c, method, _ in dispatched) == [
+        ("collector", "find"),
+        ("job", "aggregate"),
+        ("job", "aggregate"),
+    ]
+    facets = [pipeline[1]["$facet"] for c, _, pipeline in dispatched if c == "job"]
+    assert sorted(len(f) for f in facets) == [3, 3]  # three distinct filters in each domain
 
 
-def contextlib_exit() -> Any:
-    import contextlib
+async def test_subscribers_joining_a_live_list_while_it_is_first_read_start_from_its_rows() -> None:
+    store = memory_with(dataset())
+    service = JobService(store, clock=fixed_clock)
+    hub = ChangeHub(service, ChangeSource(store))
+    watch = service.watch({"domain_id": D1})
+    runs = 0
 
-    return contextlib.ExitStack()
+    async def run() -> tuple[Any, list[Any]]:
+        nonlocal runs
+        runs += 1
+        await asyncio.sleep(0.1)  # a database round trip
+        if runs == 1:
+            raise StoreUnavailable("the database is unreachable (AutoReconnect).")
+        return ["rows"], ["job-000000000001"]
+
+    async def subscriber() -> Any:
+        async with hub.live(watch, "the list", run) as live:
+            return live.rows
+
+    # The first read fails: both subscribers waiting on it are told, and the next one reads again.
+    failed = await asyncio.gather(subscriber(), subscriber(), return_exceptions=True)
+    assert [type(f) for f in failed] == [StoreUnavailable, StoreUnavailable]
+    assert await asyncio.gather(subscriber(), subscriber()) == [["rows"], ["rows"]]
+    assert runs == 2 and hub.active == 0
 
 
 async def test_a_slow_consumer_is_closed_with_a_named_error() -> None:
@@ -381,3 +422,33 @@ async def test_updates_leave_every_index_answering_as_a_store_loaded_with_the_re
         jobs[key] = {**jobs[key], **fields}
         afresh = memory_with({"job": list(jobs.values()), "collector": dataset()["collector"]})
         assert await answers(store) == await answers(afresh), fields
+
+
+async def test_a_batchs_collectors_are_read_once_for_all_its_subscribers() -> None:
+    data = dataset()
+    store = memory_with(data)
+    finds: list[Any] = []
+
+    class Counting:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(store, name)
+
+        async def find(self, collection: Any, filter: Any, **kwargs: Any) -> Any:
+            finds.append(collection)
+            return await store.find(collection, filter, **kwargs)
+
+    service = JobService(Counting(), clock=fixed_clock)  # type: ignore[arg-type]
+    hub = ChangeHub(service, ChangeSource(store))
+    with contextlib.ExitStack() as stack:
+        subs = [stack.enter_context(hub.subscribe(service.watch({"domain_id": D1}))) for _ in range(20)]
+        await hub.dispatch([_change(j) for j in data["job"]])
+        deliveries = [s.queue.get_nowait() for s in subs]
+        found = await asyncio.gather(*(d.batch.collectors() for d in deliveries))
+    assert finds.count("collector") == 1
+    # D1's jobs name two collectors by collector_id and one (an older database's) by _id:
+    named = {j.get("collector_id") for j in data["job"] if j["domain_id"] == D1}
+    named |= {j.get("collector") for j in data["job"] if j["domain_id"] == D1}
+    expected = {c["name"] for c in data["collector"] if c["domain_id"] == D1 and named & {c["collector_id"], c["_id"]}}
+    assert sorted(doc["name"] for doc in found[0].values()) == sorted(expected)
+    assert len(expected) == 3
+    assert all(f == found[0] for f in found)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import strawberry
@@ -97,6 +97,13 @@ async def resolve_job(info: Info, *, job_id: str, domain_id: str | None = None) 
         page = await info.context.service.get_job(job_id, domain_id, info.context.principal, fields=wanted)
     jobs = await page_jobs(info, page)
     return jobs[0] if jobs else None
+
+
+def jobs_with(docs: Sequence[dict[str, Any]], collectors: Mapping[CollectorRef, dict[str, Any]]) -> list[Job]:
+    """``Job`` objects of ``docs``, with their collectors from ``collectors`` (already
+    read, as ``page_jobs`` reads them: in the jobs' domain; absent where gone)."""
+    infos = {ref: CollectorInfo(doc=doc) for ref, doc in collectors.items()}
+    return [Job(doc=doc, collector=_collector(infos, doc)) for doc in docs]
 
 
 def _collector(collectors: dict[CollectorRef, CollectorInfo], job: dict[str, Any]) -> CollectorInfo | None:

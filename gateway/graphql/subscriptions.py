@@ -18,12 +18,11 @@ import strawberry
 from gateway.errors import InvalidQuery, Unauthenticated
 from gateway.graphql.order import JobOrderBy, order_to_sort
 from gateway.graphql.planned import selected_fields
-from gateway.graphql.resolvers import Info, list_request, page_jobs
+from gateway.graphql.resolvers import Info, jobs_with, list_request
 from gateway.graphql.selection import children, job_wire_fields
 from gateway.graphql.types import Job, JobsInfo
 from gateway.graphql.where import JobWhere, where_tree
-from gateway.query.listing import JOB_FIELDS, ResponseFields
-from gateway.service import JobPage
+from gateway.query.listing import JOB_FIELDS
 from gateway.store.request_budget import request_budget
 
 EXPIRED = "the token has expired; subscribe again with a new one."
@@ -67,13 +66,16 @@ async def job_changes(
     with hub.subscribe(watch) as subscription:
         while True:
             try:
-                change = await subscription.next(timeout=_expires_in(info))
+                delivery = await subscription.next(timeout=_expires_in(info))
             except TimeoutError:
                 raise Unauthenticated(EXPIRED) from None
+            change = delivery.change
             assert change.document is not None
-            page = JobPage(jobs=[change.document], total_count=None, fields=ResponseFields(fields), scope=watch.scope)
-            with request_budget():  # each event's reads: a budget of their own
-                (job,) = await page_jobs(info, page)
+            collectors = {}
+            if "collector_info" in fields:
+                with request_budget():  # each event's reads: a budget of their own
+                    collectors = await delivery.batch.collectors()  # read once for the batch's subscribers
+            (job,) = jobs_with([change.document], collectors)
             kind = JobChangeKind.INSERTED if change.operation == "insert" else JobChangeKind.UPDATED
             yield JobChange(kind=kind, job=job)
 
@@ -93,31 +95,33 @@ async def live_jobs(
     request = list_request(domain_id, query)
     tree = None if where is None else where_tree(where)
     watch = service.watch(request, principal, where=tree)
-    results = children(children(selected_fields(info), info.field_name), "results")
-    fields = frozenset(JOB_FIELDS) & (job_wire_fields(results) | {"job_id"})
+    selection = children(selected_fields(info), info.field_name)
+    counted = "totalCount" in {f.name for f in selection}
+    fields = frozenset(JOB_FIELDS) & (job_wire_fields(children(selection, "results")) | {"job_id"})
 
     async def run() -> tuple[Any, list[Any]]:
+        """The rows (with their collectors, read once for every subscriber of the list)
+        and the job ids they show."""
+        collectors: dict[Any, Any] = {}
         with request_budget():
-            page = await service.list_jobs(request, principal, fields=fields, where=tree)
-        return (page.jobs, page.total_count), [doc.get("job_id") for doc in page.jobs]
+            page = await service.list_jobs(request, principal, fields=fields, with_count=counted, where=tree)
+            if "collector_info" in fields:
+                collectors = await service.collectors_of(page.scope.domain_id, page.jobs)
+        return (page.jobs, page.total_count, collectors), [doc.get("job_id") for doc in page.jobs]
 
-    async def shown(rows: Any) -> JobsInfo:
-        docs, total = rows
-        with request_budget():
-            jobs = await page_jobs(
-                info, JobPage(jobs=docs, total_count=total, fields=ResponseFields(fields), scope=watch.scope)
-            )
-        return JobsInfo(results=list(jobs), total_count=total or 0)
+    def shown(rows: Any) -> JobsInfo:
+        docs, total, collectors = rows
+        return JobsInfo(results=list(jobs_with(docs, collectors)), total_count=total or 0)
 
-    async with hub.live(watch, repr((watch.key, fields)), run) as live:
+    async with hub.live(watch, repr((watch.key, fields, counted)), run) as live:
         seen = live.version
-        yield await shown(live.rows)
+        yield shown(live.rows)
         while True:
             try:
                 seen = await live.wait(seen, timeout=_expires_in(info))
             except TimeoutError:
                 raise Unauthenticated(EXPIRED) from None
-            yield await shown(live.rows)
+            yield shown(live.rows)
 
 
 WhereArgument = Annotated[JobWhere | None, strawberry.argument(description="Typed conditions, as in jobConnection.")]

@@ -10,7 +10,8 @@ subscriber only ever sees jobs its scope and filter select, whatever the change.
 
 - A ``Subscription`` (``jobChanged``) receives each matching change in a bounded
   queue; a subscriber that lets it fill is closed (``SlowConsumer``) rather than
-  buffered without end.
+  buffered without end. The collectors of a batch's jobs are read once for all its
+  subscribers (``Batch``).
 - A ``LiveList`` (``jobsLive``) is shared by the subscribers asking the same list; a
   change that matches its filter or touches a job it shows makes it run its query
   again, at most once per ``live_interval``, and pushes the rows when they differ.
@@ -28,11 +29,37 @@ from typing import Any
 
 from gateway.errors import SlowConsumer
 from gateway.live.sources import ChangeSource
+from gateway.query.collectors import CollectorRef
 from gateway.service import JobService, Watch
-from gateway.store.base import Change
+from gateway.store.base import Change, Document
 
 log = logging.getLogger("gateway.live")
 MAX_BATCH = 1000
+
+
+class Batch:
+    """Changes of one domain dispatched together, and their jobs' collectors: read once,
+    when a subscriber first shows one, for every subscriber of the batch."""
+
+    def __init__(self, service: JobService, domain_id: str, changes: list[Change]) -> None:
+        self.service, self.domain_id = service, domain_id
+        self.jobs = [c.document for c in changes if c.document is not None]
+        self._collectors: asyncio.Future[dict[CollectorRef, Document]] | None = None
+
+    async def collectors(self) -> dict[CollectorRef, Document]:
+        """Each collector the batch's jobs name that exists in the domain, by reference
+        (``JobService.collectors_of``: one store call for the batch)."""
+        if self._collectors is None:
+            self._collectors = asyncio.ensure_future(self.service.collectors_of(self.domain_id, self.jobs))
+        return await asyncio.shield(self._collectors)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A change handed to a subscriber, with the batch it came in."""
+
+    change: Change
+    batch: Batch
 
 
 class Subscription:
@@ -40,21 +67,21 @@ class Subscription:
 
     def __init__(self, watch: Watch, size: int) -> None:
         self.watch = watch
-        self.queue: asyncio.Queue[Change] = asyncio.Queue(maxsize=size)
+        self.queue: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=size)
         self.overflowed = False
 
-    def offer(self, change: Change) -> bool:
-        """Queue ``change``; False (and the subscription overflowed) when it is full."""
+    def offer(self, delivery: Delivery) -> bool:
+        """Queue ``delivery``; False (and the subscription overflowed) when it is full."""
         if self.overflowed:
             return False
         try:
-            self.queue.put_nowait(change)
+            self.queue.put_nowait(delivery)
         except asyncio.QueueFull:
             self.overflowed = True
             return False
         return True
 
-    async def next(self, timeout: float | None = None) -> Change:
+    async def next(self, timeout: float | None = None) -> Delivery:
         """The next change; ``SlowConsumer`` once the queue has overflowed,
         ``TimeoutError`` after ``timeout`` seconds without one."""
         if self.overflowed:
@@ -79,6 +106,7 @@ class LiveList:
     version: int = 0
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     subscribers: int = 0
+    first: asyncio.Future[None] | None = None  # the first run, that every subscriber waits for
     _pending: asyncio.Task[None] | None = None
 
     async def refresh(self) -> None:
@@ -109,8 +137,9 @@ class LiveList:
             return self.version
 
     def close(self) -> None:
-        if self._pending is not None:
-            self._pending.cancel()
+        for task in (self.first, self._pending):
+            if task is not None:
+                task.cancel()
 
 
 @dataclass
@@ -183,16 +212,26 @@ class ChangeHub:
         live = domain.lists.get(key)
         if live is None:
             live = domain.lists[key] = LiveList(watch, run, self.live_interval)
-            await live.refresh()
+            live.first = asyncio.ensure_future(live.refresh())
         live.subscribers += 1
         self._counted(1)
         try:
+            try:
+                # Every subscriber, the first and those joining meanwhile, starts from
+                # the first rows; when they cannot be read, the next subscriber tries again.
+                assert live.first is not None
+                await asyncio.shield(live.first)
+            except Exception:
+                if domain.lists.get(key) is live:
+                    domain.lists.pop(key)
+                raise
             yield live
         finally:
             live.subscribers -= 1
             self._counted(-1)
             if not live.subscribers:
-                domain.lists.pop(key, None)
+                if domain.lists.get(key) is live:
+                    domain.lists.pop(key)
                 live.close()
 
     async def _run(self) -> None:
@@ -240,10 +279,11 @@ class ChangeHub:
         keys = list(dict.fromkeys(c.key for c in changes))
         matched = dict(zip(watches, await self.service.matching(domain_id, keys, list(watches.values())), strict=True))
         delivered = 0
+        batch = Batch(self.service, domain_id, changes)
         for subscription in subscriptions:
             selected = matched[subscription.watch.key]
             for change in changes:
-                if change.key in selected and subscription.offer(change):
+                if change.key in selected and subscription.offer(Delivery(change, batch)):
                     delivered += 1
         touched = {(c.document or {}).get("job_id") for c in changes}
         for live in lists:
