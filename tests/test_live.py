@@ -44,11 +44,13 @@ class Interrupted:
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.broken = False
+        self.loop: asyncio.AbstractEventLoop | None = None  # the loop that watches
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
     async def watch(self, collection: Any, *, resume_after: Any = None) -> AsyncIterator[Change]:
+        self.loop = asyncio.get_running_loop()
         seen = 0
         async for change in self.inner.watch(collection, resume_after=resume_after):
             if seen == 1 and not self.broken:
@@ -117,6 +119,49 @@ async def test_the_watch_resumes_after_an_interruption_without_losing_a_change(w
     assert [x.document["job_id"] for x in (a, b, c)] == ["job-000000000001", "job-000000000002", "job-00000000abcd"]
     assert [x.document["remained_tasks"] for x in (a, b, c)] == [11, 12, 13]
     assert source.resumes == 1 and not source.polling
+
+
+async def test_a_subscriber_receives_every_change_across_a_change_source_restart(writer: Writer) -> None:
+    """A real client (gql over graphql-transport-ws) subscribed while the process's one
+    change stream breaks (a network error, a failover) and is resumed by its resume
+    token: every change reaches it once, in order. On the embedded engine and on the
+    wire stand-in's own change streams."""
+    from gql import Client, GraphQLRequest
+    from gql.transport.websockets import WebsocketsTransport
+
+    if writer.seed is None:
+        store: Any = writer.store
+    else:
+        from gateway.store.mongo import MongoJobStore
+
+        store = MongoJobStore(MONGODB_URI or "", database=writer.seed.name)  # first used on the server's loop
+    interrupted = Interrupted(store)
+    document = f'subscription {{ jobChanged(domainId: "{D1}") {{ kind job {{ jobId remainedTasks }} }} }}'
+    with live_server(create_app(Settings(), interrupted, clock=fixed_clock)) as url:
+        transport = WebsocketsTransport(url=url.replace("http://", "ws://") + "/graphql")
+        async with Client(transport=transport) as session:
+            received: list[Any] = []
+
+            async def read() -> None:
+                async for result in session.subscribe(GraphQLRequest(document)):
+                    received.append(result["jobChanged"]["job"])
+                    if len(received) == 3:
+                        return
+
+            reading = asyncio.ensure_future(read())
+            await asyncio.sleep(0.5)  # subscribed, the stream open
+            await writer.update("job-000000000001", remained_tasks=31)
+            await writer.update("job-000000000002", remained_tasks=32)  # breaks the stream, then is replayed
+            await writer.update("job-00000000abcd", remained_tasks=33)
+            await asyncio.wait_for(reading, 10)
+        if store is not writer.store:  # closed on the loop it was used on: the server's
+            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(store.close(), interrupted.loop))
+    assert received == [
+        {"jobId": "job-000000000001", "remainedTasks": 31},
+        {"jobId": "job-000000000002", "remainedTasks": 32},
+        {"jobId": "job-00000000abcd", "remainedTasks": 33},
+    ]
+    assert interrupted.broken
 
 
 class HistoryLost:

@@ -283,3 +283,84 @@ async def test_metrics_show_subscriptions_and_events(gateway: Gateway) -> None:
             text = (await client.get("/metrics")).text
     assert "job_gateway_subscriptions_active 1.0" in text
     assert "job_gateway_subscription_events_total 1.0" in text
+
+
+async def test_a_slow_consumer_is_closed_with_a_named_error_on_both_transports() -> None:
+    """A subscriber that falls a whole queue behind (here 2 events, as one batch of
+    changes brings 4 for it) is closed with SLOW_CONSUMER rather than buffered without
+    end; the connection goes on serving its other subscriptions."""
+    slow = {"code": "SLOW_CONSUMER", "reason": "ERROR_SLOW_CONSUMER"}
+    d1_jobs = [j["job_id"] for j in dataset()["job"] if j["domain_id"] == D1][:4]
+    for gateway in serve(subscription_queue=2):
+
+        async def burst(base: int, gateway: Gateway = gateway) -> None:
+            """Each of the 4 jobs changed at once (a value it has not had: a change)."""
+            await asyncio.gather(*(gateway.update(job, remained_tasks=base + n) for n, job in enumerate(d1_jobs)))
+
+        async with gateway.ws() as session:
+            events = await started(gateway, session, d=D1, ids=d1_jobs)
+            await burst(50)
+            received = [(await events.next())[1]]
+            while not isinstance(received[-1], Exception):
+                received.append((await events.next())[1])
+            *delivered, closing = received
+            assert len(delivered) <= 2 and all("jobChanged" in result for result in delivered)
+            assert isinstance(closing, TransportQueryError) and closing.errors[0]["extensions"] == slow
+            # The connection stays usable: a new subscription on it receives the next change.
+            again = await started(gateway, session, d=D1, ids=d1_jobs[:1])
+            await gateway.update(d1_jobs[0], remained_tasks=99)
+            _, result = await again.next()
+            assert result["jobChanged"]["job"]["remainedTasks"] == 99
+
+        body = {"query": CHANGED, "variables": {"d": D1, "ids": d1_jobs}}
+        async with (
+            httpx.AsyncClient(base_url=gateway.url, timeout=10) as client,
+            client.stream("POST", "/graphql/stream", json=body, headers={"Accept": "text/event-stream"}) as response,
+        ):
+            stream = sse_events(response)
+            await asyncio.sleep(0.3)  # subscribed at the hub
+            await burst(70)
+            payloads = [p async for p in _within(stream, 3.0)]
+        assert [p["errors"][0]["extensions"] for p in payloads if "errors" in p] == [slow]
+        assert "errors" in payloads[-1] and len(payloads) <= 3
+
+
+async def _within(stream: AsyncIterator[dict[str, Any]], seconds: float) -> AsyncIterator[dict[str, Any]]:
+    """The stream's events until it completes (failing after ``seconds``)."""
+    async with asyncio.timeout(seconds):
+        async for item in stream:
+            yield item
+
+
+async def test_over_sse_domains_never_see_each_others_jobs(secured: Gateway) -> None:
+    """The HTTP transport's token (the Authorization header) scopes every event as the
+    WebSocket's does, through collector conditions too."""
+    d2_body = {"query": CHANGED, "variables": {"w": {"collector": {"provider": {"eq": "aws"}}}}}
+    async with (
+        httpx.AsyncClient(base_url=secured.url, timeout=10) as client,
+        client.stream(
+            "POST",
+            "/graphql/stream",
+            json=d2_body,
+            headers={"Accept": "text/event-stream", "Authorization": f"Bearer {token(D2)}"},
+        ) as response,
+    ):
+        d2 = sse_events(response)
+        await asyncio.sleep(0.3)
+        await secured.update("job-000000000001", remained_tasks=4)  # D1, an aws collector
+        await secured.update("job-0000000000d8", remained_tasks=4)  # D2's own aws job
+        first = await asyncio.wait_for(anext(d2), 2.0)
+        assert first["data"]["jobChanged"]["job"]["jobId"] == "job-0000000000d8"
+        assert first["data"]["jobChanged"]["job"]["collectorInfo"] == {"provider": "aws"}
+
+
+async def test_over_sse_an_expired_token_closes_the_stream_with_a_named_error(secured: Gateway) -> None:
+    headers = {"Accept": "text/event-stream", "Authorization": f"Bearer {token(D1, seconds=2)}"}
+    async with (
+        httpx.AsyncClient(base_url=secured.url, timeout=10) as client,
+        client.stream("POST", "/graphql/stream", json={"query": CHANGED}, headers=headers) as response,
+    ):
+        payloads = [p async for p in _within(sse_events(response), 5.0)]
+    (closing,) = payloads
+    assert closing["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED", "reason": "ERROR_AUTHENTICATE_FAILURE"}
+    assert "expired" in closing["errors"][0]["message"]
