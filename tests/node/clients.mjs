@@ -1,8 +1,11 @@
 // Apollo Client and urql, as frontends use them, run every example operation against a
 // live gateway: POST, GET with a persisted id, batched, and Apollo's automatic
 // persisted queries. Prints one JSON line per operation run:
-//   {"client", "mode", "operation", "data", "errors", "requests": [{method, batch, sentQuery}], "first"}
-// ("first": the requests of the first pass; APQ runs every operation twice).
+//   {"client", "mode", "operation", "data", "errors", "requests": [{method, batch, sentQuery, query}], "first", "own"}
+// ("requests": every request of the mode's (last) pass, all operations together;
+// "query": the document text a single request sent, null when it sent none;
+// "first": the requests of the first pass; APQ runs every operation twice;
+// "own": the requests made while this operation ran alone, null when batched).
 // usage: node clients.mjs URL EXAMPLES_JSON MANIFEST_JSON [mode...]
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -28,10 +31,12 @@ function recordingFetch(requests) {
     const method = init.method || 'GET';
     const body = typeof init.body === 'string' ? JSON.parse(init.body) : null;
     const query = method === 'GET' ? new URL(String(input)).searchParams : null;
+    const sent = Array.isArray(body) ? null : body?.query || query?.get('query') || null;
     requests.push({
       method,
       batch: Array.isArray(body) ? body.length : 0,
-      sentQuery: Array.isArray(body) ? body.some((b) => 'query' in b) : Boolean(body?.query || query?.get('query')),
+      sentQuery: Array.isArray(body) ? body.some((b) => 'query' in b) : Boolean(sent),
+      query: sent,
     });
     return fetch(input, init);
   };
@@ -43,7 +48,7 @@ const BATCH_MAX = 10; // the gateway's default max_batch_operations
 function batchingFetch(requests) {
   let pending = [];
   const send = async (batch) => {
-    requests.push({ method: 'POST', batch: batch.length, sentQuery: true });
+    requests.push({ method: 'POST', batch: batch.length, sentQuery: true, query: null });
     const response = await fetch(`${url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' },
@@ -132,9 +137,17 @@ for (const [name, make] of [['apollo', apollo], ['urql', urql]]) {
     const requests = [];
     const run = make(mode, requests);
     // Batched: every operation at once, so that the client batches them; otherwise one by one.
+    // own[i]: the requests made while example i ran alone (null when batched together).
+    const own = examples.map(() => null);
     const results = mode === 'batched'
       ? await Promise.all(examples.map(run))
-      : await examples.reduce(async (done, e) => [...(await done), await run(e)], Promise.resolve([]));
+      : await examples.reduce(async (done, e, i) => {
+          const before = [...(await done)];
+          const start = requests.length;
+          const result = await run(e);
+          own[i] = requests.slice(start);
+          return [...before, result];
+        }, Promise.resolve([]));
     const first = [...requests];
     if (mode === 'apq') {
       // Again: now every hash is known to the gateway, and no query is sent.
@@ -142,7 +155,7 @@ for (const [name, make] of [['apollo', apollo], ['urql', urql]]) {
       for (const [i, e] of examples.entries()) results[i] = await run(e);
     }
     examples.forEach((example, i) => {
-      console.log(JSON.stringify({ client: name, mode, operation: example.name, ...results[i], first, requests }));
+      console.log(JSON.stringify({ client: name, mode, operation: example.name, ...results[i], first, requests, own: own[i] }));
     });
   }
 }
