@@ -86,6 +86,8 @@ class FieldSpec:
 
     @property
     def target(self) -> str:
+        """The name the compiler reads the field under: ``canonical`` if set (a
+        ``oneof`` alias's long name), else ``name``."""
         return self.canonical or self.name
 
 

@@ -197,6 +197,15 @@ def _group_field(spec: Mapping[str, Any], where: str, state: PipelineState) -> t
 
 
 def group(spec: Mapping[str, Any], where: str, state: PipelineState) -> list[Stage]:
+    """A ``group`` stage (section 4.2), ``{keys: [{key, name, date_format?, time_zone?}],
+    fields: [{key?, name, operator, fields?, conditions?}]}``, as MongoDB's ``$group``
+    followed by an ``$addFields`` that lifts each key out of ``_id`` and a ``$project``
+    dropping ``_id`` (the spec's rows have no ``_id`` wrapper). ``date_format`` year,
+    month, day become ``$year``/``$month``/``$dayOfMonth``, any other format
+    ``$dateToString``; ``conditions`` wrap the value in ``$cond`` (count, sum, average
+    only). Raises ``RequiredParameter`` without keys and fields, ``InvalidQuery`` for a
+    name used twice or a misplaced condition, ``LimitExceeded`` past
+    max_group_keys/max_group_fields; afterwards ``state`` reads output names."""
     keys = [
         _group_key(k, f"{where}.keys[{i}]", state)
         for i, k in enumerate(state.bounded(spec.get("keys", []), f"{where}.keys", "max_group_keys"))
@@ -227,16 +236,27 @@ def group(spec: Mapping[str, Any], where: str, state: PipelineState) -> list[Sta
 
 
 def unwind(spec: Mapping[str, Any], where: str, state: PipelineState) -> list[Stage]:
+    """An ``unwind`` stage, ``{path}`` (section 4.2): MongoDB's ``$unwind`` of that
+    path, one row per element (a missing, null or empty array gives no row, as
+    ``$unwind`` without ``preserveNullAndEmptyArrays``). Raises ``RequiredParameter``
+    without ``path``, ``InvalidQuery`` for a path the field table refuses."""
     return [{"$unwind": "$" + state.path(_required(spec, "path", where), f"{where}.path")}]
 
 
 def count(spec: Mapping[str, Any], where: str, state: PipelineState) -> list[Stage]:
+    """A ``count`` stage, ``{name}`` (section 4.2): MongoDB's ``$count``, one row
+    ``{name: n}``, or no row when there are none (as MongoDB does). Raises
+    ``RequiredParameter`` without a name, ``InvalidQuery`` for a name holding ``.``,
+    ``$`` or white space, or longer than 128 characters."""
     name = check_name(spec.get("name"), f"{where}.name")
     state.grouped, state.group_keys = True, []
     return [{"$count": name}]
 
 
 def sort(spec: Mapping[str, Any], where: str, state: PipelineState) -> list[Stage]:
+    """A ``sort`` stage, ``{key, desc}`` or ``{keys: [...]}`` (section 4.2), as
+    MongoDB's ``$sort`` (1 ascending, -1 descending, keys in the order given). Raises
+    ``RequiredParameter`` without a key, ``LimitExceeded`` past max_sort_keys."""
     keys = read_sort(spec, where, state.path, state.limits.max_sort_keys)
     if keys is None:
         raise RequiredParameter(f"{where} needs a key (or keys).")
@@ -287,6 +307,14 @@ def _operand(item: object, where: str, state: PipelineState, depth: int) -> Any:
 
 
 def project(spec: Mapping[str, Any], where: str, state: PipelineState) -> list[Stage]:
+    """A ``project`` stage, ``{fields: [{key, name, operator?}], exclude_keys?}``
+    (section 4.2), as one MongoDB ``$project`` (``_id`` dropped; the group keys kept
+    unless ``exclude_keys``). ``size`` of a missing array is 0 (``$ifNull``); the
+    arithmetic ``add``/``subtract``/``multiply``/``divide`` nests over field names,
+    numbers (``$literal``) and operations, and a division by 0 gives null rather than
+    MongoDB's error. Raises ``RequiredParameter`` without fields,
+    ``UnsupportedOperator`` for another operator, ``LimitExceeded`` past
+    max_project_fields, max_expression_depth or max_expression_size."""
     fields = state.bounded(spec.get("fields", []), f"{where}.fields", "max_project_fields")
     if not fields:
         raise RequiredParameter(f"{where} needs fields.")
@@ -313,12 +341,16 @@ def project(spec: Mapping[str, Any], where: str, state: PipelineState) -> list[S
 
 
 def limit(n: int, where: str, state: PipelineState) -> list[Stage]:
+    """A ``limit`` stage, ``N`` (section 4.2): MongoDB's ``$limit``. Raises
+    ``InvalidParameterType`` unless ``n`` > 0 (MongoDB refuses ``$limit: 0`` too)."""
     if n <= 0:
         raise InvalidParameterType(f"{where} must be a positive integer, got {n}.")
     return [{"$limit": n}]
 
 
 def skip(n: int, where: str, state: PipelineState) -> list[Stage]:
+    """A ``skip`` stage, ``N`` (section 4.2): MongoDB's ``$skip``. Raises
+    ``InvalidParameterType`` for a negative ``n``."""
     if n < 0:
         raise InvalidParameterType(f"{where} must not be negative, got {n}.")
     return [{"$skip": n}]

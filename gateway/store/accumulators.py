@@ -28,9 +28,12 @@ class Accumulator:
     """Collects the values of one group; ``result`` answers for the group."""
 
     def add(self, value: Any) -> None:
+        """Take the value one document gives (``bsonorder.MISSING`` when the document
+        has none), in the pipeline's document order."""
         raise NotImplementedError
 
     def result(self) -> Any:
+        """The group's value, once every document was added."""
         raise NotImplementedError
 
 
@@ -39,28 +42,38 @@ def _number(value: Any) -> Any:
 
 
 class Sum(Accumulator):
+    """``$sum``: the numbers added up."""
+
     def __init__(self) -> None:
         self.total: Any = 0
 
     def add(self, value: Any) -> None:
+        """Add a number (int, float; Decimal128 as ``Decimal``); ignore anything else,
+        arrays, null and missing included, as MongoDB does."""
         if is_number(value):
             self.total += _number(value)
 
     def result(self) -> Any:
+        """The total: 0 when no number was added."""
         return self.total
 
 
 class Avg(Accumulator):
+    """``$avg``: the mean of the numbers."""
+
     def __init__(self) -> None:
         self.total: Any = 0
         self.count = 0
 
     def add(self, value: Any) -> None:
+        """Count a number in (Decimal128 as ``Decimal``); ignore anything else."""
         if is_number(value):
             self.total += _number(value)
             self.count += 1
 
     def result(self) -> Any:
+        """The mean as a float (a ``Decimal`` if a Decimal128 was added); null when no
+        number was added."""
         if not self.count:
             return None
         if isinstance(self.total, Decimal):
@@ -69,12 +82,16 @@ class Avg(Accumulator):
 
 
 class Extreme(Accumulator):
+    """``$max`` (``largest``) or ``$min``: by BSON comparison order."""
+
     def __init__(self, largest: bool) -> None:
         self.largest = largest
         self.best: Any = MISSING
         self.key: Any = None
 
     def add(self, value: Any) -> None:
+        """Keep ``value`` if it passes the best so far (the first of equals stays);
+        null and missing are ignored."""
         if value is None or value is MISSING:
             return
         key = sort_key(value)
@@ -82,45 +99,61 @@ class Extreme(Accumulator):
             self.best, self.key = value, key
 
     def result(self) -> Any:
+        """The largest (smallest) value; null when only null or missing was added."""
         return None if self.best is MISSING else self.best
 
 
 class First(Accumulator):
+    """``$first``: the first document's value, whatever it is."""
+
     def __init__(self) -> None:
         self.value: Any = MISSING
         self.seen = False
 
     def add(self, value: Any) -> None:
+        """Keep the first value added, null and missing included."""
         if not self.seen:
             self.value, self.seen = value, True
 
     def result(self) -> Any:
+        """The kept value; a missing one as null (as MongoDB)."""
         return None if self.value is MISSING else self.value
 
 
 class Last(First):
+    """``$last``: the last document's value, whatever it is."""
+
     def add(self, value: Any) -> None:
+        """Keep the latest value added, null and missing included."""
         self.value = value
 
 
 class Push(Accumulator):
+    """``$push``: every value, in document order."""
+
     def __init__(self) -> None:
         self.values: list[Any] = []
 
     def add(self, value: Any) -> None:
+        """Append ``value``, null included; a missing one is left out."""
         if value is not MISSING:
             self.values.append(value)
 
     def result(self) -> Any:
+        """The values as a list; empty when none."""
         return self.values
 
 
 class AddToSet(Push):
+    """``$addToSet``: every distinct value (equal by BSON comparison, so 1 and 1.0 are
+    one), in the order first seen; MongoDB leaves the order unspecified."""
+
     def __init__(self) -> None:
         super().__init__()
         self.keys: set[Any] = set()
 
     def add(self, value: Any) -> None:
+        """Append ``value`` unless an equal one is there; missing is left out."""
         if value is MISSING:
             return
         key = sort_key(value)
@@ -130,10 +163,14 @@ class AddToSet(Push):
 
 
 class MergeObjects(Accumulator):
+    """``$mergeObjects``: the objects merged, a later one's fields winning."""
+
     def __init__(self) -> None:
         self.merged: dict[str, Any] = {}
 
     def add(self, value: Any) -> None:
+        """Merge an object in; null and missing are ignored. Raises ``QueryRejected``
+        for any other value, as MongoDB's error 40400."""
         if value is None or value is MISSING:
             return
         if not isinstance(value, dict):
@@ -143,6 +180,7 @@ class MergeObjects(Accumulator):
         self.merged.update(value)
 
     def result(self) -> Any:
+        """The merged object; ``{}`` when none was added."""
         return self.merged
 
 

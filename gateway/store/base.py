@@ -56,24 +56,45 @@ class JobStore(Protocol):
         sort: SortSpec | None = None,
         skip: int = 0,
         limit: int = 0,
-    ) -> list[Document]: ...
+    ) -> list[Document]:
+        """The documents of ``collection`` matching ``filter`` (a MongoDB query
+        document), as MongoDB's ``find``: only the ``projection``'s fields when one is
+        given (MongoDB's projection document), ordered by ``sort`` ((field, 1 or -1)
+        pairs, first key first; unordered without one), ``skip`` rows left out first,
+        at most ``limit`` returned (0: no limit, as in MongoDB). Raises
+        ``StoreUnavailable`` (or its ``QueryTimedOut``) when the database cannot answer
+        within the request's budget, ``QueryRejected`` for a query the database refuses,
+        ``UnsupportedByEngine`` for one the embedded engine does not implement."""
+        ...
 
-    async def count(self, collection: Collection, filter: Mapping[str, Any]) -> int: ...
+    async def count(self, collection: Collection, filter: Mapping[str, Any]) -> int:
+        """How many documents of ``collection`` match ``filter``, as MongoDB's
+        ``countDocuments``. Raises as ``find``."""
+        ...
 
     async def aggregate(
         self, collection: Collection, pipeline: Sequence[Mapping[str, Any]], *, read: ReadPurpose = "stat"
     ) -> list[Document]:
-        """Run a pipeline; ``read`` says whose read preference applies (statistics by
-        default, or that of lists for a page that needs a pipeline)."""
+        """The output documents of ``pipeline`` (MongoDB aggregation stages; a
+        ``$lookup``'s ``from`` names a logical collection) run on ``collection``, as
+        MongoDB's ``aggregate``. ``read`` says whose read preference applies
+        (statistics by default, or that of lists for a page that needs a pipeline).
+        Raises as ``find``."""
         ...
 
-    async def distinct(self, collection: Collection, key: str, filter: Mapping[str, Any]) -> list[Any]: ...
+    async def distinct(self, collection: Collection, key: str, filter: Mapping[str, Any]) -> list[Any]:
+        """The distinct values of the dotted path ``key`` among the documents matching
+        ``filter``, as MongoDB's ``distinct`` (an array's elements count one by one;
+        missing values are left out; in no particular order). Raises as ``find``."""
+        ...
 
     async def ping(self) -> None:
         """Raise ``StoreUnavailable`` when the database cannot be reached."""
         ...
 
-    async def close(self) -> None: ...
+    async def close(self) -> None:
+        """Release the engine's connections or worker; no call may follow."""
+        ...
 
 
 # -- change events (live subscriptions, gateway.live) ------------------------------

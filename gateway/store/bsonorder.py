@@ -149,6 +149,8 @@ _PLAIN = frozenset({str, datetime, ObjectId, bool})
 
 
 def is_number(value: Any) -> bool:
+    """Whether ``value`` is a BSON number (int, float, Decimal128), as MongoDB's
+    ``$isNumber``: a bool is not one."""
     kind = type(value)
     if kind is int or kind is float:
         return True

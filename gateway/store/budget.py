@@ -32,6 +32,9 @@ class Budget:
         self.budget_ms = budget_ms
 
     def check(self) -> None:
+        """Raise ``QueryTimedOut`` (naming ``budget_ms``) once the deadline has passed;
+        the engine's loops call it between documents, so a query stops within one
+        document's work of its deadline."""
         if time.monotonic() > self.deadline:
             raise QueryTimedOut(self.budget_ms)
         time.sleep(0)  # let a waiting thread (the event loop's) take the interpreter lock

@@ -25,6 +25,8 @@ log = logging.getLogger("gateway")
 
 
 def collection_names(settings: Settings) -> dict[str, str]:
+    """The database's names of the logical collections: ``{"job": ..., "collector": ...}``
+    from ``JOB_GATEWAY_JOB_COLLECTION`` / ``JOB_GATEWAY_COLLECTOR_COLLECTION``."""
     return {JOB: settings.job_collection, COLLECTOR: settings.collector_collection}
 
 
@@ -136,6 +138,10 @@ def memory_store(settings: Settings) -> MemoryJobStore:
 
 
 def open_store(settings: Settings) -> JobStore:
+    """The store ``settings`` ask for: a ``MongoJobStore`` on ``mongodb_uri`` when one
+    is given (no I/O yet; its budget ``max_time_ms`` ms), else the embedded engine
+    loaded as ``load_memory_store`` does. Raises ``DataFileError`` when a data file
+    cannot be loaded, pymongo's ``ConfigurationError`` for a URI it refuses."""
     if settings.mongodb_uri:
         return MongoJobStore(
             settings.mongodb_uri,

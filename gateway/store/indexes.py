@@ -20,6 +20,10 @@ from gateway.store.base import COLLECTOR, JOB, Collection
 
 @dataclass(frozen=True)
 class IndexSpec:
+    """One index the gateway needs: the ``collection`` (logical name), its ``keys``
+    (MongoDB's key pattern as (field, 1 or -1) pairs), the ``name`` it is created
+    under, whether it is ``unique``, and ``why`` (the queries it serves)."""
+
     collection: Collection
     keys: tuple[tuple[str, int], ...]
     name: str

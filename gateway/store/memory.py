@@ -139,6 +139,9 @@ class MemoryJobStore:
         skip: int = 0,
         limit: int = 0,
     ) -> list[Document]:
+        """``JobStore.find`` on the engine's worker: ``filter`` as a server receives it
+        (``_sent``), then the table's filter, sort, skip and limit
+        (``tables.Table.find``), then the projection (``projection``)."""
         query = _sent(filter)
 
         def find() -> list[Document]:
@@ -149,11 +152,14 @@ class MemoryJobStore:
         return await self._run(find)
 
     async def count(self, collection: Collection, filter: Mapping[str, Any]) -> int:
+        """``JobStore.count`` on the engine's worker (``tables.Table.count``)."""
         return await self._run(self._table(collection).count, _sent(filter))
 
     async def aggregate(
         self, collection: Collection, pipeline: Sequence[Mapping[str, Any]], *, read: ReadPurpose = "stat"
     ) -> list[Document]:
+        """``JobStore.aggregate`` on the engine's worker: a leading ``$match`` is
+        answered by the table (its indexes), the rest by ``pipeline.run_pipeline``."""
         stages = _sent(physical_pipeline(pipeline, self._names))
 
         def aggregate() -> list[Document]:
@@ -172,7 +178,8 @@ class MemoryJobStore:
         return self._tables[name]
 
     async def distinct(self, collection: Collection, key: str, filter: Mapping[str, Any]) -> list[Any]:
-        """Distinct values of ``key`` (array elements one by one; missing left out)."""
+        """``JobStore.distinct``: the distinct values of ``key`` (array elements one by
+        one; missing left out), equal values by BSON comparison order, as MongoDB."""
 
         query = _sent(filter)
 
@@ -254,7 +261,9 @@ class MemoryJobStore:
                 self._watchers[collection].remove(watcher)
 
     async def ping(self) -> None:
+        """Nothing to reach: always answers."""
         return None
 
     async def close(self) -> None:
+        """Stop the worker thread; queries still waiting for it are cancelled."""
         self._worker.shutdown(wait=False, cancel_futures=True)

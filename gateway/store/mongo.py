@@ -96,6 +96,12 @@ def _hosts(uri: str) -> str:
 
 
 class MongoJobStore:
+    """The ``JobStore`` and ``ChangeFeed`` on a MongoDB server, through pymongo's
+    ``AsyncMongoClient``: each call forwards its query unchanged, under the request's
+    time budget (``timeoutMS``; see the module docstring), reading with the lists' or
+    the statistics' read preference, the driver's errors mapped to the gateway's
+    (``StoreUnavailable``, ``QueryTimedOut``, ``QueryRejected``, ``InternalError``)."""
+
     def __init__(
         self,
         uri: str,
@@ -162,6 +168,7 @@ class MongoJobStore:
         skip: int = 0,
         limit: int = 0,
     ) -> list[Document]:
+        """``JobStore.find``: pymongo's ``find`` with the lists' read preference."""
         async with self._budgeted(self._lists[collection].read_preference):
             cursor = self._lists[collection].find(
                 dict(filter),
@@ -173,26 +180,33 @@ class MongoJobStore:
             return await cursor.to_list()
 
     async def count(self, collection: Collection, filter: Mapping[str, Any]) -> int:
+        """``JobStore.count``: pymongo's ``count_documents`` (lists' read preference)."""
         async with self._budgeted(self._lists[collection].read_preference):
             return await self._lists[collection].count_documents(dict(filter))
 
     async def aggregate(
         self, collection: Collection, pipeline: Sequence[Mapping[str, Any]], *, read: ReadPurpose = "stat"
     ) -> list[Document]:
+        """``JobStore.aggregate``: pymongo's ``aggregate``, ``$lookup`` sources renamed to
+        the configured collection names (``physical_pipeline``)."""
         collections = self._lists if read == "list" else self._stats
         async with self._budgeted(collections[collection].read_preference):
             cursor = await collections[collection].aggregate(physical_pipeline(pipeline, self._names))
             return await cursor.to_list()
 
     async def distinct(self, collection: Collection, key: str, filter: Mapping[str, Any]) -> list[Any]:
+        """``JobStore.distinct``: pymongo's ``distinct`` (statistics' read preference)."""
         async with self._budgeted(self._stats[collection].read_preference):
             return await self._stats[collection].distinct(key, dict(filter))
 
     async def ping(self) -> None:
+        """The ``ping`` command on the primary, under the request's budget: raises
+        ``StoreUnavailable`` when no server answers in time."""
         async with self._budgeted(ReadPreference.PRIMARY):
             await self._db.command("ping")
 
     async def close(self) -> None:
+        """Close the client and its connection pools."""
         await self._client.close()
 
     async def watch(self, collection: Collection, *, resume_after: Any = None) -> AsyncIterator[Change]:

@@ -40,7 +40,10 @@ NO_VARS: dict[str, Any] = {}  # the variables of a top-level expression: none (n
 class Foreign(Protocol):
     """A collection a ``$lookup`` reads: its documents by the keys of a field."""
 
-    def index_on(self, path: str) -> Mapping[Any, list[Document]]: ...
+    def index_on(self, path: str) -> Mapping[Any, list[Document]]:
+        """Every document by the keys of its ``path`` values (each array element a key
+        of its own, as ``$lookup``'s equality match reads an array)."""
+        ...
 
     def position(self, doc: Document) -> int:
         """Where ``doc`` stands in the collection's natural order."""
@@ -58,6 +61,10 @@ def run_pipeline(docs: list[Document], stages: Iterable[Mapping[str, Any]], reso
 
 
 def compile_pipeline(stages: Iterable[Mapping[str, Any]], resolve: Resolve) -> list[Stage]:
+    """One function per stage (documents in, documents out), ``$lookup`` sources found
+    through ``resolve``. Raises ``QueryRejected`` for a stage that is not a one-field
+    object (MongoDB's error too), ``UnsupportedByEngine`` for a stage the engine does
+    not implement, and what each stage's own compiler raises."""
     compiled = []
     for stage in stages:
         if not isinstance(stage, Mapping) or len(stage) != 1:

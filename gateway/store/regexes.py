@@ -46,6 +46,11 @@ def regex_matcher(value: Any, options: str = "") -> Callable[[str], bool]:
 
 @lru_cache(maxsize=1024)
 def compile_pcre(pattern: str, options: str) -> Callable[[str], bool]:
+    """A search function for a ``$regex`` ``pattern`` with its ``options`` (MongoDB's
+    ``$options`` letters), PCRE's meaning run by RE2 (``gateway.pcre``): True when the pattern
+    matches anywhere in the text. Raises ``QueryRejected`` for a pattern PCRE refuses,
+    as MongoDB does, ``UnsupportedByEngine`` for one RE2 cannot run (backreferences,
+    lookaround, ...), never a different answer."""
     try:
         translation = translate(pattern, options)
     except PatternError as exc:

@@ -249,6 +249,9 @@ class Table:
     # -- reads ------------------------------------------------------------------
 
     def count(self, filter: Mapping[str, Any]) -> int:
+        """How many documents match ``filter`` (MongoDB's ``countDocuments``): from the
+        domain partition's indexes when the filter is exactly answerable by them, else
+        by matching every candidate."""
         self._ready()
         plan = _plan(filter)
         if plan.exact and plan.partition is not None and _IRREGULAR not in self._partitions:
