@@ -59,6 +59,9 @@ class AppState(TypedDict):
 
 
 def error_response(request: Request, exc: GatewayError, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """The REST answer to ``exc`` (spec section 5): ``{"error": {"code", "message"}}``
+    with the error's HTTP status and headers (``WWW-Authenticate``...) plus ``headers``
+    (a 405's ``Allow``); counted in the error metrics by code."""
     request.state.metrics.error(exc.code)
     return JSONResponse(
         {"error": {"code": exc.code, "message": exc.message}},
@@ -96,10 +99,14 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 
 async def healthz(request: Request) -> Response:
+    """``GET /healthz``, liveness: ``{"status": "ok"}`` while the event loop answers;
+    never touches the database."""
     return JSONResponse({"status": "ok"})
 
 
 async def readyz(request: Request) -> Response:
+    """``GET /readyz``, readiness: the store's ping; ``{"status": "ready"}``, or 503
+    ``{"status": "unavailable", "reason"}`` in the words of ``StoreUnavailable``."""
     try:
         await request.state.store.ping()
     except StoreUnavailable as exc:
@@ -108,6 +115,7 @@ async def readyz(request: Request) -> Response:
 
 
 async def metrics(request: Request) -> Response:
+    """``GET /metrics``: the Prometheus text exposition (prometheus_client's format)."""
     return Response(request.state.metrics.exposition(), media_type=CONTENT_TYPE)
 
 

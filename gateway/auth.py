@@ -44,6 +44,11 @@ ABSENT: Any = object()
 
 @dataclass(frozen=True)
 class Principal:
+    """Who a valid token proves the caller is (spec section 7): the domain it may read
+    (``did``), its user id (``aud``) and type, the projects it is limited to (None:
+    every project of the domain), and when the token expires (``exp``, seconds since
+    the epoch)."""
+
     domain_id: str
     user_id: str | None = None
     user_type: str | None = None
@@ -105,12 +110,18 @@ class Authenticator:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Authenticator:
+        """The authenticator the settings describe: the public keys file
+        (``JOB_GATEWAY_JWT_PUBLIC_KEYS``), the HS256 secret, the accepted audiences
+        (comma-separated) and issuer. Raises ``SettingsError`` (one line) for a keys
+        file that cannot be read or holds a bad key."""
         keys = load_public_keys(settings.jwt_public_keys) if settings.jwt_public_keys else None
         audience = [a.strip() for a in (settings.jwt_audience or "").split(",") if a.strip()]
         return cls(keys, settings.jwt_secret, audience=audience, issuer=settings.jwt_issuer)
 
     @property
     def enabled(self) -> bool:
+        """Whether any token can be valid (a public key or a secret is configured);
+        False means authentication is off."""
         return bool(self._public_keys) or self._secret is not None
 
     def describe(self) -> str:

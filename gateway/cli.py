@@ -252,6 +252,10 @@ _CREATE_INDEXES_ENV = (
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The ``job-gateway`` command (also ``python -m gateway``): runs the subcommand
+    ``argv`` names (``sys.argv[1:]`` when None) and returns its exit status; a bad
+    setting, data file or value is one line on stderr and status 2, never a
+    traceback."""
     args = build_parser().parse_args(argv)
     if getattr(args, "jobs", 1) < 0:
         print("job-gateway: --jobs must not be negative", file=sys.stderr)

@@ -39,6 +39,7 @@ class JsonFormatter(_LibraryJsonFormatter):
         )
 
     def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        """python-json-logger's last hook before encoding: the level in lower case."""
         log_data["level"] = log_data["level"].lower()
         return log_data
 
@@ -52,6 +53,8 @@ class TextFormatter(logging.Formatter):
         self.converter = time.localtime
 
     def format(self, record: logging.LogRecord) -> str:
+        """The record's line (``extra=`` fields as ``key=value``, then the request id),
+        and its traceback, if any, on the lines below."""
         line = super().format(record)
         head, _, tail = line.partition("\n")
         extras = [f"{k}={v}" for k, v in vars(record).items() if k not in _NOT_EXTRA]

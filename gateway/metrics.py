@@ -61,14 +61,19 @@ class Metrics:
         )
 
     def observe_request(self, route: str, operation: str, status: int, seconds: float) -> None:
+        """Count one answered request (``job_gateway_requests_total``) and its latency
+        in seconds (``job_gateway_request_duration_seconds``); an operation name outside
+        ``operations`` is labelled ``other``."""
         operation = operation if operation in self.operations else OTHER_OPERATION
         self.requests.labels(route, operation, str(status)).inc()
         self.latency.labels(route, operation).observe(seconds)
 
     def error(self, code: str) -> None:
+        """Count one error answered, by its stable code (``ERROR_...``, gateway.errors)."""
         self.errors.labels(code).inc()
 
     def exposition(self) -> bytes:
+        """Every metric in Prometheus' text exposition format (served as ``CONTENT_TYPE``)."""
         return generate_latest(self.registry)
 
 
@@ -92,25 +97,31 @@ class InstrumentedStore:
         skip: int = 0,
         limit: int = 0,
     ) -> list[Document]:
+        """``JobStore.find``, timed under the labels (``find``, collection)."""
         with self._timer("find", collection):
             return await self._inner.find(collection, filter, projection=projection, sort=sort, skip=skip, limit=limit)
 
     async def count(self, collection: Collection, filter: Mapping[str, Any]) -> int:
+        """``JobStore.count``, timed under (``count``, collection)."""
         with self._timer("count", collection):
             return await self._inner.count(collection, filter)
 
     async def aggregate(
         self, collection: Collection, pipeline: Sequence[Mapping[str, Any]], *, read: ReadPurpose = "stat"
     ) -> list[Document]:
+        """``JobStore.aggregate``, timed under (``aggregate``, collection)."""
         with self._timer("aggregate", collection):
             return await self._inner.aggregate(collection, pipeline, read=read)
 
     async def distinct(self, collection: Collection, key: str, filter: Mapping[str, Any]) -> list[Any]:
+        """``JobStore.distinct``, timed under (``distinct``, collection)."""
         with self._timer("distinct", collection):
             return await self._inner.distinct(collection, key, filter)
 
     async def ping(self) -> None:
+        """``JobStore.ping``, not timed (a health probe, not a query)."""
         await self._inner.ping()
 
     async def close(self) -> None:
+        """``JobStore.close`` of the wrapped store."""
         await self._inner.close()

@@ -53,6 +53,9 @@ def _hex(rng: random.Random, digits: int = 12) -> str:
 
 
 def generate_collectors(rng: random.Random, count: int, end: datetime) -> list[Document]:
+    """``count`` collector documents shaped as the inventory service stores them,
+    drawn from ``rng`` (the same seed gives the same ones), created 90 to 390 days
+    before ``end`` (naive UTC): providers cycle fastest, then the demo domains."""
     collectors = []
     for i in range(count):
         provider = list(PROVIDERS)[i % len(PROVIDERS)]

@@ -47,6 +47,9 @@ class Simulator:
         self.running: dict[object, Document] = {}  # _id -> job, of the jobs it started
 
     async def run(self) -> None:
+        """Run ``step`` every ``tick`` seconds until cancelled, over the demo domains'
+        collectors (nothing when there are none); a failed step is logged and the next
+        one runs."""
         collectors = [c for c in await self.store.find(COLLECTOR, {}) if c.get("domain_id") in DEMO_DOMAINS]
         if not collectors:
             log.warning("--simulate: no demo collector to run jobs with")

@@ -61,6 +61,15 @@ async def resolve_job_connection(
     order_by: Sequence[JobOrderBy] | None = None,
     domain_id: str | None = None,
 ) -> JobConnection:
+    """``Query.jobConnection``: a Relay cursor connection (Relay's Cursor Connections
+    Specification) over the same list as ``jobs``: ``first``/``after`` pages forward,
+    ``last``/``before`` backward, in ``orderBy``'s order with the document id as the
+    last key (keyset paging, ``gateway.query.keyset``). Only what is selected is
+    fetched: rows for ``edges``, a count for ``totalCount``, a look past the page for
+    ``pageInfo``. Raises ``InvalidParameterType`` for a cursor this connection did
+    not issue (edited, of another order or domain), ``InvalidQuery`` for ``first`` with
+    ``last``, a negative count or one over the page cap (``LimitExceeded``), and what
+    the service raises."""
     query: dict[str, Any] = {}
     sort = order_to_sort(order_by)
     if sort is not None:

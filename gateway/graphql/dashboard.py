@@ -112,6 +112,12 @@ async def resolve_job_counts(
     where: Any = None,
     domain_id: str | None = None,
 ) -> list[JobCount]:
+    """``Query.jobCounts``: one ``JobCount`` per combination of the ``groupBy`` keys'
+    values, in key order, from one published StatisticsQuery (a ``group`` with a
+    ``count`` field, then a ``sort``; spec section 4.2) through ``JobService.stat``.
+    ``period`` labels ``periodOf``'s instant in ``timeZone`` (an IANA name; MongoDB's
+    ``$dateToString`` with ``timezone``); collectors are loaded in one batch. Raises
+    ``InvalidQuery`` for an unknown time zone, and what the service raises."""
     zone = check_time_zone(time_zone, "timeZone")
     # Members, or their values (graphql-core's coerced form, on the planned path).
     period, period_of = CalendarPeriod(enum_value(period)), JobInstant(enum_value(period_of))

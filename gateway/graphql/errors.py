@@ -128,12 +128,17 @@ class GatewayErrors(SchemaExtension):
     executed = False
 
     def on_execute(self) -> Iterator[None]:
-        # Reached only once the document parsed and validated: any error from here on
-        # comes from the variables or the fields.
+        """Strawberry's execution hook: marks the operation as executed (reached only
+        once the document parsed and validated, so any later error comes from the
+        variables or the fields)."""
         self.executed = True
         yield
 
     def on_operation(self) -> Iterator[None]:
+        """Strawberry's operation hook: the result's errors mapped (``map_error``;
+        after execution, variable errors rephrased with the values as sent, JSON), and
+        an exception raised by another extension replaced by its mapped form; the
+        transport's own errors pass unchanged."""
         try:
             yield
         except _TRANSPORT_ERRORS:

@@ -16,6 +16,8 @@ class OperationName(SchemaExtension):
     """Tell the request middleware the GraphQL operation's name, for logs and metrics."""
 
     def on_operation(self) -> Iterator[None]:
+        """After the operation: its name (the ``operationName`` given, else the name of
+        the document's only operation, else ``anonymous``) in the request's state."""
         yield
         ctx = self.execution_context
         name = ctx.operation_name
@@ -43,6 +45,9 @@ class ValidatedDocuments(SchemaExtension):
         self.cache = cache
 
     def on_validate(self) -> Iterator[None]:
+        """Strawberry's validation hook: the document's errors (graphql-core's
+        ``validate`` with the schema's rules) from the cache when this very document
+        object was validated with the same rules, else validated and cached."""
         ctx = self.execution_context
         document, rules = ctx.graphql_document, tuple(ctx.validation_rules)
         hit = self.cache.get(id(document))

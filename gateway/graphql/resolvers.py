@@ -55,6 +55,12 @@ async def resolve_jobs(
     where: Any = None,
     order_by: Sequence[JobOrderBy] | None = None,
 ) -> JobsInfo:
+    """``Query.jobs`` (spec section 6): the arguments as the published list request
+    (section 3; ``orderBy`` as its sort, ``where`` as a condition tree) through
+    ``JobService.list_jobs``, fetching only the selected fields, counting only when
+    ``totalCount`` is selected, reading rows only when ``results`` is. Raises
+    ``InvalidQuery`` when both ``orderBy`` and ``query.sort`` are given, and what the
+    service raises (``InvalidQuery``, ``Forbidden``, ``StoreUnavailable``...)."""
     request = list_request(
         domain_id,
         query_to_wire(query),
@@ -92,6 +98,8 @@ async def page_jobs(info: Info, page: JobPage) -> list[Job]:
 
 
 async def resolve_job(info: Info, *, job_id: str, domain_id: str | None = None) -> Job | None:
+    """``Query.job`` (spec section 6): the job with ``job_id`` in the caller's scope,
+    or None; only the selected fields fetched. Raises as ``resolve_jobs``."""
     wanted = job_wire_fields(children(selected_fields(info), info.field_name))
     async with info.context.reading_page():
         page = await info.context.service.get_job(job_id, domain_id, info.context.principal, fields=wanted)
@@ -122,4 +130,7 @@ async def _collectors(info: Info, page: JobPage) -> dict[CollectorRef, Collector
 
 
 async def resolve_job_stat(info: Info, *, query: StatisticsQueryInput, domain_id: str | None = None) -> Any:
+    """``Query.jobStat`` (spec sections 4 and 6): the section 4 result, ``{"results":
+    [row...]}`` plus ``total_count`` when ``page.limit`` > 0, from
+    ``JobService.stat``. Raises what the service raises."""
     return await info.context.service.stat(stat_request(query, domain_id), info.context.principal)

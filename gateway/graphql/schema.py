@@ -192,9 +192,12 @@ class Query:
 
 
 class GatewaySchema(strawberry.Schema):
+    """Strawberry's schema without its error logging (``process_errors``)."""
+
     def process_errors(self, errors: Any, execution_context: Any = None) -> None:
-        # The GatewayErrors extension logs what deserves it (unexpected errors, with their cause
-        # and stack); a client's bad input is not worth a stack trace in the log.
+        """Log nothing: the ``GatewayErrors`` extension logs what deserves it
+        (unexpected errors, with their cause and stack); a client's bad input is not
+        worth a stack trace in the log."""
         return None
 
 

@@ -56,6 +56,11 @@ def _hub(info: Info) -> Any:
 async def job_changes(
     info: Info, *, where: Any = None, job_id: Sequence[str] | None = None, domain_id: str | None = None
 ) -> AsyncGenerator[JobChange, None]:
+    """``Subscription.jobChanged``: a ``JobChange`` for each insert or update (MongoDB
+    change stream events) of a job the arguments select in the caller's scope, read with
+    the selected fields under a budget of its own. Raises ``InvalidQuery`` over plain
+    HTTP (no hub), ``Unauthenticated`` when the caller's token expires, and what
+    ``JobService.watch`` raises for the request."""
     hub = _hub(info)
     request = list_request(domain_id, {}, job_id=None if job_id is None else list(job_id))
     watch = info.context.service.watch(
@@ -88,6 +93,10 @@ async def live_jobs(
     first: int = 20,
     domain_id: str | None = None,
 ) -> AsyncGenerator[JobsInfo, None]:
+    """``Subscription.jobsLive``: the first ``first`` jobs in ``orderBy``'s order (as
+    ``jobs`` answers them), at once and again after each change that alters the list;
+    subscribers of the same list share one query per change (``hub.live``). Raises as
+    ``job_changes``."""
     hub, service, principal = _hub(info), info.context.service, info.context.principal
     query: dict[str, Any] = {"page": {"limit": first}}
     if order_by is not None:

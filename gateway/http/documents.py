@@ -160,14 +160,11 @@ class PersistedQueries:
             raise InvalidRequestBody("a GraphQL request needs a query (or a documentId).")
         if digest is not None and sha256_id(params.query) != digest.lower():
             raise InvalidRequestBody("provided sha does not match query (extensions.persistedQuery.sha256Hash).")
-        if self.trusted_only and not self.trusts(params.query):
+        if self.trusted_only and not self.trusted.trusts(params.query):
             raise UntrustedDocument(
                 "this gateway runs trusted documents only: send the documentId of a document in its manifest."
             )
         return params.query
-
-    def trusts(self, document: str) -> bool:
-        return self.trusted.trusts(document)
 
     def remember(self, params: GraphQLParams) -> None:
         """Keep an automatic persisted query sent with its document (call once it ran)."""

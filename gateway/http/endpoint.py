@@ -62,7 +62,9 @@ _ANY = frozenset({OperationType.QUERY, OperationType.MUTATION})
 class Page(Protocol):
     """The page a browser gets on ``GET /graphql`` (GraphiQL)."""
 
-    def response(self, request: Request) -> Response: ...
+    def response(self, request: Request) -> Response:
+        """The HTML page for ``request`` (a GET or HEAD of ``/graphql`` from a browser)."""
+        ...
 
 
 @dataclass

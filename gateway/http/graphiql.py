@@ -36,6 +36,8 @@ CONTENT_SECURITY_POLICY = (
 
 
 def assets_directory() -> Path:
+    """The package's ``gateway/http/assets`` folder: GraphiQL's pinned files and their
+    ``pins.json`` (served under ``ASSETS_PATH``)."""
     return Path(str(resources.files("gateway.http").joinpath("assets")))
 
 
@@ -96,6 +98,8 @@ class GraphiQLPage:
         self.html = page_html(examples, ASSETS_PATH.lstrip("/"))
 
     def response(self, request: Request) -> Response:
+        """The GraphiQL page, with a Content-Security-Policy that allows only the
+        pinned same-origin assets (no request leaves for another origin)."""
         return HTMLResponse(
             self.html,
             headers={

@@ -54,6 +54,9 @@ def error_entry(exc: GatewayError) -> dict[str, Any]:
 
 
 def error_body(exc: GatewayError) -> dict[str, Any]:
+    """A GraphQL response map holding only ``exc``: ``{"errors": [{"message",
+    "extensions": {"code", "reason"}}]}`` (GraphQL over HTTP: a request error, no
+    ``data``)."""
     return {"errors": [error_entry(exc)]}
 
 
@@ -71,4 +74,5 @@ class GraphQLResponse(Response):
         super().__init__(content, status_code=status_code, headers=headers, media_type=f"{media_type}; charset=utf-8")
 
     def render(self, content: Any) -> bytes:
+        """Compact JSON bytes (``encoding.encode_json``)."""
         return encode_json(content)

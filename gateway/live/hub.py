@@ -137,6 +137,7 @@ class LiveList:
             return self.version
 
     def close(self) -> None:
+        """Cancel the first run and a refresh waiting to run (on the hub's shutdown)."""
         for task in (self.first, self._pending):
             if task is not None:
                 task.cancel()
@@ -174,10 +175,12 @@ class ChangeHub:
         self.active = 0
 
     async def start(self) -> None:
+        """Start reading the change source, in a task of the running loop (once)."""
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="change-hub")
 
     async def stop(self) -> None:
+        """Stop reading changes and cancel the live lists' pending refreshes."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

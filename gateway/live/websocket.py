@@ -57,10 +57,16 @@ class WebSocketSubscriptions(GraphQL[GraphQLContext, None]):
         self.authenticator = authenticator
 
     async def get_context(self, request: Any, response: Any) -> GraphQLContext:
+        """Strawberry's hook: a context per connection, over the app's service and hub
+        (the principal is set by ``on_ws_connect``)."""
         state = request.state
         return GraphQLContext(service=state.service, request=request, hub=state.hub)
 
     async def on_ws_connect(self, context: GraphQLContext) -> UnsetType | dict[str, object] | None:
+        """Strawberry's hook on ``connection_init`` (graphql-transport-ws): the caller
+        authenticated from the payload's ``Authorization`` (or ``token``). A refused
+        token closes the connection (4403) with the ``UNAUTHENTICATED`` payload of
+        ``Unauthenticated``; otherwise an empty ``connection_ack``."""
         try:
             context.principal = self.authenticator.authenticate(bearer(context.connection_params))
         except Unauthenticated as exc:

@@ -54,6 +54,8 @@ class RequestObserver:
         self.routes = routes
 
     def observe(self, scope: Scope, route: str, status: int, seconds: float) -> None:
+        """Called once per HTTP request, after the app returned (or raised): its scope,
+        route label, status and wall-clock seconds from the call to the end."""
         raise NotImplementedError
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -17,6 +17,8 @@ class AccessLogMiddleware(RequestObserver):
     operation name, status and duration in milliseconds, once the response is sent."""
 
     def observe(self, scope: Scope, route: str, status: int, seconds: float) -> None:
+        """Write the "request" line (``extra``: method, route, operation, status,
+        duration_ms rounded to microseconds) at INFO."""
         log.info(
             "request",
             extra={

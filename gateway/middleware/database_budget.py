@@ -9,6 +9,11 @@ from gateway.store.request_budget import request_budget
 
 
 class DatabaseBudgetMiddleware:
+    """Runs each HTTP request inside ``request_budget()``: the clock of the request's
+    database budget (``max_time_ms``) starts at its first store call and is shared by
+    every later one. WebSocket and lifespan scopes pass through (a subscription gives
+    each event a budget of its own)."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 

@@ -17,4 +17,5 @@ class MetricsMiddleware(RequestObserver):
         self.metrics = metrics
 
     def observe(self, scope: Scope, route: str, status: int, seconds: float) -> None:
+        """``Metrics.observe_request`` with the request's GraphQL operation name."""
         self.metrics.observe_request(route, graphql_operation(scope), status, seconds)

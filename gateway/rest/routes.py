@@ -20,7 +20,11 @@ from gateway.store.base import Document
 
 
 class FastJSONResponse(JSONResponse):
+    """Starlette's ``JSONResponse``, encoded by orjson (``encoding.encode_json``)."""
+
     def render(self, content: Any) -> bytes:
+        """Compact JSON bytes of ``content``; an integer beyond 64 bits through the
+        standard library."""
         return encode_json(content)
 
 
@@ -55,12 +59,21 @@ def _collector(collectors: Mapping[CollectorRef, Document], job: Document) -> Do
 
 
 async def search_jobs(request: Request) -> JSONResponse:
+    """``POST /inventory/v1/jobs/search`` (spec section 5): the list request as a JSON
+    body, answered ``{"results": [job...], "total_count": n}`` in the published API's
+    protobuf JSON form. The caller is authenticated before the body is read; errors
+    (``GatewayError``) become ``{"error": {code, message}}`` with their status."""
     principal = _principal(request)  # who is calling, before reading what they send
     body = await read_json_object(request)
     return await _list(request, body, principal)
 
 
 async def list_jobs(request: Request) -> JSONResponse:
+    """``GET /inventory/v1/jobs`` (spec section 5): the list request from the query
+    string, its shortcuts (``job_id``, ``status``, ...; a repeated name is a list) and
+    ``query`` as a JSON string; answered as ``search_jobs``. Raises
+    ``InvalidParameterType`` when ``query`` is given twice, ``InvalidRequestBody`` when
+    it is not JSON or nests too deep."""
     principal = _principal(request)
     params: dict[str, Any] = {}
     for name in set(request.query_params):
@@ -77,6 +90,9 @@ async def list_jobs(request: Request) -> JSONResponse:
 
 
 async def stat_jobs(request: Request) -> JSONResponse:
+    """``POST /inventory/v1/jobs/stat`` (spec sections 4 and 5): ``{"query":
+    StatisticsQuery, "domain_id"}`` answered ``{"results": [row...]}`` (plus
+    ``total_count`` when ``page.limit`` > 0), rows as computed."""
     principal = _principal(request)
     body = await read_json_object(request)
     return FastJSONResponse(await _service(request).stat(body, principal))
