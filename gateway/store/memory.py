@@ -9,11 +9,13 @@ this package's own modules for exactly the MongoDB language the compiler emits:
 ``expressions`` and ``accumulators``, ``regexes`` (PCRE by RE2). What those do not
 implement is refused (``UnsupportedByEngine``), never answered differently.
 
-Every query runs off the event loop, on the engine's one worker thread (the tables are
-not thread-safe; one thread also keeps queries from competing for the interpreter
-lock), under the time budget ``max_time_ms``: as on MongoDB, the database calls of one
-request share it (``request_budget``), waiting for the worker included, and past it
-the query stops and raises ``QueryTimedOut``, the error a MongoDB time-out gives.
+Every query runs off the event loop, on the engine's worker threads, taken fairly by
+domain (``scheduler``: one running query per domain, domains in turn, so a tenant
+sending many costly queries waits behind its own while another's runs beside them;
+a write runs alone), under the time budget ``max_time_ms``: as on MongoDB, the
+database calls of one request share it (``request_budget``), the time queued for a
+worker included. Past it the query stops, or is never run if still queued, and the
+call raises ``QueryTimedOut``, the error a MongoDB time-out gives.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import asyncio
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any, TypeVar
 
 import bson
@@ -49,10 +51,12 @@ from gateway.store.matching import expand
 from gateway.store.pipeline import run_pipeline
 from gateway.store.projection import compile_projection, copy
 from gateway.store.request_budget import remaining
-from gateway.store.tables import Table
+from gateway.store.scheduler import Scheduler
+from gateway.store.tables import Table, domain_of
 
 T = TypeVar("T")
 CHANGE_LOG = 10_000  # recent changes a watch can resume after
+_MARGIN = 0.05  # seconds a caller waits past its budget for a running call to stop
 
 
 def _sent(query: Any) -> Any:
@@ -75,7 +79,7 @@ class MemoryJobStore:
         self._budget_ms = max_time_ms
         self._budget_seconds = max_time_ms / 1000
         self._lock = threading.Lock()
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedded-engine")
+        self._scheduler = Scheduler()
         self._changes_lock = threading.Lock()
         self._sequence = 0
         self._log: deque[Change] = deque(maxlen=CHANGE_LOG)
@@ -115,17 +119,25 @@ class MemoryJobStore:
             for table in self._tables.values():
                 table.prepare()
 
-    async def _run(self, call: Callable[..., T], *args: Any) -> T:
-        # The request's budget, shared by all its database calls (as on MongoDB); the
-        # clock runs while the call waits for the worker too.
+    async def _run(self, call: Callable[..., T], *args: Any, domain: Any = None, exclusive: bool = False) -> T:
+        """``call(*args)`` on a worker, in ``domain``'s turn (``exclusive``: alone),
+        within what is left of the request's budget: the clock runs while the call is
+        queued too, and a call still queued when the budget is spent never runs."""
         seconds = remaining(self._budget_seconds)
         if seconds <= 0:
             raise QueryTimedOut(self._budget_ms)
         budget = Budget(seconds, self._budget_ms)
-        return await asyncio.get_running_loop().run_in_executor(self._worker, self._guarded, budget, call, args)
+        future = self._scheduler.submit(domain, partial(self._guarded, budget, call, args), exclusive=exclusive)
+        try:
+            # A running call stops itself at its next budget check; the margin lets
+            # its own QueryTimedOut (or its answer, just in time) arrive first.
+            return await asyncio.wait_for(asyncio.wrap_future(future), seconds + _MARGIN)
+        except TimeoutError:
+            raise QueryTimedOut(self._budget_ms) from None
 
-    def _guarded(self, budget: Budget, call: Callable[..., T], args: tuple[Any, ...]) -> T:
-        with self._lock, running(budget):
+    @staticmethod
+    def _guarded(budget: Budget, call: Callable[..., T], args: tuple[Any, ...]) -> T:
+        with running(budget):
             budget.check()
             return call(*args)
 
@@ -149,11 +161,12 @@ class MemoryJobStore:
             rows = self._table(collection).find(query, list(sort) if sort else None, skip, limit)
             return [project(row) for row in rows]
 
-        return await self._run(find)
+        return await self._run(find, domain=domain_of(query))
 
     async def count(self, collection: Collection, filter: Mapping[str, Any]) -> int:
-        """``JobStore.count`` on the engine's worker (``tables.Table.count``)."""
-        return await self._run(self._table(collection).count, _sent(filter))
+        """``JobStore.count`` on the engine's workers (``tables.Table.count``)."""
+        query = _sent(filter)
+        return await self._run(self._table(collection).count, query, domain=domain_of(query))
 
     async def aggregate(
         self, collection: Collection, pipeline: Sequence[Mapping[str, Any]], *, read: ReadPurpose = "stat"
@@ -170,7 +183,8 @@ class MemoryJobStore:
                 docs, rest = table.select({}), stages
             return [copy(row) for row in run_pipeline(docs, rest, self._foreign)]
 
-        return await self._run(aggregate)
+        first = stages[0].get("$match", {}) if stages else {}
+        return await self._run(aggregate, domain=domain_of(first))
 
     def _foreign(self, name: str) -> Table:
         if name not in self._tables:
@@ -192,7 +206,7 @@ class MemoryJobStore:
                         seen.setdefault(sort_key(value), value)
             return [copy(v) for v in seen.values()]
 
-        return await self._run(distinct)
+        return await self._run(distinct, domain=domain_of(query))
 
     # -- writes while serving, and their change events (a live demo: `--simulate`) --
 
@@ -204,10 +218,12 @@ class MemoryJobStore:
         doc = stored(doc)
 
         def insert() -> None:
-            if self._table(collection).insert([doc]) is not None:
+            table = self._table(collection)
+            if table.insert([doc]) is not None:
                 raise BulkWriteError({"writeErrors": [{"index": 0, "code": 11000, "errmsg": "E11000 duplicate key"}]})
+            table.prepare()  # re-indexed while it runs alone, never by the reads beside each other
 
-        await self._run(insert)
+        await self._run(insert, exclusive=True)
         self._emit(collection, "insert", doc)
         return copy(doc)
 
@@ -226,9 +242,10 @@ class MemoryJobStore:
             if bson.encode(doc) == bson.encode(current[0]):
                 return current[0], False  # a no-op: MongoDB writes no oplog entry, so no change event
             table.replace(doc)
+            table.prepare()
             return doc, True
 
-        doc, changed = await self._run(update)
+        doc, changed = await self._run(update, exclusive=True)
         if changed and doc is not None:
             self._emit(collection, "update", doc)
         return None if doc is None else copy(doc)
@@ -265,5 +282,5 @@ class MemoryJobStore:
         return None
 
     async def close(self) -> None:
-        """Stop the worker thread; queries still waiting for it are cancelled."""
-        self._worker.shutdown(wait=False, cancel_futures=True)
+        """Stop the workers; queries still waiting for one are cancelled."""
+        self._scheduler.close()

@@ -15,6 +15,7 @@ window) is read off the indexes.
 from __future__ import annotations
 
 import heapq
+import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -176,10 +177,12 @@ class _Plan:
 
 
 class Table:
-    """One collection's documents and indexes. Not thread-safe: the engine's single
-    worker thread is its only reader, and its only writer once it serves."""
+    """One collection's documents and indexes. Reads may run in several threads at
+    once; a write (``insert``, ``replace``) must run alone (``scheduler``), and the
+    indexes it leaves to rebuild are rebuilt by one reader while the others wait."""
 
     def __init__(self) -> None:
+        self._preparing = threading.Lock()
         self._docs: list[Document] = []
         self._seq: dict[int, int] = {}
         self._ids: set[Any] = set()
@@ -244,7 +247,9 @@ class Table:
 
     def _ready(self) -> None:
         if self._dirty:
-            self.prepare()
+            with self._preparing:
+                if self._dirty:
+                    self.prepare()
 
     # -- reads ------------------------------------------------------------------
 
@@ -446,6 +451,12 @@ def _conjuncts(filter: Mapping[str, Any]) -> list[tuple[str, Any]]:
         else:
             out.append((key, value))
     return out
+
+
+def domain_of(filter: Mapping[str, Any]) -> Any:
+    """The domain (partition) whose documents ``filter`` reads, or None when it names
+    none: a query's turn in the engine's scheduler."""
+    return _plan(filter).partition if isinstance(filter, Mapping) else None
 
 
 def _plan(filter: Mapping[str, Any]) -> _Plan:
