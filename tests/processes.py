@@ -1,8 +1,10 @@
-"""Running `job-gateway serve` in a child process for tests that need real sockets and
-real worker processes; the one home of the free-port helper."""
+"""Running `job-gateway` in a child process for tests that need real sockets, real
+worker processes or a clean interpreter; the one home of the free-port helper, and of
+the check that a test's outside tool (Node packages, Chromium) is installed."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -12,6 +14,8 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import child_env
 
@@ -23,6 +27,29 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
         return sock.getsockname()[1]
+
+
+def run_gateway(*args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m gateway *args`` run to its end (at most 60 s) in the environment
+    ``env`` (``child_env()`` when None); its exit status and output, as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "gateway", *args],
+        env=dict(env) if env is not None else child_env(),
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def require(ready: bool, what: str) -> None:
+    """Go on when the outside tool ``what`` a test needs is ``ready``; else skip the
+    test on a developer's machine, and fail it in CI (``CI`` set), where it must be."""
+    if ready:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} is missing in CI")
+    pytest.skip(f"{what} is not installed here")
 
 
 @contextmanager

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import urllib.request
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +17,7 @@ from gateway.demo import DEMO_DOMAINS, generate_dataset
 from gateway.settings import Settings, SettingsError
 from gateway.store.datafile import read_data_file
 from tests.conftest import ROOT, child_env
-from tests.processes import free_port, serving
+from tests.processes import free_port, run_gateway, serving
 
 END = datetime(2024, 6, 1)
 
@@ -78,9 +76,7 @@ def test_settings_from_environment_and_validation() -> None:
 
 def test_serve_against_mongodb_needs_auth_or_the_insecure_flag() -> None:
     env = child_env(MONGODB_URI="mongodb://127.0.0.1:1/?directConnection=true")
-    done = subprocess.run(
-        [sys.executable, "-m", "gateway", "serve"], env=env, check=False, capture_output=True, text=True, timeout=60
-    )
+    done = run_gateway("serve", env=env)
     assert done.returncode == 2 and "--insecure-no-auth" in done.stderr
     assert Settings.from_environ(env, insecure_no_auth=True).insecure_no_auth
 
@@ -95,34 +91,18 @@ def test_create_indexes_needs_a_mongodb(capsys: pytest.CaptureFixture[str], monk
         JOB_GATEWAY_SERVER_SELECTION_TIMEOUT_MS="200",
         JOB_GATEWAY_INSECURE_NO_AUTH="1",
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "gateway", "create-indexes"],
-        env=env,
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_gateway("create-indexes", env=env)
     assert done.returncode == 1 and "unreachable" in done.stderr
 
 
 def test_serve_refuses_bad_settings_with_one_line(tmp_path: Path) -> None:
     env = child_env(JOB_GATEWAY_MAX_PAGE_SIZE="-1")
-    done = subprocess.run(
-        [sys.executable, "-m", "gateway", "serve"], env=env, check=False, capture_output=True, text=True, timeout=60
-    )
+    done = run_gateway("serve", env=env)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         "job-gateway: JOB_GATEWAY_MAX_PAGE_SIZE must be a positive integer, got -1"
     ]
-    missing = subprocess.run(
-        [sys.executable, "-m", "gateway", "serve", "--data", str(tmp_path / "none.json")],
-        env=child_env(),
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    missing = run_gateway("serve", "--data", str(tmp_path / "none.json"))
     assert missing.returncode == 2 and "no such file" in missing.stderr
 
 

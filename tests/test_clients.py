@@ -25,6 +25,7 @@ from gateway.app import create_app
 from gateway.settings import Settings
 from tests.conftest import ROOT
 from tests.live import live_server
+from tests.processes import require
 
 NODE_DIR = ROOT / "tests" / "node"
 HTTP_DIR = ROOT / "gateway" / "http"
@@ -32,16 +33,8 @@ EXAMPLES = json.loads((HTTP_DIR / "examples.json").read_text())
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
-def _require(ready: bool, what: str) -> None:
-    if ready:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{what} is missing in CI")
-    pytest.skip(f"{what} is not installed here")
-
-
 def node(script: str, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    _require(bool(shutil.which("node")) and (NODE_DIR / "node_modules").is_dir(), "Node with tests/node's packages")
+    require(bool(shutil.which("node")) and (NODE_DIR / "node_modules").is_dir(), "Node with tests/node's packages")
     return subprocess.run(
         ["node", script, *args], cwd=NODE_DIR, capture_output=True, text=True, timeout=timeout, check=False
     )
@@ -136,7 +129,7 @@ def test_clients_against_a_trusted_documents_only_gateway(trusted_gateway: str) 
 
 
 def test_graphiql_works_offline_in_a_browser(gateway: str, tmp_path: Path) -> None:
-    _require(Path(CHROMIUM).is_file(), f"Chromium ({CHROMIUM})")
+    require(Path(CHROMIUM).is_file(), f"Chromium ({CHROMIUM})")
     run = node("browser.mjs", gateway, str(tmp_path / "graphiql.png"))
     assert run.returncode == 0, run.stdout + run.stderr
     report = json.loads(run.stdout)

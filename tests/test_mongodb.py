@@ -5,8 +5,6 @@ run)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from typing import Any
 
 import pytest
@@ -16,6 +14,7 @@ from gateway.store.mongo import MongoJobStore
 from tests.conftest import BUDGET_MS, MongoSeed, child_env
 from tests.dataset import dataset
 from tests.engines import MONGODB_MARKS
+from tests.processes import run_gateway
 
 pytestmark = [*MONGODB_MARKS, pytest.mark.anyio]
 
@@ -45,14 +44,7 @@ async def test_ping_and_indexes_are_idempotent(store: MongoJobStore) -> None:
 def _create_indexes(seed: MongoSeed) -> list[str]:
     """`job-gateway create-indexes` against ``seed``'s database: its report's lines."""
     env = child_env(MONGODB_URI=seed.uri, JOB_GATEWAY_DATABASE=seed.name, JOB_GATEWAY_INSECURE_NO_AUTH="1")
-    done = subprocess.run(
-        [sys.executable, "-m", "gateway", "create-indexes"],
-        env=env,
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_gateway("create-indexes", env=env)
     assert done.returncode == 0, done.stderr
     return done.stdout.splitlines()
 

@@ -1,6 +1,7 @@
 """`serve` with one and several worker processes: every accepted connection has
 TCP_NODELAY (no ~40 ms Nagle/delayed-ACK stall on keep-alive requests), and the
-merged flags and environment reach every worker."""
+merged flags and environment reach every worker. Each worker is asked in turn, the
+others stopped: what is asserted is what each one answers, never how fast."""
 
 from __future__ import annotations
 
@@ -10,23 +11,21 @@ import json
 import os
 import signal
 import socket
-import statistics
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import Any
 
 import pytest
 
 from gateway.server import listen
 from gateway.settings import Settings, SettingsError
-from tests.conftest import FIXTURE, child_env
+from tests.conftest import FIXTURE, ROOT, child_env
 from tests.processes import HOST, free_port, serving
-
-PAGE_20 = json.dumps(
-    {"query": '{ jobs(domainId: "domain-58010aa2e451", query: {page: {limit: 20}}) { totalCount results { jobId } } }'}
-)
 
 
 def test_listener_gives_accepted_connections_tcp_nodelay() -> None:
@@ -55,38 +54,106 @@ def test_listener_gives_accepted_connections_tcp_nodelay() -> None:
     assert asyncio.run(accepted_nodelay()) == 1
 
 
-def _keep_alive_medians_ms(*bases: str, requests: int = 25) -> list[float]:
-    """Median latency of GraphQL page-20 requests sent one after another on one
-    connection to each of ``bases``, the servers taking turns: whatever else loads the
-    machine meanwhile slows them alike."""
-    connections = []
-    for base in bases:
-        url = urlsplit(base)
-        connections.append(http.client.HTTPConnection(url.hostname or HOST, url.port, timeout=10))
-    timings: list[list[float]] = [[] for _ in bases]
-    try:
-        for _ in range(requests + 1):  # the first one opens the connection: not counted
-            for conn, timed in zip(connections, timings, strict=True):
-                started = time.perf_counter()
-                conn.request("POST", "/graphql", body=PAGE_20, headers={"Content-Type": "application/json"})
-                response = conn.getresponse()
-                assert response.status == 200 and b'"jobId"' in response.read()
-                timed.append(time.perf_counter() - started)
-    finally:
-        for conn in connections:
+# A child process serving, with ``gateway.server.serve`` and ``argv[1]`` workers, an app
+# that answers each request with the TCP_NODELAY of its own connection's socket (found
+# among the worker's open sockets by the peer address) and the worker's pid. Each
+# worker prints its pid as it builds the app; the parent prints the port first.
+PROBE = """
+import json, os, socket, sys
+from gateway.server import listen, serve
+from gateway.settings import Settings
+
+def nodelay_of_connection(peer):
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            fd = os.dup(int(name))
+        except OSError:
+            continue
+        try:
+            sock = socket.socket(fileno=fd)
+        except OSError:
+            os.close(fd)
+            continue
+        with sock:
+            try:
+                if sock.type == socket.SOCK_STREAM and sock.getpeername()[:2] == peer:
+                    return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+            except OSError:
+                pass
+    return None
+
+async def probe(scope, receive, send):
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            await send({"type": message["type"] + ".complete"})
+            if message["type"] == "lifespan.shutdown":
+                return
+    answer = {"pid": os.getpid(), "nodelay": nodelay_of_connection(tuple(scope["client"]))}
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": json.dumps(answer).encode()})
+
+def build():
+    print(os.getpid(), flush=True)
+    return probe
+
+sock = listen("127.0.0.1", 0)
+print(sock.getsockname()[1], flush=True)
+sys.exit(serve(Settings(workers=int(sys.argv[1])), build, sock))
+"""
+
+
+def _from_each(pids: list[int], ask: Callable[[], Any]) -> dict[int, Any]:
+    """``ask()`` once per worker of ``pids``, each time with the others stopped
+    (SIGSTOP), so that it alone accepts the connection: ``{pid: answer}``."""
+    answers = {}
+    for answering in pids:
+        others = [pid for pid in pids if pid != answering]
+        for pid in others:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            answers[answering] = ask()
+        finally:
+            for pid in others:
+                os.kill(pid, signal.SIGCONT)
+    return answers
+
+
+def _probe(port: int) -> Any:
+    """Two requests on one keep-alive connection to the probe server (once a worker
+    listens): the answers."""
+    deadline = time.monotonic() + 30
+    while True:
+        conn = http.client.HTTPConnection(HOST, port, timeout=30)
+        try:
+            answers = []
+            for _ in range(2):
+                conn.request("GET", "/")
+                answers.append(json.loads(conn.getresponse().read()))
+            return answers
+        except ConnectionRefusedError:  # no worker listens yet
+            assert time.monotonic() < deadline, "no worker listened within 30 s"
+            time.sleep(0.05)
+        finally:
             conn.close()
-    return [statistics.median(timed[1:]) * 1000 for timed in timings]
 
 
-def test_two_workers_answer_keep_alive_requests_as_fast_as_one() -> None:
-    # Nagle's algorithm against the client's delayed ACK adds ~40 ms per request
-    # (20-100 times a loopback request); a small ratio means no stall.
-    with (
-        serving("--data", str(FIXTURE), "--workers", "1") as single,
-        serving("--data", str(FIXTURE), "--workers", "2") as double,
-    ):
-        one, two = _keep_alive_medians_ms(single, double)
-    assert two / one < 4, f"2 workers {two:.2f} ms vs 1 worker {one:.2f} ms"
+@pytest.mark.parametrize("workers", [1, 2])
+def test_every_worker_sets_tcp_nodelay_on_its_connections(workers: int) -> None:
+    # Without TCP_NODELAY, Nagle's algorithm against the client's delayed ACK holds every
+    # keep-alive response ~40 ms (uvicorn issue 3149, see gateway/server.py): asserted
+    # on the socket each worker answers on, not by timing it.
+    with subprocess.Popen(
+        [sys.executable, "-c", PROBE, str(workers)], stdout=subprocess.PIPE, text=True, env=child_env(), cwd=ROOT
+    ) as child:
+        try:
+            assert child.stdout is not None
+            port = int(child.stdout.readline())
+            pids = [int(child.stdout.readline()) for _ in range(workers)]
+            answers = _from_each(pids, lambda: _probe(port))
+        finally:
+            child.terminate()
+    assert answers == {pid: [{"pid": pid, "nodelay": 1}] * 2 for pid in pids}
 
 
 def _post(base: str, path: str, body: dict) -> dict:
@@ -119,17 +186,8 @@ def test_flags_reach_every_worker(tmp_path: Path) -> None:
         (started,) = _logged(log, "started 2 worker processes")
         pids = started["pids"]
         _logged(log, "Application startup complete.", count=2)
-        totals = {}
-        for answering in pids:
-            others = [pid for pid in pids if pid != answering]
-            for pid in others:
-                os.kill(pid, signal.SIGSTOP)
-            try:
-                body = {"domain_id": "domain-58010aa2e451", "query": {}}
-                totals[answering] = _post(base, "/inventory/v1/jobs/search", body)["total_count"]
-            finally:
-                for pid in others:
-                    os.kill(pid, signal.SIGCONT)
+        body = {"domain_id": "domain-58010aa2e451", "query": {}}
+        totals = _from_each(pids, lambda: _post(base, "/inventory/v1/jobs/search", body)["total_count"])
     assert totals == dict.fromkeys(pids, 2)
 
 

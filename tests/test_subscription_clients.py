@@ -24,6 +24,7 @@ from gateway.settings import Settings
 from tests.conftest import ROOT, fixed_clock, memory_with
 from tests.dataset import D1, D2, dataset
 from tests.live import live_server
+from tests.processes import require
 
 pytestmark = pytest.mark.anyio
 CLIENTS = ROOT / "tests" / "node-live"
@@ -38,16 +39,8 @@ LIVE = """subscription {
 }"""
 
 
-def _require(ready: bool, what: str) -> None:
-    if ready:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{what} is missing in CI")
-    pytest.skip(f"{what} is not installed here (npm ci in tests/node-live)")
-
-
 def _ready() -> None:
-    _require(bool(shutil.which("node")) and (CLIENTS / "node_modules").is_dir(), "Node with tests/node-live's packages")
+    require(bool(shutil.which("node")) and (CLIENTS / "node_modules").is_dir(), "Node with tests/node-live's packages")
 
 
 def _serving(**settings: Any) -> Iterator[tuple[str, Any, dict[str, Any]]]:
@@ -186,7 +179,7 @@ async def test_graphiql_shows_a_subscription_live(open_gateway: tuple[str, Any, 
     """GraphiQL (the page /graphql serves browsers) runs subscriptions over WebSocket,
     offline: each result replaces the last in its result pane."""
     _ready()
-    _require(os.path.exists(os.environ.get("CHROMIUM", "/usr/bin/chromium")), "Chromium")
+    require(os.path.exists(os.environ.get("CHROMIUM", "/usr/bin/chromium")), "Chromium")
     url, store, data = open_gateway
     key = next(j["_id"] for j in data["job"] if j["job_id"] == "job-000000000001")
     query = f'subscription {{ jobChanged(domainId: "{D1}", jobId: ["job-000000000001"]) {{ job {{ jobId remainedTasks }} }} }}'

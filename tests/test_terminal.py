@@ -10,7 +10,6 @@ import os
 import pty
 import select
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -25,7 +24,7 @@ from gateway.devtoken import private_key_path
 from gateway.settings import Settings, settings_markdown, settings_table
 from tests.conftest import FIXTURE, ROOT, child_env, memory_with
 from tests.dataset import D1, dataset
-from tests.processes import free_port, serving
+from tests.processes import free_port, run_gateway, serving
 
 
 def _on_a_terminal(args: list[str], until: bytes, timeout: float = 60.0) -> str:
@@ -108,14 +107,7 @@ def test_log_format_setting_forces_text_lines(tmp_path: Path) -> None:
 def test_malformed_data_file_stops_start_up_with_one_line(tmp_path: Path, content: str, problem: str) -> None:
     data = tmp_path / "data.json"
     data.write_text(content)
-    done = subprocess.run(
-        [sys.executable, "-m", "gateway", "serve", "--data", str(data), "--port", str(free_port())],
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_gateway("serve", "--data", str(data), "--port", str(free_port()))
     assert done.returncode == 2
     (line,) = done.stderr.splitlines()
     assert line.startswith(f"job-gateway: {data}: ") and problem in line
@@ -149,13 +141,13 @@ def test_serve_flags_come_from_the_settings_table() -> None:
 
 
 def test_dev_token_refuses_mongodb(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "gateway", "dev-token", "--domain", D1, "--keys", str(tmp_path / "k.json")],
+    done = run_gateway(
+        "dev-token",
+        "--domain",
+        D1,
+        "--keys",
+        str(tmp_path / "k.json"),
         env=child_env(MONGODB_URI="mongodb://db.example"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
     )
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.splitlines() == [done.stderr.strip()] and "refuses to run with MONGODB_URI" in done.stderr
