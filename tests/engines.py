@@ -94,6 +94,14 @@ OBJECT_FIELD_ORDER = Deviation(
     "https://www.mongodb.com/docs/manual/reference/bson-type-comparison-order/#objects",
 )
 
+LEADING_ZERO_INDEX = Deviation(
+    SECANTUS,
+    "a numeric path part with a leading zero ('a.00') indexes an array as 'a.0' does, in filters and sorts; "
+    "MongoDB reads it as a field name, which no array element has (jstests/core/query/match_numeric_components.js, "
+    "SERVER-31977)",
+    "https://www.mongodb.com/docs/manual/core/document/#dot-notation",
+)
+
 
 # The marks of what runs on the server at MONGODB_URI: skipped without one, except in CI.
 MONGODB_MARKS = [

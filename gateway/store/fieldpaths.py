@@ -15,6 +15,14 @@
   nested, and numeric parts are field names, never indexes
   (https://www.mongodb.com/docs/manual/core/field-paths/ ,
   https://www.mongodb.com/docs/manual/reference/operator/aggregation/push/ examples).
+- In a sort key (``find(...).sort``, ``$sort``) a path reaches into arrays as in a
+  query, except that a numeric part over an array only indexes it: ``a.0.b`` is the
+  ``b`` of ``a``'s first element alone, and an array found as that element is one value,
+  compared whole, not by its elements (MongoDB's jstests
+  ``jstests/core/query/sort/sort_dotted_paths_numeric.js``; the sort key is the index
+  key, https://www.mongodb.com/docs/manual/core/indexes/index-types/index-multikey/).
+- Everywhere a numeric part written with a leading zero (``a.00``) is a field name,
+  never an index (jstests ``match_numeric_components.js``; SERVER-31977).
 """
 
 from __future__ import annotations
@@ -65,10 +73,74 @@ def _collect(value: Any, parts: tuple[str, ...], i: int, out: list[Any]) -> None
                 _collect(element, parts, i, out)
             else:
                 scalar = True  # a scalar or a nested array: no value here
-        if part.isascii() and part.isdigit() and int(part) < len(value) and not (len(part) > 1 and part[0] == "0"):
+        if 0 <= _index(part) < len(value):
             _collect(value[int(part)], parts, i + 1, out)
         elif scalar or len(out) == found:
             out.append(MISSING)  # an empty array, or elements that hold no such field
+        return
+    out.append(MISSING)
+
+
+def _index(part: str) -> int:
+    """The array index a path part names (digits, no leading zero); -1 for none."""
+    if part.isascii() and part.isdigit() and (part == "0" or part[0] != "0"):
+        return int(part)
+    return -1
+
+
+class Whole:
+    """An array that is one sort-key value (an array's element reached by index)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: list[Any]) -> None:
+        self.value = value
+
+
+def sort_values(path: str) -> Callable[[Any], list[Any]]:
+    """A function giving the values ``path`` contributes to a document's sort key:
+    as ``query_values``, but a numeric part over an array only indexes it, and an
+    array reached so is given as ``Whole`` (see the module's sort-key rule)."""
+    parts = tuple(path.split("."))
+    if not any(_index(part) >= 0 for part in parts):
+        return query_values(path)
+
+    def values(doc: Any) -> list[Any]:
+        out: list[Any] = []
+        _sort_collect(doc, parts, 0, out, False)
+        return out
+
+    return values
+
+
+def _sort_collect(value: Any, parts: tuple[str, ...], i: int, out: list[Any], element: bool) -> None:
+    if i == len(parts):
+        out.append(Whole(value) if element and isinstance(value, list) else value)
+        return
+    part = parts[i]
+    if isinstance(value, dict):
+        if part in value:
+            _sort_collect(value[part], parts, i + 1, out, False)
+        else:
+            out.append(MISSING)
+        return
+    if isinstance(value, list):
+        index = _index(part)
+        if index >= 0:
+            if index < len(value):
+                _sort_collect(value[index], parts, i + 1, out, True)
+            else:
+                out.append(MISSING)
+            return
+        found = len(out)
+        scalar = False
+        for item in value:
+            if isinstance(item, dict):
+                _sort_collect(item, parts, i, out, False)
+            else:
+                scalar = True
+        if scalar or len(out) == found:
+            out.append(MISSING)
         return
     out.append(MISSING)
 

@@ -5,7 +5,9 @@ a descending one: an array contributes its elements, an empty array sorts below 
 and missing, and missing sorts as null; a path through an array of sub-documents
 contributes each element's value, null where an element lacks the field
 (https://www.mongodb.com/docs/manual/reference/bson-type-comparison-order/#arrays ,
-.../reference/method/cursor.sort/#sort-consistency).
+.../reference/method/cursor.sort/#sort-consistency). A numeric part over an array
+indexes it and nothing else, and an array found at that index is one value
+(``fieldpaths.sort_values``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from gateway.store.bsonorder import EMPTY_ARRAY_SORT_KEY, MISSING, sort_key
-from gateway.store.fieldpaths import query_values
+from gateway.store.fieldpaths import Whole, sort_values
 
 SortSpec = Sequence[tuple[str, int]]
 
@@ -41,7 +43,9 @@ def field_keys(values: list[Any]) -> list[tuple[Any, ...]]:
     """The sort keys a field's candidate values contribute."""
     keys: list[tuple[Any, ...]] = []
     for value in values:
-        if type(value) is list:
+        if type(value) is Whole:
+            keys.append(sort_key(value.value))
+        elif type(value) is list:
             if value:
                 keys.extend(sort_key(v) for v in value)
             else:
@@ -53,7 +57,7 @@ def field_keys(values: list[Any]) -> list[tuple[Any, ...]]:
 
 def sort_key_function(spec: SortSpec) -> Callable[[Any], tuple[Any, ...]]:
     """A key function ordering documents by ``spec`` ((path, 1 | -1) pairs)."""
-    fields = [(query_values(path), direction) for path, direction in spec]
+    fields = [(sort_values(path), direction) for path, direction in spec]
 
     def key(doc: Any) -> tuple[Any, ...]:
         out: list[Any] = []
