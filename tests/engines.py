@@ -102,6 +102,13 @@ LEADING_ZERO_INDEX = Deviation(
     "https://www.mongodb.com/docs/manual/core/document/#dot-notation",
 )
 
+NUMERIC_EXPRESSION_PATH = Deviation(
+    SECANTUS,
+    "an aggregation field path's numeric part indexes an array ('$projects.0' is the first project); MongoDB's "
+    "aggregation field paths never index arrays: the part names a field of each element (SERVER-24748)",
+    "https://www.mongodb.com/docs/manual/reference/operator/aggregation/sortArray/",
+)
+
 
 # The marks of what runs on the server at MONGODB_URI: skipped without one, except in CI.
 MONGODB_MARKS = [

@@ -139,7 +139,10 @@ JOB_DOCUMENT: tuple[Field, ...] = (
 KeyReader = Callable[[object, str], str]
 
 _LEGACY_PREFIXES = {"collector": COLLECTOR_INFO}
-_ARRAY_INDEX = re.compile(r"\d+")
+# An element index as MongoDB reads one: digits without a leading zero ("00" is a field
+# name, https://www.mongodb.com/docs/manual/core/document/#dot-notation; SERVER-31977).
+_ARRAY_INDEX = re.compile(r"0|[1-9]\d*")
+_ZERO_LED = re.compile(r"0\d+")
 
 
 def _named(table: tuple[Field, ...], name: str) -> Field | None:
@@ -235,5 +238,11 @@ def stored_key(raw: object, where: str) -> str:
     if key == COLLECTOR_INFO:
         raise InvalidQuery(f'{where} "collector_info" must name a collector field, e.g. "collector_info.provider".')
     if not _walk(key)[1]:
+        if any(_ZERO_LED.fullmatch(segment) for segment in key.split(".")):
+            raise InvalidQuery(
+                f"{where} {json_text(written)} is not a stored field of a job: an array index is written without "
+                'leading zeros ("0", "1", ...); MongoDB reads a part such as "00" as a field name, which a job '
+                "does not have."
+            )
         raise unknown_key(written, where)
     return stored_path(key)
