@@ -251,11 +251,16 @@ _CREATE_INDEXES_ENV = (
 )
 
 
+# The shell's status for a command stopped by SIGINT (128 + 2).
+INTERRUPTED = 130
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """The ``job-gateway`` command (also ``python -m gateway``): runs the subcommand
-    ``argv`` names (``sys.argv[1:]`` when None) and returns its exit status; a bad
-    setting, data file or value is one line on stderr and status 2, never a
-    traceback."""
+    ``argv`` names (``sys.argv[1:]`` when None) and returns its exit status: 0; 2 when
+    a bad setting, data file or value stops it (one line on stderr, never a
+    traceback); 130 when Ctrl-C stops it before it serves (loading data, generating;
+    one line)."""
     args = build_parser().parse_args(argv)
     if getattr(args, "jobs", 1) < 0:
         print("job-gateway: --jobs must not be negative", file=sys.stderr)
@@ -265,3 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SettingsError, DataFileError, ValueError) as exc:
         print(f"job-gateway: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # On a terminal a progress bar may be half drawn: the line starts afresh.
+        print(f"{chr(10) if sys.stderr.isatty() else ''}job-gateway: interrupted", file=sys.stderr)
+        return INTERRUPTED

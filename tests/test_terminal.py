@@ -176,3 +176,35 @@ def test_dev_token_authenticates_against_its_key_file(
     assert every and {j["domain_id"] for j in every} == {D1}
     expected = {j["job_id"] for j in dataset()["job"] if j["domain_id"] == D1 and "project-a" in j.get("projects", [])}
     assert expected and {j["job_id"] for j in some} == expected and len(some) < len(every)
+
+
+def test_ctrl_c_while_loading_data_exits_130_with_one_line(tmp_path: Path) -> None:
+    """SIGINT as the data file is read: no traceback, no banner, exit status 130."""
+    data = tmp_path / "jobs.json"
+    assert main(["generate", "--jobs", "150000", "--end", "2024-06-01T00:00:00", "--out", str(data)]) == 0
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: becomes the command
+        command = [sys.executable, "-m", "gateway", "serve", "--data", str(data), "--port", str(free_port())]
+        os.execve(sys.executable, command, child_env())
+    out = b""
+    try:
+        while f"reading {data}".encode() not in out:
+            assert select.select([fd], [], [], 60)[0], out
+            out += os.read(fd, 65536)
+        os.kill(pid, signal.SIGINT)
+        while True:  # until the child closes the terminal
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    text = out.decode(errors="replace").replace("\r\n", "\n")
+    assert os.waitstatus_to_exitcode(status) == 130, text
+    assert "Traceback" not in text and "GraphiQL" not in text, text  # stopped while loading
+    lines = [line for line in text.split("\n") if line.strip()]
+    assert lines[-1] == "job-gateway: interrupted", text
