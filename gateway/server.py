@@ -15,18 +15,26 @@ still be what carries the merged ``Settings`` and the loaded data to the workers
 
 Workers are forked from the process that merged flags and environment into
 ``Settings`` (once, in the command) and loaded the embedded engine's data (once): they
-inherit both, and never read the environment again.
+inherit both, and never read the environment again. A worker that exits while the
+server runs - a crash, or a signal sent to it alone - is replaced, at most
+``RESTARTS_PER_MINUTE`` times a minute; workers live in their own process group (Ctrl-C
+reaches the supervisor, which stops them) and stop when the supervisor dies, even by
+SIGKILL.
 """
 
 from __future__ import annotations
 
+import collections
+import ctypes
 import functools
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -50,6 +58,10 @@ AppFactory = Callable[[], ASGIApp]
 # uvicorn's exit status when the app's lifespan start-up fails (uvicorn.config.STARTUP_FAILURE).
 STARTUP_FAILURE = 3
 _POLL_SECONDS = 0.5
+# A worker that exits is replaced, at most this many times in any minute (more is a
+# crash loop: the server stops, with status 1, for its orchestrator to act).
+RESTARTS_PER_MINUTE = 10
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 _STOP_SECONDS = 30.0
 
 
@@ -136,25 +148,76 @@ def run_worker(settings: Settings, app_factory: AppFactory, sock: socket.socket)
     return 0 if server.started else STARTUP_FAILURE
 
 
-def _worker_main(settings: Settings, app_factory: AppFactory, sock: socket.socket) -> None:
+def _worker_main(settings: Settings, app_factory: AppFactory, sock: socket.socket, supervisor: int) -> None:
+    # Its own process group: Ctrl-C at the terminal reaches the supervisor alone, which
+    # stops the workers (SIGTERM) - a worker never exits on its own at the same moment
+    # and gets replaced.
+    os.setpgid(0, 0)
+    _exit_with(supervisor)
     # The supervisor's handlers were inherited through the fork; uvicorn installs its own.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         sys.exit(run_worker(settings, app_factory, sock))
-    except KeyboardInterrupt:  # Ctrl-C reaches the whole process group; the parent reports
+    except KeyboardInterrupt:  # a SIGINT sent to this worker alone
         sys.exit(0)
 
 
+def _exit_with(supervisor: int) -> None:
+    """Have this worker stop when ``supervisor``, its parent, dies - even by SIGKILL,
+    which it cannot handle: SIGTERM (uvicorn's graceful stop) at once through Linux's
+    ``prctl(PR_SET_PDEATHSIG)`` (man 2 prctl), elsewhere from a thread watching the
+    parent id; and, as the supervisor would, a forced exit if that stop has not ended
+    the process ``_STOP_SECONDS`` later."""
+    pdeathsig = sys.platform == "linux"
+    if pdeathsig:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")
+
+    def watch() -> None:
+        while os.getppid() == supervisor:
+            time.sleep(_POLL_SECONDS)
+        if not pdeathsig or not started_with_parent:
+            os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(_STOP_SECONDS)
+        os._exit(1)
+
+    started_with_parent = os.getppid() == supervisor  # else it died before prctl was asked
+    threading.Thread(target=watch, name="parent-death watch", daemon=True).start()
+
+
+class _RestartBudget:
+    """At most ``limit`` worker restarts in any ``window`` seconds."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit, self.window = limit, window
+        self._times: collections.deque[float] = collections.deque()
+
+    def spend(self) -> bool:
+        """Count one restart now; False when it is one more than the bound allows."""
+        now = time.monotonic()
+        while self._times and now - self._times[0] > self.window:
+            self._times.popleft()
+        self._times.append(now)
+        return len(self._times) <= self.limit
+
+
 def _supervise(settings: Settings, app_factory: AppFactory, sock: socket.socket) -> int:
-    """Start the workers, replace any that crashes, stop them all on SIGINT/SIGTERM.
-    A worker whose app fails to start stops the whole server (no crash loop)."""
+    """Start the workers, replace any that exits (whatever the cause: a crash, a signal
+    sent to it alone) while the server runs, at most ``RESTARTS_PER_MINUTE`` times a
+    minute; stop them all on SIGINT/SIGTERM. Returns 0 when stopped, 3
+    (``STARTUP_FAILURE``) when a first worker's app cannot start, 1 when workers exit
+    more often than the bound allows (a crash loop: the orchestrator decides then)."""
     # fork, not spawn: workers share what the parent loaded, and need nothing pickled.
     fork = multiprocessing.get_context("fork")
     stop = threading.Event()
+    supervisor = os.getpid()
 
     def start() -> BaseProcess:
-        process = fork.Process(target=_worker_main, args=(settings, app_factory, sock), name="job-gateway worker")
+        process = fork.Process(
+            target=_worker_main, args=(settings, app_factory, sock, supervisor), name="job-gateway worker"
+        )
         process.start()
         return process
 
@@ -164,21 +227,36 @@ def _supervise(settings: Settings, app_factory: AppFactory, sock: socket.socket)
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, request_stop)
     workers = [start() for _ in range(settings.workers)]
+    first = {w.pid for w in workers}
+    budget = _RestartBudget(RESTARTS_PER_MINUTE, 60.0)
     log.info("started %d worker processes", settings.workers, extra={"pids": [w.pid for w in workers]})
+    log.info("a worker that exits is replaced, at most %d times a minute", RESTARTS_PER_MINUTE)
     status = 0
     while not stop.wait(_POLL_SECONDS):
         for i, worker in enumerate(workers):
-            if worker.is_alive() or worker.exitcode == 0:
+            if worker.is_alive() or stop.is_set():
                 continue
-            if worker.exitcode == STARTUP_FAILURE:
+            code = worker.exitcode
+            cause = f"signal {signal.Signals(-code).name}" if code is not None and code < 0 else f"status {code}"
+            if code == STARTUP_FAILURE and worker.pid in first:
                 log.error("a worker could not start; stopping", extra={"pid": worker.pid})
                 status = STARTUP_FAILURE
                 stop.set()
                 break
-            log.warning("worker exited; starting another", extra={"pid": worker.pid, "exitcode": worker.exitcode})
+            if not budget.spend():
+                log.error(
+                    "workers exited more than %d times within a minute; stopping",
+                    RESTARTS_PER_MINUTE,
+                    extra={"pid": worker.pid, "exit": cause, "restarts_per_minute": RESTARTS_PER_MINUTE},
+                )
+                status = 1
+                stop.set()
+                break
             workers[i] = start()
-        if not any(w.is_alive() for w in workers):
-            break
+            log.warning(
+                "a worker exited; started another in its place",
+                extra={"pid": worker.pid, "exit": cause, "replacement": workers[i].pid},
+            )
     for worker in workers:
         if worker.is_alive():
             worker.terminate()  # SIGTERM: uvicorn finishes the requests in flight

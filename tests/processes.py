@@ -59,6 +59,15 @@ def serving(
     """Start ``job-gateway serve --port P *args`` (its stderr into the file ``stderr``
     when given); yield its base URL once /healthz answers; stop it (SIGTERM) on exit.
     Fails if it exits or does not answer in time."""
+    with serving_process(*args, env=env, stderr=stderr, timeout=timeout) as (base, _):
+        yield base
+
+
+@contextmanager
+def serving_process(
+    *args: str, env: Mapping[str, str] | None = None, stderr: Path | None = None, timeout: float = 30.0
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``serving``, yielding the process too (its base URL, the process)."""
     port = free_port()
     command = [sys.executable, "-m", "gateway", "serve", "--port", str(port), *args]
     base = f"http://{HOST}:{port}"
@@ -82,7 +91,7 @@ def serving(
                     if time.monotonic() > deadline:
                         raise
                     time.sleep(0.1)
-            yield base
+            yield base, proc
         finally:
             proc.terminate()
             try:

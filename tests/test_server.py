@@ -1,7 +1,9 @@
 """`serve` with one and several worker processes: every accepted connection has
 TCP_NODELAY (no ~40 ms Nagle/delayed-ACK stall on keep-alive requests), and the
 merged flags and environment reach every worker. Each worker is asked in turn, the
-others stopped: what is asserted is what each one answers, never how fast."""
+others stopped: what is asserted is what each one answers, never how fast. A worker
+stopped alone is replaced (within a bound), and workers do not outlive a killed
+supervisor: asserted by processes and log events."""
 
 from __future__ import annotations
 
@@ -19,13 +21,14 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 from gateway.server import listen
 from gateway.settings import Settings, SettingsError
 from tests.conftest import FIXTURE, ROOT, child_env
-from tests.processes import HOST, free_port, serving
+from tests.processes import HOST, free_port, serving, serving_process
 
 
 def test_listener_gives_accepted_connections_tcp_nodelay() -> None:
@@ -210,8 +213,75 @@ def test_insecure_no_auth_flag_reaches_workers_against_mongodb(tmp_path: Path) -
         unready.value.close()
         assert unready.value.code == 503
     messages = [json.loads(line)["message"] for line in log.read_text().splitlines() if line.startswith("{")]
-    assert "worker exited; starting another" not in messages
+    assert "a worker exited; started another in its place" not in messages
     assert "a worker could not start; stopping" not in messages
+
+
+def _gone(pid: int) -> bool:
+    """Whether process ``pid`` has exited (a zombie no one reaped counts)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
+def test_a_worker_stopped_alone_is_replaced(tmp_path: Path, signum: signal.Signals) -> None:
+    log = tmp_path / "stderr"
+    with serving_process("--data", str(FIXTURE), "--workers", "2", stderr=log) as (base, supervisor):
+        (started,) = _logged(log, "started 2 worker processes")
+        assert _logged(log, "a worker that exits is replaced, at most 10 times a minute")
+        _logged(log, "Application startup complete.", count=2)
+        victim, other = started["pids"]
+        os.kill(victim, signum)
+        (replaced,) = _logged(log, "a worker exited; started another in its place")
+        assert replaced["pid"] == victim and replaced["level"] == "warning"
+        # uvicorn stops gracefully on SIGINT and SIGTERM, then re-raises the signal (or not).
+        assert replaced["exit"] in {f"signal {signum.name}", "status 0"}
+        _logged(log, "Application startup complete.", count=3)  # the replacement serves
+        assert _gone(victim) and not _gone(replaced["replacement"]) and not _gone(other)
+        os.kill(other, signal.SIGSTOP)  # only the replacement accepts now
+        try:
+            assert _post(base, "/inventory/v1/jobs/search", {"domain_id": "domain-58010aa2e451", "query": {}})
+        finally:
+            os.kill(other, signal.SIGCONT)
+        assert supervisor.poll() is None
+
+
+def test_workers_exiting_over_the_bound_stop_the_server(tmp_path: Path) -> None:
+    """A crash loop is not restarted for ever: the 11th exit within a minute stops the
+    server with status 1, said in the log."""
+    log = tmp_path / "stderr"
+    with serving_process("--data", str(FIXTURE), "--workers", "2", stderr=log) as (_, supervisor):
+        (started,) = _logged(log, "started 2 worker processes")
+        pid = started["pids"][0]
+        for restarts in range(1, 11):
+            os.kill(pid, signal.SIGKILL)
+            pid = _logged(log, "a worker exited; started another in its place", count=restarts)[-1]["replacement"]
+        os.kill(pid, signal.SIGKILL)
+        assert supervisor.wait(30) == 1
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    (stopping,) = [line for line in lines if line["message"].startswith("workers exited more than 10 times")]
+    assert stopping["level"] == "error" and stopping["message"].endswith("within a minute; stopping")
+    assert all(_gone(pid) for pid in started["pids"])
+
+
+def test_workers_exit_when_the_supervisor_is_killed(tmp_path: Path) -> None:
+    """kill -9 of the supervisor, which cannot clean up: its workers stop too
+    (PR_SET_PDEATHSIG), and the port is free again."""
+    log = tmp_path / "stderr"
+    with serving_process("--data", str(FIXTURE), "--workers", "2", stderr=log) as (base, supervisor):
+        (started,) = _logged(log, "started 2 worker processes")
+        _logged(log, "Application startup complete.", count=2)
+        supervisor.kill()
+        supervisor.wait()
+        deadline = time.monotonic() + 30
+        while not all(_gone(pid) for pid in started["pids"]):
+            assert time.monotonic() < deadline, "workers outlived their supervisor"
+            time.sleep(0.05)
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection((HOST, urlsplit(base).port or 0), timeout=5).close()
 
 
 def test_settings_validate_on_construction() -> None:
