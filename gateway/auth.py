@@ -59,16 +59,17 @@ class Principal:
 PUBLIC_KEYS = "JOB_GATEWAY_JWT_PUBLIC_KEYS"
 
 
-def load_public_keys(path: str) -> dict[str, Any]:
+def load_public_keys(path: str, setting: str = PUBLIC_KEYS) -> dict[str, Any]:
     """The JSON file mapping each domain id to its public JWK (RFC 7517; RSA, RS256),
-    loaded at start-up. Raises ``SettingsError``, one line naming the file and what is
-    wrong with it (or with which domain's key)."""
-    raw = read_json_file(path, PUBLIC_KEYS)
+    loaded at start-up. Raises ``SettingsError``, one line naming ``setting`` (the
+    variable or flag that names the file), the file and what is wrong with it (or with
+    which domain's key)."""
+    raw = read_json_file(path, setting)
     if not isinstance(raw, dict) or not raw:
-        raise SettingsError(f"{PUBLIC_KEYS}: {path} must be an object of domain ids to public JWKs, got {got(raw)}")
+        raise SettingsError(f"{setting}: {path} must be an object of domain ids to public JWKs, got {got(raw)}")
     keys = {}
     for domain, jwk in raw.items():
-        where = f"{PUBLIC_KEYS}: {path}: the key of {json_text(domain)}"
+        where = f"{setting}: {path}: the key of {json_text(domain)}"
         if not isinstance(jwk, dict):
             raise SettingsError(f"{where} must be a JWK object, got {got(jwk)}")
         if jwk.get("kty") != "RSA":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 import time
 from collections.abc import Sequence
@@ -144,7 +145,7 @@ def _dev_token(args: argparse.Namespace) -> int:
     token, written = dev_token(args.domain, args.projects, Path(args.keys), hours=args.hours)
     for path in written:
         print(f"wrote {path}", file=sys.stderr)
-    print(f"serve with: JOB_GATEWAY_JWT_PUBLIC_KEYS={args.keys} job-gateway serve", file=sys.stderr)
+    print(f"serve with: JOB_GATEWAY_JWT_PUBLIC_KEYS={shlex.quote(args.keys)} job-gateway serve", file=sys.stderr)
     print(token)
     return 0
 
@@ -237,7 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
         default="dev-keys.json",
         help="public keys file to write (default dev-keys.json)",
     )
-    token.add_argument("--hours", type=float, default=12.0, help="hours the token is valid (default 12)")
+    token.add_argument(
+        "--hours", type=float, default=12.0, help="hours the token is valid, above 0, at most 8784 (default 12)"
+    )
     token.set_defaults(run=_dev_token)
     return parser
 

@@ -10,6 +10,7 @@ import os
 import pty
 import select
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -208,3 +209,86 @@ def test_ctrl_c_while_loading_data_exits_130_with_one_line(tmp_path: Path) -> No
     assert "Traceback" not in text and "GraphiQL" not in text, text  # stopped while loading
     lines = [line for line in text.split("\n") if line.strip()]
     assert lines[-1] == "job-gateway: interrupted", text
+
+
+def _refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    """The one line `job-gateway ARGV` prints before exiting with status 2 (nothing on stdout)."""
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and err.startswith("job-gateway: "), (out, err)
+    return err.strip().removeprefix("job-gateway: ")
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["--hours", "0"], "--hours must be a number of hours above 0 and at most 8784, got 0"),
+        (["--hours", "-1.5"], "--hours must be a number of hours above 0 and at most 8784, got -1.5"),
+        (["--hours", "nan"], "got nan"),
+        (["--hours", "inf"], "got inf"),
+        (["--hours", "9000"], "got 9000"),
+        (["--domain", ""], '--domain must be an id without spaces or control characters, got ""'),
+        (["--domain", "a b"], 'got "a b"'),
+        (["--domain", "d\x1b[31m"], 'got "d\\u001b[31m"'),
+        (["--projects", "p1", ""], '--projects must be an id without spaces or control characters, got ""'),
+    ],
+)
+def test_dev_token_refuses_bad_claims(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, args: list[str], problem: str
+) -> None:
+    monkeypatch.delenv("MONGODB_URI", raising=False)
+    argv = ["dev-token", "--domain", D1, "--keys", str(tmp_path / "k.json"), *args]
+    assert _refused(argv, capsys).endswith(problem)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_dev_token_refuses_key_files_it_cannot_use(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MONGODB_URI", raising=False)
+
+    def refused(keys: Path, *more: str) -> str:
+        return _refused(["dev-token", "--domain", D1, "--keys", str(keys), *more], capsys)
+
+    (tmp_path / "a-file").write_text("")
+    assert (
+        refused(tmp_path / "a-file" / "k.json")
+        == f"--keys: {tmp_path}/a-file/k.json: {tmp_path}/a-file is a file, not a folder"
+    )
+    assert refused(tmp_path) == f"--keys: {tmp_path} is a directory: give the keys file's name"
+    assert (
+        refused(Path("/proc/no-such/k.json"))
+        == "--keys: cannot make the folder /proc/no-such: No such file or directory"
+    )
+    assert refused(Path("/proc/k.json")).startswith("--keys: cannot write /proc/k.private.pem: ")
+    (tmp_path / "text.json").write_text("nope")
+    assert refused(tmp_path / "text.json").startswith(f"--keys: {tmp_path}/text.json is not JSON: ")
+    (tmp_path / "list.json").write_text("[]")
+    assert refused(tmp_path / "list.json").endswith("must be an object of domain ids to public JWKs, got a list []")
+    (tmp_path / "junk.private.pem").write_text("junk")
+    assert refused(tmp_path / "junk.json") == (
+        f"--keys: {tmp_path}/junk.private.pem is not an unencrypted RSA private key (PEM) of dev-token's: "
+        "remove it, or choose another --keys file"
+    )
+    # A key file made for the domain with another signing key: never overwritten.
+    keys = tmp_path / "dev-keys.json"
+    assert main(["dev-token", "--domain", D1, "--keys", str(keys)]) == 0
+    capsys.readouterr()
+    written = keys.read_text()
+    private_key_path(keys).unlink()
+    assert refused(keys).startswith(f'--keys: {keys} already holds another key for "{D1}" (not the one in ')
+    assert keys.read_text() == written
+    # Another domain is added beside it; both keys serve.
+    assert main(["dev-token", "--domain", "domain-other", "--keys", str(keys)]) == 0
+    assert set(json.loads(keys.read_text())) == {D1, "domain-other"}
+
+
+def test_gitignore_keeps_dev_token_files_out() -> None:
+    ignored = subprocess.run(
+        ["git", "check-ignore", "--no-index", "dev-keys.json", "dev-keys.private.pem"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ignored.stdout.split() == ["dev-keys.json", "dev-keys.private.pem"]
