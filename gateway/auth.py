@@ -34,7 +34,7 @@ from typing import Any
 
 import jwt
 
-from gateway.display import got, json_text
+from gateway.display import counted, got, json_text
 from gateway.errors import Unauthenticated
 from gateway.settings import Settings, SettingsError, read_json_file
 
@@ -132,7 +132,7 @@ class Authenticator:
         modes = []
         if self._public_keys:
             modes.append(
-                f"RS256 tokens signed by their own domain's key for the {len(self._public_keys)} domain(s) "
+                f"RS256 tokens signed by their own domain's key for the {counted(len(self._public_keys), 'domain')} "
                 "of JOB_GATEWAY_JWT_PUBLIC_KEYS"
             )
         if self._secret is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from gateway import __version__, rest
+from gateway.display import counted
 from gateway.settings import Settings
 from gateway.store.factory import LoadedData
 
@@ -19,12 +20,12 @@ def banner(settings: Settings, host: str, port: int, data: LoadedData | None) ->
     """The banner's lines (no trailing newline). ``data`` is what the embedded engine
     holds (None with MongoDB)."""
     base = f"http://{host}:{port}"
-    workers = f"{settings.workers} worker process{'es' if settings.workers > 1 else ''}"
+    workers = counted(settings.workers, "worker process", "worker processes")
     rest_routes = ", ".join(f"{' '.join(sorted((r.methods or set()) - {'HEAD'}))} {r.path}" for r in rest.routes)
     if data is not None:
         store = [
             f"embedded engine: {data.source}",
-            f"{data.jobs:,} jobs, {data.collectors:,} collectors, {data.domains:,} domains",
+            f"{counted(data.jobs, 'job')}, {counted(data.collectors, 'collector')}, {counted(data.domains, 'domain')}",
         ]
     else:
         mongodb = _without_credentials(settings.mongodb_uri or "")

@@ -17,6 +17,7 @@ from bson import json_util
 from bson.json_util import RELAXED_JSON_OPTIONS
 
 from gateway import __version__
+from gateway.display import counted
 from gateway.logs import configure_logging, text_logs
 from gateway.settings import SettingRow, Settings, SettingsError, settings_table
 from gateway.store.datafile import DataFileError
@@ -71,7 +72,8 @@ def _generate(args: argparse.Namespace) -> int:
     data = generate_dataset(args.jobs, end=end, seed=args.seed, collectors=args.collectors, progress=show)
     text = json_util.dumps({"collections": data}, json_options=RELAXED_JSON_OPTIONS)
     Path(args.out).write_text(text, encoding="utf-8")
-    print(f"wrote {len(data['job'])} jobs and {len(data['collector'])} collectors to {args.out}")
+    jobs, collectors = counted(len(data["job"]), "job"), counted(len(data["collector"]), "collector")
+    print(f"wrote {jobs} and {collectors} to {args.out}")
     return 0
 
 

@@ -20,6 +20,12 @@ def json_text(value: object, max_chars: int = MAX_SHOWN) -> str:
     return text if len(text) <= max_chars else text[: max_chars - 1] + "…"
 
 
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """``number`` (with thousands separators) and ``noun``, plural unless it is one:
+    "1 domain", "12,000 jobs", "2 worker processes" (``plural`` when not noun + "s")."""
+    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
+
+
 # Order matters: a bool is an int to Python.
 _KINDS: tuple[tuple[type | tuple[type, ...], str], ...] = (
     (bool, "true or false"),

@@ -6,6 +6,7 @@ ever logged."""
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 from typing import Any, TextIO
@@ -14,8 +15,12 @@ from asgi_correlation_id import CorrelationIdFilter
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter as _LibraryJsonFormatter
 
+from gateway.display import json_text
+
 # Attributes every record has, and uvicorn's `color_message` (the same message with
 # terminal colours): the rest of a record's attributes were passed with `extra=`.
+_PLAIN = re.compile(r"[^\s\"'=\\]+")
+_MAX_SHOWN = 2000  # characters of one value: a log line stays a line
 _NOT_EXTRA = frozenset([*RESERVED_ATTRS, "color_message", "correlation_id", "message", "asctime"])
 
 
@@ -46,7 +51,8 @@ class JsonFormatter(_LibraryJsonFormatter):
 
 class TextFormatter(logging.Formatter):
     """``HH:MM:SS level logger: message key=value ...`` (local time), the request id
-    last; tracebacks below the line."""
+    last; tracebacks below the line. Values are written as JSON writes them (``pids=[1,2]``,
+    ``reason="bad token"``, ``value=null``), a word without spaces or quotes as it is."""
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s", datefmt="%H:%M:%S")
@@ -57,12 +63,19 @@ class TextFormatter(logging.Formatter):
         and its traceback, if any, on the lines below."""
         line = super().format(record)
         head, _, tail = line.partition("\n")
-        extras = [f"{k}={v}" for k, v in vars(record).items() if k not in _NOT_EXTRA]
+        extras = [f"{k}={_shown(v)}" for k, v in vars(record).items() if k not in _NOT_EXTRA]
         request_id = getattr(record, "correlation_id", None)
         if request_id:
             extras.append(f"request_id={request_id}")
         head = " ".join([head, *extras])
         return f"{head}\n{tail}" if tail else head
+
+
+def _shown(value: object) -> str:
+    """A log value for a person: a plain word as it is, anything else as JSON."""
+    if isinstance(value, str) and value and _PLAIN.fullmatch(value):
+        return value
+    return json_text(value, _MAX_SHOWN)
 
 
 def log_handler(stream: TextIO | None = None, *, text: bool = False) -> logging.Handler:

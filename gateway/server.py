@@ -45,6 +45,7 @@ from starlette.types import ASGIApp
 
 from gateway.app import check_settings_files, create_app
 from gateway.banner import banner
+from gateway.display import counted
 from gateway.logs import text_logs
 from gateway.settings import Settings, SettingsError
 from gateway.store.base import JobStore
@@ -116,7 +117,8 @@ def serve(settings: Settings, app_factory: AppFactory, sock: socket.socket) -> i
     """Serve ``app_factory()`` on ``sock`` with ``settings.workers`` processes
     until interrupted; returns the exit status (0, or 3 when the app failed to start)."""
     host, port = sock.getsockname()[:2]
-    log.info("listening on http://%s:%d with %d worker process(es)", host, port, settings.workers)
+    workers = counted(settings.workers, "worker process", "worker processes")
+    log.info("listening on http://%s:%d with %s", host, port, workers)
     if settings.workers == 1:
         return run_worker(settings, app_factory, sock)
     return _supervise(settings, app_factory, sock)

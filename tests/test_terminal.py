@@ -5,7 +5,9 @@ one-line errors for a malformed data file; --help generated from the settings ta
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
 import pty
 import select
@@ -20,9 +22,12 @@ import pytest
 from starlette.testclient import TestClient
 
 from gateway.app import create_app
+from gateway.banner import banner
 from gateway.cli import main
 from gateway.devtoken import private_key_path
+from gateway.logs import log_handler
 from gateway.settings import Settings, settings_markdown, settings_table
+from gateway.store.factory import LoadedData
 from tests.conftest import FIXTURE, ROOT, child_env, memory_with
 from tests.dataset import D1, dataset
 from tests.processes import free_port, run_gateway, serving
@@ -292,3 +297,28 @@ def test_gitignore_keeps_dev_token_files_out() -> None:
         check=False,
     )
     assert ignored.stdout.split() == ["dev-keys.json", "dev-keys.private.pem"]
+
+
+def test_text_log_lines_show_values_as_json() -> None:
+    stream = io.StringIO()
+    logger = logging.getLogger("tests.text-lines")
+    logger.addHandler(log_handler(stream, text=True))
+    logger.propagate = False
+    try:
+        extra = {"pids": [1, 2], "reason": {"a": "b c"}, "value": None, "on": True, "path": "/tmp/x.json", "why": "a b"}
+        logger.warning("started", extra=extra)
+    finally:
+        logger.handlers.clear()
+    (line,) = stream.getvalue().splitlines()
+    assert line.split(" ", 1)[1] == (
+        'WARNING tests.text-lines: started pids=[1,2] reason={"a":"b c"} value=null on=true path=/tmp/x.json why="a b"'
+    )
+
+
+@pytest.mark.parametrize(("jobs", "domains", "workers"), [(1, 1, 1), (2, 2, 2)])
+def test_banner_counts_read_as_english(jobs: int, domains: int, workers: int) -> None:
+    data = LoadedData("x.json", jobs, jobs, domains)
+    text = banner(Settings(workers=workers), "127.0.0.1", 1, data)
+    s = "" if jobs == 1 else "s"
+    assert f"{jobs} job{s}, {jobs} collector{s}, {domains} domain{s}" in text
+    assert f"({workers} worker process{'' if workers == 1 else 'es'})" in text

@@ -81,7 +81,7 @@ def test_start_up_says_which_tokens_are_accepted(d1_keys: Path, caplog: pytest.L
     with caplog.at_level(logging.INFO, logger="gateway"):
         next(_client(jwt_public_keys=str(d1_keys), jwt_secret=SECRET, jwt_audience="a", jwt_issuer="i"))
     (line,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("authentication:")]
-    assert "RS256 tokens signed by their own domain's key for the 1 domain(s)" in line
+    assert "RS256 tokens signed by their own domain's key for the 1 domain of" in line
     assert "HS256 tokens signed with JOB_GATEWAY_JWT_SECRET for every other domain" in line
     assert line.endswith("checked: exp, ttyp (no refresh tokens), aud, iss")
     only_secret = Authenticator(secret=SECRET).describe()

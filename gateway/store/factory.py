@@ -14,6 +14,7 @@ from bson import json_util
 from pymongo.errors import PyMongoError
 
 from gateway.demo import fixture_path, generate_dataset
+from gateway.display import counted
 from gateway.settings import Settings
 from gateway.store.base import COLLECTOR, JOB, Collection, Document, JobStore
 from gateway.store.datafile import DataFileError, read_data_file
@@ -83,7 +84,8 @@ def _load_memory_store(settings: Settings, progress: LoadProgress | None) -> tup
         for name, docs in loaded.items():
             _insert(store, path, name, docs, report)
         domains.update(job.get("domain_id") for job in loaded[JOB])
-        log.info("loaded %s: %d jobs, %d collectors", path, len(loaded[JOB]), len(loaded[COLLECTOR]))
+        counts = counted(len(loaded[JOB]), "job"), counted(len(loaded[COLLECTOR]), "collector")
+        log.info("loaded %s: %s, %s", path, *counts)
     report("indexing", 0, 1)
     store.prepare()
     report("indexing", 1, 1)
