@@ -147,9 +147,21 @@ def _dev_token(args: argparse.Namespace) -> int:
     token, written = dev_token(args.domain, args.projects, Path(args.keys), hours=args.hours)
     for path in written:
         print(f"wrote {path}", file=sys.stderr)
-    print(f"serve with: JOB_GATEWAY_JWT_PUBLIC_KEYS={shlex.quote(args.keys)} job-gateway serve", file=sys.stderr)
+    print(f"serve with: JOB_GATEWAY_JWT_PUBLIC_KEYS={shlex.quote(args.keys)} {_invoked()} serve", file=sys.stderr)
     print(token)
     return 0
+
+
+def _invoked() -> str:
+    """How this command was started, to repeat in a hint: ``.venv/bin/job-gateway``
+    (relative to the working directory when under it), or ``python -m gateway``."""
+    program = sys.argv[0] if sys.argv and sys.argv[0] else "job-gateway"
+    if Path(program).name == "__main__.py":
+        return "python -m gateway"
+    if "/" not in program:
+        return shlex.quote(program)
+    relative = os.path.relpath(program)
+    return shlex.quote(program if relative.startswith("..") else relative)
 
 
 def _environment(rows: Sequence[SettingRow]) -> str:

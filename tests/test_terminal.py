@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import pty
+import re
 import select
 import signal
 import subprocess
@@ -23,7 +24,7 @@ from starlette.testclient import TestClient
 
 from gateway.app import create_app
 from gateway.banner import banner
-from gateway.cli import main
+from gateway.cli import build_parser, main
 from gateway.devtoken import private_key_path
 from gateway.logs import log_handler
 from gateway.settings import Settings, settings_markdown, settings_table
@@ -322,3 +323,38 @@ def test_banner_counts_read_as_english(jobs: int, domains: int, workers: int) ->
     s = "" if jobs == 1 else "s"
     assert f"{jobs} job{s}, {jobs} collector{s}, {domains} domain{s}" in text
     assert f"({workers} worker process{'' if workers == 1 else 'es'})" in text
+
+
+# Commands the README's set-up installs into .venv: written .venv/bin/NAME everywhere.
+_VENV_COMMANDS = {"job-gateway", "python", "pytest", "ruff", "mypy", "pip"}
+
+
+def _readme_commands() -> list[list[str]]:
+    """Every command the README shows (fenced shell blocks, inline code), as words,
+    environment assignments left out."""
+    text = (ROOT / "README.md").read_text()
+    code = [*re.findall(r"```sh\n(.*?)```", text, re.DOTALL), *re.findall(r"(?<!`)`([^`\n]+(?:\n[^`\n]+)?)`", text)]
+    commands = []
+    for block in code:
+        for written in block.replace("\\\n", " ").splitlines():
+            line = written.split(" #", 1)[0].strip()
+            if not line or line.startswith("#"):
+                continue
+            for part in re.split(r"&&|\|\||[|;]|\$\(|\)", line):
+                words = part.split()
+                while words and re.fullmatch(r"[A-Z_]+=\S*", words[0]):
+                    words = words[1:]
+                if words:
+                    commands.append(words)
+    return commands
+
+
+def test_readme_runs_commands_from_the_set_up_virtualenv() -> None:
+    commands = _readme_commands()
+    bare = [" ".join(words) for words in commands if words[0] in _VENV_COMMANDS]
+    assert bare == [], "write these as .venv/bin/NAME, as the README's set-up installs them"
+    gateway = [words[1:] for words in commands if words[0] == ".venv/bin/job-gateway"]
+    assert len(gateway) >= 10
+    for args in gateway:  # each one parses (placeholders written in capitals or "..." are not checked)
+        if not any(word in {"FILE", "N", "...", "[--data", "--help"} for word in args):
+            build_parser().parse_args(args)
