@@ -13,11 +13,17 @@ read patterns through ``translate``:
 - a pattern PCRE2 accepts gives a ``Translation``: the RE2 pattern that matches the
   same strings (``[[:digit:]]``, ``\\h``, ``\\v``, ``\\s`` with VT, ``$`` before a final
   newline, ``\\Q..\\E``, ``\\e``, ``\\cX``, octal and ``\\o{}`` escapes, named groups,
-  ``(?|``, ``(?^)``, inline flags ``i m s U n J``) or, for the constructs RE2 has no
-  equivalent of (backreferences, lookaround, atomic groups, possessive quantifiers,
-  recursion, conditionals, callouts, backtracking verbs, ``\\K \\G \\R \\X \\C``, the
-  ``x`` flag, repetition counts over RE2's 1000), the name of the construct in
-  ``unsupported``.
+  ``(?|``, ``(?^)``, inline flags ``i m s U n J``, the ``x`` option's white space and
+  comments dropped, ``\\p``/``\\P`` kept from caseless folding as PCRE2 keeps them) or,
+  for the constructs RE2 has no equivalent of (backreferences, lookaround, atomic
+  groups, possessive quantifiers, recursion, conditionals, callouts, backtracking verbs,
+  ``\\K \\G \\R \\X \\C``, ``xx``, PCRE2's own properties ``\\p{Xan}``..., repetition
+  counts over RE2's 1000), the name of the construct in ``unsupported``. A multiline
+  ``^`` is flagged (``caret_in_multiline``): PCRE2 never matches it after a newline that
+  ends the subject, RE2 does.
+
+Checked against the PCRE2 library itself (``tests/pcre2_oracle.py``, in
+``tests/test_pcre.py``: the listed cases and generated patterns).
 
 RE2 matches in time linear in the subject (https://github.com/google/re2/wiki/Syntax),
 so a translated pattern cannot run away, however it nests its quantifiers.
@@ -56,6 +62,63 @@ _SPACE = r"\x{9}-\x{D}\x{20}"
 _HSPACE = r"\x{9}\x{20}\x{A0}\x{1680}\x{180E}\x{2000}-\x{200A}\x{202F}\x{205F}\x{3000}"
 _VSPACE = r"\x{A}-\x{D}\x{85}\x{2028}\x{2029}"
 _SIMPLE_ESCAPES = {"a": 0x07, "e": 0x1B, "f": 0x0C, "n": 0x0A, "r": 0x0D, "t": 0x09}
+# White space the x option ignores (PCRE2 in UTF mode: Pattern_White_Space).
+_PATTERN_WHITE_SPACE = frozenset("\t\n\x0b\x0c\r \x85\u200e\u200f\u2028\u2029")
+_PCRE2_ONLY_PROPERTIES = frozenset({"Xan", "Xps", "Xsp", "Xwd", "Xuc"})
+# (*VERB)s and start-of-pattern options, and (*alpha_assertion:...) names, of PCRE2 10.42.
+_VERBS = frozenset(
+    [
+        "ACCEPT",
+        "FAIL",
+        "F",
+        "COMMIT",
+        "PRUNE",
+        "SKIP",
+        "THEN",
+        "MARK",
+        "UTF",
+        "UCP",
+        "NOTEMPTY",
+        "NOTEMPTY_ATSTART",
+        "NO_AUTO_POSSESS",
+        "NO_DOTSTAR_ANCHOR",
+        "NO_JIT",
+        "NO_START_OPT",
+        "LIMIT_MATCH",
+        "LIMIT_HEAP",
+        "LIMIT_DEPTH",
+        "LIMIT_RECURSION",
+        "CR",
+        "LF",
+        "CRLF",
+        "ANYCRLF",
+        "ANY",
+        "NUL",
+        "BSR_ANYCRLF",
+        "BSR_UNICODE",
+    ]
+)
+_ALPHA_ASSERTIONS = frozenset(
+    [
+        "pla",
+        "plb",
+        "nla",
+        "nlb",
+        "napla",
+        "naplb",
+        "positive_lookahead",
+        "negative_lookahead",
+        "positive_lookbehind",
+        "negative_lookbehind",
+        "non_atomic_positive_lookahead",
+        "non_atomic_positive_lookbehind",
+        "atomic",
+        "sr",
+        "asr",
+        "script_run",
+        "atomic_script_run",
+    ]
+)
 _UNSUPPORTED_LETTERS = {"F", "L", "l", "U", "u"}  # PCRE2: "does not support \F, \L, \l, \N{name}, \U, or \u"
 _KNOWN_LETTERS = set("abcdefghknoprstvwxzABCDEGHKNPQRSVWXZ")
 _OPTION_LETTERS = set("imnsxJU")
@@ -76,6 +139,9 @@ class Translation:
 
     re2: str
     unsupported: str | None = None
+    # A `^` in multiline mode: PCRE2 never matches it after a newline that ends the
+    # subject, RE2 does; the engine refuses such a subject (see gateway.store.regexes).
+    caret_in_multiline: bool = False
 
 
 def literal(text: str) -> str:
@@ -116,11 +182,14 @@ class _Translator:
         self.out: list[str] = []
         self.names: set[str] = set()
         self.captures = 0  # capture groups opened so far
-        flags = {f for f in options if f in "ims"}
-        self.unsupported: str | None = "the x (extended) option" if "x" in options else None
+        flags = {f for f in options if f in "imsx"}
+        self.unsupported: str | None = None
         self.frames = [_Frame(flags=flags)]
         self.repeatable = False  # whether the last item may take a quantifier
-        self.prefix = "".join(sorted(flags))
+        self.prefix = "".join(sorted(flags - {"x"}))
+        self.class_properties: list[str] = []  # the \p items of the class being read
+        self.caret_in_multiline = False
+        self.references: list[tuple[int | str, int]] = []  # groups referred to (number or name), and where
 
     # -- driver ---------------------------------------------------------------
 
@@ -136,10 +205,13 @@ class _Translator:
             return Translation(re2="", unsupported=self.unsupported)
         if len(self.frames) > 1:
             raise PatternError("missing closing parenthesis", len(self.p))
+        for group, at in self.references:
+            if group not in self.names if isinstance(group, str) else group > self.captures:
+                raise PatternError("reference to non-existent subpattern", at)
         if self.unsupported:
             return Translation(re2="", unsupported=self.unsupported)
         head = f"(?{self.prefix})" if self.prefix else ""
-        return Translation(re2=head + "".join(self.out))
+        return Translation(re2=head + "".join(self.out), caret_in_multiline=self.caret_in_multiline)
 
     def lacks(self, construct: str) -> None:
         """Record that RE2 has no equivalent of ``construct`` (the first one is named)."""
@@ -163,6 +235,11 @@ class _Translator:
 
     def item(self) -> None:
         ch = self.p[self.i]
+        if "x" in self.frame.flags and (ch in _PATTERN_WHITE_SPACE or ch == "#"):
+            # The x option: white space and #-comments (to the end of the line) between items are ignored.
+            end = self.p.find("\n", self.i) if ch == "#" else self.i
+            self.i = len(self.p) if end < 0 else end + 1
+            return
         if ch == "\\":
             self.escape()
         elif ch == "[":
@@ -186,6 +263,7 @@ class _Translator:
         elif ch == "^":
             self.i += 1
             self.emit("^", repeatable=False)
+            self.caret_in_multiline |= "m" in self.frame.flags
         elif ch == "$":
             self.i += 1
             self.dollar()
@@ -254,7 +332,7 @@ class _Translator:
         rest = self.p[self.i :]
         flags = set(self.frame.flags)
         if rest.startswith("*"):
-            self.stop("backtracking verbs and (*...) options")
+            self._verb(start)
         if not rest.startswith("?"):
             self.captures += 1
             self._push(flags, start, "(?:")
@@ -299,6 +377,22 @@ class _Translator:
             return
         self._options(flags, start)
 
+    def _verb(self, start: int) -> None:
+        """``(*...)``: a backtracking verb, a start-of-pattern option or an alpha
+        assertion, checked by name as PCRE2 does, then not followed (RE2 has none)."""
+        j = start + 2
+        while j < len(self.p) and self.p[j].isascii() and (self.p[j].isalpha() or self.p[j] == "_"):
+            j += 1
+        name, after = self.p[start + 2 : j], self.p[j : j + 1]
+        if not name and after != ":":
+            raise PatternError("quantifier does not follow a repeatable item", start + 1)
+        if name[:1].islower():
+            if name not in _ALPHA_ASSERTIONS or after != ":":
+                raise PatternError("(*alpha_assertion) not recognized", j)
+        elif name and name.rstrip("_") not in _VERBS:
+            raise PatternError("(*VERB) not recognized or malformed", j)
+        self.stop("backtracking verbs, alpha assertions and (*...) options")
+
     def _group_name(self, close: str) -> None:
         j = self.i
         while j < len(self.p) and (self.p[j].isascii() and (self.p[j].isalnum() or self.p[j] == "_")):
@@ -338,8 +432,8 @@ class _Translator:
         if self.i >= len(self.p):
             raise PatternError("missing closing parenthesis", len(self.p))
         new = (flags | set_on) - set_off
-        if "x" in new:
-            self.stop("the x (extended) option")
+        if "xx" in self.p[start : self.i]:
+            self.lacks("the xx option")
         spec = "".join(sorted(f for f in set_on if f in "imsU"))
         off = "".join(sorted(f for f in set_off if f in "imsU"))
         text = spec + (f"-{off}" if off else "")
@@ -348,6 +442,7 @@ class _Translator:
             self.frame.flags = new
             if text:
                 self.emit(f"(?{text})", repeatable=False)
+            self.repeatable = False  # an option setting takes no quantifier
             return
         self.i += 1
         self._push(new, start, f"(?{text}:" if text else "(?:")
@@ -418,7 +513,7 @@ class _Translator:
             self.emit(r"(?:\n?\z)", repeatable=False)
             self.frame.end_pending = True
         elif c in "pP":
-            self.emit(self._property(c, start), repeatable=True)
+            self.emit(self._uncased(self._property(c, start)), repeatable=True)
         elif c in _DIGIT_CHARS:
             self._digits(c)
         elif c in "gk":
@@ -450,9 +545,12 @@ class _Translator:
         """A backreference (``\\1``, ``\\g{..}``, ``\\k<..>``): consumed, and recorded as
         unsupported (RE2 has no backreferences)."""
         self.lacks("backreference")
+        at = self.i - 2
         if c in _DIGIT_CHARS:
+            begin = self.i - 1
             while self.i < len(self.p) and self.p[self.i] in _DIGIT_CHARS:
                 self.i += 1
+            self._refer(self.p[begin : self.i], at)
         else:
             closing = {"{": "}", "<": ">", "'": "'"}.get(self.p[self.i : self.i + 1])
             if closing is None:
@@ -461,13 +559,28 @@ class _Translator:
                     j += 1
                 if j == self.i:
                     raise PatternError("a numbered reference must not be zero", self.i)
+                self._refer(self.p[self.i : j], at)
                 self.i = j
             else:
                 end = self.p.find(closing, self.i + 1)
                 if end < 0:
                     raise PatternError("syntax error in subpattern name (missing terminator?)", self.i)
+                self._refer(self.p[self.i + 1 : end], at)
                 self.i = end + 1
         self.emit("", repeatable=True)
+
+    def _refer(self, group: str, at: int) -> None:
+        """Record a reference to ``group`` (a number, relative ``-n``/``+n``, or a name),
+        checked once the whole pattern is read (a relative one at once)."""
+        if group[:1] in ("-", "+") and group[1:].isdigit():
+            target = self.captures + 1 - int(group[1:]) if group[0] == "-" else self.captures + int(group[1:])
+            if target < 1:
+                raise PatternError("reference to non-existent subpattern", at)
+            self.references.append((target, at))
+        elif group.isascii() and group.isdigit():
+            self.references.append((int(group), at))
+        else:
+            self.references.append((group, at))
 
     def _char_escape(self, c: str, start: int, *, in_class: bool) -> int | None:
         """The code point of a character escape, or None if ``c`` starts something else."""
@@ -475,6 +588,10 @@ class _Translator:
             return _SIMPLE_ESCAPES[c]
         if in_class and c == "b":
             return 0x08
+        if in_class and c in "89":
+            return ord(c)  # not octal: the digit itself
+        if in_class and c == "g":
+            return ord("g")  # PCRE2 reads it so in a class
         if c == "0" or (in_class and c in "1234567"):
             j = self.i
             limit = self.i + 2  # up to three octal digits in all
@@ -519,7 +636,7 @@ class _Translator:
                 raise PatternError("\\N{U+dddd} is supported only in Unicode (UTF) mode", self.i)
             self.i = end + 1
             return _code_point(int(digits, 16), start)
-        if c == "N" and self.p[self.i : self.i + 1] == "{":
+        if c == "N" and self.p[self.i : self.i + 1] == "{" and (in_class or self._brace_quantifier() is None):
             raise PatternError("PCRE2 does not support \\F, \\L, \\l, \\N{name}, \\U, or \\u", start)
         if c in _UNSUPPORTED_LETTERS:
             raise PatternError("PCRE2 does not support \\F, \\L, \\l, \\N{name}, \\U, or \\u", start)
@@ -545,23 +662,38 @@ class _Translator:
         name = name[1:] if negate else name
         if not name or not all(ch.isascii() and (ch.isalnum() or ch in "_&") for ch in name):
             raise PatternError("unknown property name after \\P or \\p", start)
+        if name in _PCRE2_ONLY_PROPERTIES:
+            self.lacks(f"property \\p{{{name}}} (PCRE2's own)")
         if name == "L&":
             body = r"\p{Lu}\p{Ll}\p{Lt}"
             return f"[^{body}]" if negate != (c == "P") else f"[{body}]"
         letter = "P" if negate != (c == "P") else "p"
         return f"\\{letter}{{{name}}}"
 
+    def _uncased(self, text: str) -> str:
+        """``text`` (a property) kept from case folding: PCRE2's caseless matching does
+        not apply to \\p and \\P ("\\p{Lu} always matches only upper case letters",
+        pcre2pattern, "Unicode character properties"); RE2's would."""
+        return f"(?-i:{text})" if "i" in self.frame.flags else text
+
     # -- character classes ----------------------------------------------------
 
     def char_class(self) -> None:
         start = self.i
+        kind = self.p[self.i + 1 : self.i + 2]
+        if kind in (":", ".", "=") and _posix_end(self.p, self.i + 1, kind) >= 0:
+            if kind == ":":
+                raise PatternError("POSIX named classes are supported only within a class", self.i)
+            raise PatternError("POSIX collating elements are not supported", self.i)
         self.i += 1
         negate = False
         if self.p[self.i : self.i + 1] == "^":
             negate, self.i = True, self.i + 1
         items: list[str] = []
+        self.class_properties = []
         first = True
         prev: int | None = None  # the last single character, a range may start from it
+        after_set = False  # the last item was a set (\d, [:alpha:], \p{L}): no range may start from it
         while True:
             if self.i >= len(self.p):
                 raise PatternError("missing terminating ] for character class", len(self.p))
@@ -571,9 +703,12 @@ class _Translator:
                 break
             first = False
             if ch == "[" and self.p[self.i + 1 : self.i + 2] in (":", ".", "="):
-                items.append(self._posix_class())
-                prev = None
+                posix = self._posix_class()
+                items.append(posix)
+                prev, after_set = None, posix != _char(ord("["))
                 continue
+            if ch == "-" and after_set and self.p[self.i + 1 : self.i + 2] not in ("]", ""):
+                raise PatternError("invalid range in character class", self.i + 1)
             if ch == "-" and prev is not None and self.p[self.i + 1 : self.i + 2] not in ("]", ""):
                 self.i += 1
                 high = self._class_char(items, start)
@@ -582,12 +717,28 @@ class _Translator:
                 if high < prev:
                     raise PatternError("range out of order in character class", self.i)
                 items[-1] = f"{_char(prev)}-{_char(high)}"
-                prev = None
+                prev, after_set = None, False
                 continue
+            size = len(items)
             code = self._class_char(items, start)
             if code is not None:
                 items.append(_char(code))
-            prev = code
+            prev, after_set = code, code is None and len(items) > size
+        self._emit_class(items, negate)
+
+    def _emit_class(self, items: list[str], negate: bool) -> None:
+        properties = self.class_properties
+        if properties and any(item.startswith("[:^") for item in items):
+            # PCRE2 (no UCP) then reads the negated POSIX class for code points below 256 only.
+            self.lacks("a negated POSIX class beside a Unicode property in one character class")
+        if properties and "i" in self.frame.flags:
+            # Folded characters beside unfolded properties (see _uncased): one class each.
+            if negate:
+                self.lacks("a Unicode property in a negated caseless character class")
+            rest = [item for item in items if item not in properties]
+            text = f"(?-i:[{''.join(properties)}])"
+            self.emit(f"(?:[{''.join(rest)}]|{text})" if rest else text, repeatable=True)
+            return
         self.emit(("[^" if negate else "[") + "".join(items) + "]" if items else _EMPTY[negate], repeatable=True)
 
     def _class_char(self, items: list[str], start: int) -> int | None:
@@ -624,12 +775,13 @@ class _Translator:
             if prop.startswith("["):
                 self.lacks("\\p{L&} inside a character class")
             items.append(prop)
+            self.class_properties.append(prop)
             return None
         raise PatternError("escape sequence is invalid in character class", at + 1)
 
     def _posix_class(self) -> str:
         kind = self.p[self.i + 1]
-        end = self.p.find(kind + "]", self.i + 2)
+        end = _posix_end(self.p, self.i + 1, kind)
         if end < 0:
             # Not a POSIX class after all: a literal '['.
             self.i += 1
@@ -651,6 +803,24 @@ class _Translator:
 
 
 _EMPTY = {False: r"[^\x00-\x{10FFFF}]", True: r"[\x00-\x{10FFFF}]"}
+
+
+def _posix_end(pattern: str, at: int, kind: str) -> int:
+    """Where the POSIX class opened by ``kind`` at ``at`` (``[:``, ``[.``, ``[=``) ends
+    with ``kind]``, or -1 when it is no POSIX class (PCRE2's check_posix_syntax: an
+    escaped ``]`` or ``\\`` is skipped, a ``]`` or ``[kind`` first means none)."""
+    j = at + 1
+    while j < len(pattern):
+        ch, nxt = pattern[j], pattern[j + 1 : j + 2]
+        if ch == "\\" and nxt in ("]", "\\"):
+            j += 2
+            continue
+        if (ch == "[" and nxt == kind) or ch == "]":
+            return -1
+        if ch == kind and nxt == "]":
+            return j
+        j += 1
+    return -1
 
 
 def _char(code: int) -> str:

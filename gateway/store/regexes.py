@@ -70,4 +70,19 @@ def compile_pcre(pattern: str, options: str) -> Callable[[str], bool]:
             f"the embedded engine cannot run the regular expression {json_text(pattern)}: {reason}."
         ) from None
     search = compiled.search
-    return lambda text: search(text) is not None
+    if not translation.caret_in_multiline:
+        return lambda text: search(text) is not None
+
+    def caret_search(text: str) -> bool:
+        found = search(text)
+        # PCRE2's matches are RE2's without '^' at the end after a final newline: a
+        # match that stops short of the end never put '^' there.
+        if found is None or not text.endswith("\n") or found.end() < len(text):
+            return found is not None
+        raise UnsupportedByEngine(
+            f"the embedded engine cannot run the regular expression {json_text(pattern)} with the m option on a "
+            "value that ends with a newline: PCRE2 never matches '^' after that newline, its matcher (RE2) does. "
+            "MongoDB runs it (set MONGODB_URI)."
+        )
+
+    return caret_search
