@@ -20,6 +20,28 @@ def json_text(value: object, max_chars: int = MAX_SHOWN) -> str:
     return text if len(text) <= max_chars else text[: max_chars - 1] + "…"
 
 
+# Python's json messages (CPython's scanner), in plain words.
+_JSON_FAULTS = (
+    ("Expecting value", "expected a JSON value"),
+    ("Expecting property name enclosed in double quotes", "expected a key in double quotes"),
+    ("Expecting ':' delimiter", 'expected ":" after the key'),
+    ("Expecting ',' delimiter", 'expected "," or the end of the list or object'),
+    ("Extra data", "more text after the JSON value"),
+    ("Unterminated string", "a string that is not closed"),
+    ("Invalid control character", "a control character inside a string (JSON writes it escaped: \\n, \\u0000)"),
+    ("Invalid \\uXXXX escape", "an invalid \\u escape (\\u and four hexadecimal digits)"),
+    ("Invalid \\escape", "an invalid escape in a string"),
+    ("Unexpected UTF-8 BOM", "a byte order mark before the JSON"),
+)
+
+
+def json_fault(error: json.JSONDecodeError) -> str:
+    """Where and why ``error``'s text is not JSON: ``line 2 column 17: expected a key
+    in double quotes`` (RFC 8259's words, not Python's)."""
+    words = next((plain for python, plain in _JSON_FAULTS if error.msg.startswith(python)), error.msg)
+    return f"line {error.lineno} column {error.colno}: {words}"
+
+
 def counted(number: int, noun: str, plural: str | None = None) -> str:
     """``number`` (with thousands separators) and ``noun``, plural unless it is one:
     "1 domain", "12,000 jobs", "2 worker processes" (``plural`` when not noun + "s")."""

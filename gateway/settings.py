@@ -20,7 +20,7 @@ from typing import Any, get_type_hints
 
 from starlette.config import Config
 
-from gateway.display import json_text
+from gateway.display import json_fault, json_text
 
 PREFIX = "JOB_GATEWAY_"
 READ_PREFERENCES = ("primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest")
@@ -308,8 +308,12 @@ def read_json_file(path: str, setting: str) -> Any:
         raise SettingsError(f"{where} is not UTF-8 (byte {exc.start})") from None
     try:
         return json.loads(text)
-    except ValueError as exc:
-        raise SettingsError(f"{where} is not JSON: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise SettingsError(f"{where} is not JSON: {json_fault(exc)}") from None
+    except ValueError:  # an integer of more digits than Python converts
+        raise SettingsError(f"{where} holds a number too long to read") from None
+    except RecursionError:
+        raise SettingsError(f"{where} nests arrays or objects too deeply to read") from None
 
 
 def _shown(value: str) -> str:

@@ -123,7 +123,11 @@ def test_serve_runs_graphiql_and_rest_on_demo_data() -> None:
 README_PLACEHOLDER = {"domain-58010aa2e451": {"kty": "RSA", "n": "...", "e": "AQAB"}}
 BAD_KEY_FILES: list[tuple[Any, str]] = [
     (None, "JOB_GATEWAY_JWT_PUBLIC_KEYS: {path}: no such file"),
-    ("not json", "JOB_GATEWAY_JWT_PUBLIC_KEYS: {path} is not JSON: Expecting value: line 1 column 1 (char 0)"),
+    ("not json", "JOB_GATEWAY_JWT_PUBLIC_KEYS: {path} is not JSON: line 1 column 1: expected a JSON value"),
+    ('{"d": {"kty": "RSA",}}', 'JOB_GATEWAY_JWT_PUBLIC_KEYS: {path} is not JSON: line 1 column 21: expected a key in double quotes'),
+    ("[" * 100_000, "JOB_GATEWAY_JWT_PUBLIC_KEYS: {path} nests arrays or objects too deeply to read"),
+    ('{"d": ' + "9" * 5000 + "}", "JOB_GATEWAY_JWT_PUBLIC_KEYS: {path} holds a number too long to read"),
+    ('{"d": "\x01"}', "JOB_GATEWAY_JWT_PUBLIC_KEYS: {path} is not JSON: line 1 column 8: a control character inside a string"),
     ([], "JOB_GATEWAY_JWT_PUBLIC_KEYS: {path} must be an object of domain ids to public JWKs, got a list []"),
     ({}, "JOB_GATEWAY_JWT_PUBLIC_KEYS: {path} must be an object of domain ids to public JWKs, got an object {{}}"),
     ({"d": "notajwk"}, 'JOB_GATEWAY_JWT_PUBLIC_KEYS: {path}: the key of "d" must be a JWK object, got a string "notajwk"'),

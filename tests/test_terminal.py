@@ -100,7 +100,7 @@ def test_log_format_setting_forces_text_lines(tmp_path: Path) -> None:
     [
         (
             '{"collections": {"job": [{"job_id": "a"},\n {"job_id": "b",, }]}}',
-            "line 2 column 17: Expecting property name",
+            "line 2 column 17: expected a key in double quotes",
         ),
         ('{"collections": {"job": {"job_id": "a"}}}', 'collections.job must be a list of objects, got {"job_id":"a"}'),
         (

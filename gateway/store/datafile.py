@@ -17,7 +17,7 @@ from typing import Any
 
 from bson import json_util
 
-from gateway.display import json_text
+from gateway.display import json_fault, json_text
 from gateway.store.base import COLLECTOR, JOB, Collection, Document
 from gateway.store.documents import MAX_DEPTH
 
@@ -119,7 +119,7 @@ def read_data_file(path: str | Path) -> dict[Collection, list[Document]]:
     try:
         data = json.loads(text, object_hook=_extended, parse_float=_number, parse_constant=_constant)
     except json.JSONDecodeError as exc:
-        raise DataFileError(f"{path}: line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        raise DataFileError(f"{path}: {json_fault(exc)}") from None
     except RecursionError:
         raise DataFileError(f"{path}: {_too_deep(text)}") from None
     except Exception:
