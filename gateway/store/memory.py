@@ -73,13 +73,19 @@ class MemoryJobStore:
     the async methods are the ``JobStore`` interface, and ``ChangeFeed``'s ``watch``
     over the changes its own live writes (``insert_one``, ``update_one``) make."""
 
-    def __init__(self, collection_names: Mapping[Collection, str] | None = None, *, max_time_ms: int = 5000) -> None:
+    def __init__(
+        self,
+        collection_names: Mapping[Collection, str] | None = None,
+        *,
+        max_time_ms: int = 5000,
+        scheduler: Scheduler | None = None,
+    ) -> None:
         self._names = {**DEFAULT_NAMES, **(collection_names or {})}
         self._tables = {physical: Table() for physical in self._names.values()}
         self._budget_ms = max_time_ms
         self._budget_seconds = max_time_ms / 1000
         self._lock = threading.Lock()
-        self._scheduler = Scheduler()
+        self._scheduler = scheduler or Scheduler()
         self._changes_lock = threading.Lock()
         self._sequence = 0
         self._log: deque[Change] = deque(maxlen=CHANGE_LOG)

@@ -36,10 +36,13 @@ class _Task:
 
 class Scheduler:
     """Runs calls on up to ``workers`` threads (started on demand), round-robin by
-    domain, one running call per domain; ``exclusive`` calls run alone."""
+    domain, one running call per domain; ``exclusive`` calls run alone. ``fair=False``
+    puts every domain in one queue (first come, first served: the comparison
+    ``bench/fairness.py`` measures against)."""
 
-    def __init__(self, workers: int = WORKERS, name: str = "embedded-engine") -> None:
+    def __init__(self, workers: int = WORKERS, name: str = "embedded-engine", *, fair: bool = True) -> None:
         self._workers = workers
+        self._fair = fair
         self._name = name
         self._cond = threading.Condition()
         self._queues: dict[Hashable, deque[_Task]] = {}
@@ -54,17 +57,17 @@ class Scheduler:
     def submit(self, domain: Hashable, call: Callable[[], Any], *, exclusive: bool = False) -> Future[Any]:
         """Queue ``call`` in ``domain``'s turn; its future gives its result or error.
         Raises ``RuntimeError`` once closed."""
-        task = _Task(domain, call, exclusive)
+        task = _Task(domain if self._fair else None, call, exclusive)
         with self._cond:
             if self._closed:
                 raise RuntimeError("the embedded engine is closed")
             if exclusive:
                 self._writes.append(task)
             else:
-                queue = self._queues.get(domain)
+                queue = self._queues.get(task.domain)
                 if queue is None:
-                    queue = self._queues[domain] = deque()
-                    self._turns.append(domain)
+                    queue = self._queues[task.domain] = deque()
+                    self._turns.append(task.domain)
                 queue.append(task)
             if not self._idle and len(self._threads) < self._workers:
                 thread = threading.Thread(target=self._work, name=f"{self._name}-{len(self._threads)}", daemon=True)
