@@ -4,6 +4,7 @@ never import upper ones, nor the web frameworks."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,18 @@ def test_lower_layers_do_not_import_upper_ones(layer: str) -> None:
     for path in files:
         bad = {name for name in _imports(path) if name.startswith(FORBIDDEN[layer])}
         assert not bad, f"{path.relative_to(PACKAGE)} imports {sorted(bad)}"
+
+
+def test_the_readme_layout_names_every_module_and_package() -> None:
+    """README's layout paragraph names each module and package of ``gateway/`` as it is
+    now, and nothing that is gone."""
+    readme = (PACKAGE.parent / "README.md").read_text()
+    layout = readme[readme.index("Layout, in the order") :].split("\n\n", 1)[0]
+    present = {
+        f"gateway/{p.name}/" if p.is_dir() else f"gateway/{p.name}"
+        for p in PACKAGE.iterdir()
+        if (p.is_dir() and (p / "__init__.py").is_file()) or (p.suffix == ".py" and p.name != "__init__.py")
+    }
+    assert sorted(name for name in present if f"`{name}`" not in layout) == []
+    named = set(re.findall(r"`(gateway/[\w./]+)`", layout))
+    assert sorted(name for name in named if not (PACKAGE.parent / name).exists()) == []
