@@ -134,6 +134,18 @@ class JobService:
     def _context(self) -> CompileContext:
         return CompileContext(now=self._clock(), max_regex_length=self._limits.max_regex_length)
 
+    def _planned_list(
+        self, request: Mapping[str, Any], principal: Principal | None, fields: frozenset[str] | None, where: object
+    ) -> tuple[ListPlan, ReadScope]:
+        """A list ``request`` (and ``where``) compiled, its unknown fields noted, its
+        domain authorized for ``principal``, and projected to ``fields`` when given.
+        Raises ``InvalidQuery`` (and subclasses), ``Unauthenticated``, ``Forbidden``."""
+        read = self._read()
+        plan = compile_list(request, self._context(), self._limits, read, where=where)
+        self._note_unknown(read)
+        scope = self.authorize(principal, plan.domain_id)
+        return (plan if fields is None else plan.selecting(fields)), scope
+
     async def list_jobs(
         self,
         request: Mapping[str, Any],
@@ -153,12 +165,7 @@ class JobService:
         typed filter) ANDed with the request's filter.
         At most three store calls besides one collector query per ``collector_info.*``
         condition: the page, the count, and (by the adapter) the page's collectors."""
-        read = self._read()
-        plan = compile_list(request, self._context(), self._limits, read, where=where)
-        self._note_unknown(read)
-        scope = self.authorize(principal, plan.domain_id)
-        if fields is not None:
-            plan = plan.selecting(fields)
+        plan, scope = self._planned_list(request, principal, fields, where)
         response_fields = plan.fields
         job_filter = await self._job_filter(plan.filter, scope)
         if plan.count_only or not with_rows:
@@ -196,12 +203,7 @@ class JobService:
         forward, ``hasNextPage`` backward) is asked of the store only
         ``with_page_info`` and a cursor there. Raises ``InvalidQuery`` (and
         subclasses) as ``list_jobs``, and for a cursor not of this order and domain."""
-        read = self._read()
-        plan = compile_list(request, self._context(), self._limits, read, where=where)
-        self._note_unknown(read)
-        scope = self.authorize(principal, plan.domain_id)
-        if fields is not None:
-            plan = plan.selecting(fields)
+        plan, scope = self._planned_list(request, principal, fields, where)
         window = compile_window(
             plan.sort,
             scope.domain_id,

@@ -62,6 +62,17 @@ def _null(plan: FieldPlan, target: str, source: _Source, depth: int) -> None:
     source.emit(f"{target} = None" if plan.nullable else "return SLOW", depth)
 
 
+def _read(plan: FieldPlan, target: str, source: _Source) -> None:
+    """The lines reading the field with its resolver into ``v`` (an error: give up),
+    then ``if v is None:`` and its null; the caller continues with the value's case."""
+    source.emit("try:")
+    source.emit(f"v = {source.bind(plan.read)}(source)", 2)
+    source.emit("except Exception:")
+    source.emit("return SLOW", 2)
+    source.emit("if v is None:")
+    _null(plan, target, source, 2)
+
+
 def _leaf(plan: FieldPlan, index: int, source: _Source) -> None:
     key, target = repr(plan.key), f"v{index}"
     if plan.plain is not None:
@@ -79,12 +90,7 @@ def _leaf(plan: FieldPlan, index: int, source: _Source) -> None:
         source.emit("else:")
         source.emit("return SLOW", 2)
     else:
-        source.emit("try:")
-        source.emit(f"v = {source.bind(plan.read)}(source)", 2)
-        source.emit("except Exception:")
-        source.emit("return SLOW", 2)
-        source.emit("if v is None:")
-        _null(plan, target, source, 2)
+        _read(plan, target, source)
         source.emit("else:")
         source.emit(f"{target} = {source.bind(plan.serialize)}(v)", 2)
         source.emit(f"if {target} is None:", 2)
@@ -97,12 +103,7 @@ def _object(plan: FieldPlan, index: int, source: _Source) -> None:
     if plan.compiled is None:
         raise _NotCompiled
     name = source.bind(plan.compiled)
-    source.emit("try:")
-    source.emit(f"v = {source.bind(plan.read)}(source)", 2)
-    source.emit("except Exception:")
-    source.emit("return SLOW", 2)
-    source.emit("if v is None:")
-    _null(plan, target, source, 2)
+    _read(plan, target, source)
     if plan.is_list:
         source.emit("else:")
         source.emit(f"{target} = []", 2)
