@@ -17,7 +17,7 @@ from bson import json_util
 from bson.json_util import RELAXED_JSON_OPTIONS
 
 from gateway import __version__
-from gateway.display import counted
+from gateway.display import counted, json_text
 from gateway.logs import configure_logging, text_logs
 from gateway.settings import SettingRow, Settings, SettingsError, settings_table
 from gateway.store.datafile import DataFileError
@@ -58,10 +58,41 @@ def _serve(args: argparse.Namespace) -> int:
     return run(settings, progress=progress)
 
 
+def _write(flag: str, path: Path, text: str) -> None:
+    """``text`` into the file ``path`` that ``flag`` names; ``SettingsError`` (one line)
+    when it cannot be written (a directory, a missing folder, no permission)."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise SettingsError(f"{flag} {path}: cannot write: {exc.strerror or exc}") from None
+
+
+def _folder(flag: str, name: str) -> Path:
+    """The existing folder ``flag`` names; ``SettingsError`` (one line) otherwise."""
+    path = Path(name)
+    if not path.is_dir():
+        raise SettingsError(f"{flag} {name}: " + ("not a folder" if path.exists() else "no such folder"))
+    return path
+
+
+def _instant(flag: str, text: str) -> datetime:
+    """The ISO 8601 date or instant ``flag`` gives (UTC when it names no offset)."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise SettingsError(
+            f"{flag} must be an ISO 8601 date or instant (2024-06-01, 2024-06-01T12:00:00Z), got {json_text(text)}"
+        ) from None
+
+
 def _generate(args: argparse.Namespace) -> int:
     from gateway.demo import generate_dataset
 
-    end = datetime.fromisoformat(args.end) if args.end else datetime.now(UTC)
+    if args.jobs < 0:
+        raise SettingsError(f"--jobs must not be negative, got {args.jobs}")
+    if args.collectors < 1:
+        raise SettingsError(f"--collectors must be at least 1, got {args.collectors}")
+    end = _instant("--end", args.end) if args.end else datetime.now(UTC)
     show = None
     if args.jobs >= 10_000 and sys.stderr.isatty():
         bar = _progress()
@@ -70,8 +101,7 @@ def _generate(args: argparse.Namespace) -> int:
             bar("generating jobs", done, total)
 
     data = generate_dataset(args.jobs, end=end, seed=args.seed, collectors=args.collectors, progress=show)
-    text = json_util.dumps({"collections": data}, json_options=RELAXED_JSON_OPTIONS)
-    Path(args.out).write_text(text, encoding="utf-8")
+    _write("--out", Path(args.out), json_util.dumps({"collections": data}, json_options=RELAXED_JSON_OPTIONS))
     jobs, collectors = counted(len(data["job"]), "job"), counted(len(data["collector"]), "collector")
     print(f"wrote {jobs} and {collectors} to {args.out}")
     return 0
@@ -84,7 +114,7 @@ def _export_schema(args: argparse.Namespace) -> int:
     if args.out == "-":
         sys.stdout.write(sdl)
     else:
-        Path(args.out).write_text(sdl, encoding="utf-8")
+        _write("--out", Path(args.out), sdl)
         print(f"wrote {args.out}")
     return 0
 
@@ -92,10 +122,10 @@ def _export_schema(args: argparse.Namespace) -> int:
 def _export_documents(args: argparse.Namespace) -> int:
     from gateway.http.documents import export_documents
 
-    for name, text in export_documents(Path(args.operations)).items():
-        path = Path(args.out) / name
-        path.write_text(text, encoding="utf-8")
-        print(f"wrote {path}")
+    operations, out = _folder("--operations", args.operations), _folder("--out", args.out)
+    for name, text in export_documents(operations).items():
+        _write("--out", out / name, text)
+        print(f"wrote {out / name}")
     return 0
 
 
@@ -279,9 +309,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     traceback); 130 when Ctrl-C stops it before it serves (loading data, generating;
     one line)."""
     args = build_parser().parse_args(argv)
-    if getattr(args, "jobs", 1) < 0:
-        print("job-gateway: --jobs must not be negative", file=sys.stderr)
-        return 2
     try:
         return args.run(args)
     except (SettingsError, DataFileError, ValueError) as exc:

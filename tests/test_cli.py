@@ -206,3 +206,32 @@ def test_settings_errors_name_what_the_person_typed(
     (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith(f"job-gateway: {expected}"), line
     assert "'" not in line.replace("x'y", "") and "secret" not in line, line
+
+
+@pytest.mark.parametrize(
+    ("argv", "problem"),
+    [
+        (["generate", "--out", "{tmp}"], "--out {tmp}: cannot write: Is a directory"),
+        (
+            ["generate", "--out", "{tmp}/no/such.json"],
+            "--out {tmp}/no/such.json: cannot write: No such file or directory",
+        ),
+        (
+            ["generate", "--end", "soon", "--out", "{tmp}/g.json"],
+            '--end must be an ISO 8601 date or instant (2024-06-01, 2024-06-01T12:00:00Z), got "soon"',
+        ),
+        (["generate", "--jobs", "-1", "--out", "{tmp}/g.json"], "--jobs must not be negative, got -1"),
+        (["generate", "--collectors", "0", "--out", "{tmp}/g.json"], "--collectors must be at least 1, got 0"),
+        (["export-schema", "--out", "{tmp}"], "--out {tmp}: cannot write: Is a directory"),
+        (["export-documents", "--operations", "{tmp}/none"], "--operations {tmp}/none: no such folder"),
+        (["export-documents", "--out", "{tmp}/file"], "--out {tmp}/file: not a folder"),
+    ],
+)
+def test_a_command_given_a_bad_flag_or_path_says_so_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], problem: str
+) -> None:
+    (tmp_path / "file").write_text("")
+    assert main([arg.format(tmp=tmp_path) for arg in argv]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.splitlines() == [f"job-gateway: {problem.format(tmp=tmp_path)}"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # nothing written
