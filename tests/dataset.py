@@ -133,6 +133,16 @@ JOBS = [
 ]
 
 D1_JOB_IDS = {j["job_id"] for j in JOBS if j["domain_id"] == D1}
+# Jobs the operator cases (tests/operator_cases.py) and their tests name.
+J1, J2, JABCD, JOLD, JGONE, JC6, J7 = (
+    "job-000000000001",
+    "job-000000000002",
+    "job-00000000abcd",
+    "job-0000000old04",
+    "job-00000000gone",
+    "job-0000000000c6",
+    "job-000000000007",
+)
 
 
 def dataset() -> dict[str, list[dict]]:

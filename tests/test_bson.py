@@ -12,8 +12,8 @@ import pytest
 from gateway.service import JobService
 from tests.conftest import fixed_clock, memory_with
 from tests.dataset import D1, dataset
-from tests.test_operators import CASES, COLLECTOR_CASES
-from tests.test_stat import COUNT, group
+from tests.operator_cases import CASES, COLLECTOR_CASES
+from tests.stages import COUNT, group
 
 pytestmark = pytest.mark.anyio
 

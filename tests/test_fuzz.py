@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
@@ -17,6 +17,7 @@ from gateway.query.operators import OPERATORS
 from gateway.settings import Settings
 from tests.conftest import fixed_clock, memory_with
 from tests.dataset import D1, dataset
+from tests.fuzzing import FUZZ
 
 # Processor time of this process per request (the gateway's work, the embedded engine's
 # included), which other processes' load does not lengthen; a stall guard, not a
@@ -182,17 +183,6 @@ def timed(call: Any) -> Any:
     assert time.process_time() - started < BUDGET_SECONDS
     assert response.status_code < 500, response.text
     return response
-
-
-# In CI the examples are derived from the test names (derandomize), so a landing is
-# never decided by chance; a developer's run explores new examples each time. A long
-# local run: JOB_GATEWAY_FUZZ_EXAMPLES=10000 pytest tests/test_fuzz*.py
-FUZZ = settings(
-    max_examples=int(os.environ.get("JOB_GATEWAY_FUZZ_EXAMPLES", "150")),
-    deadline=None,
-    derandomize=bool(os.environ.get("CI")),
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
 
 
 @FUZZ

@@ -20,8 +20,8 @@ from gateway.app import create_app
 from gateway.settings import Settings
 from tests.conftest import fixed_clock, memory_with
 from tests.dataset import dataset
+from tests.fuzzing import FUZZ
 from tests.routes import ROUTES, answer
-from tests.test_fuzz import FUZZ
 
 INT32 = st.integers(-(2**31), 2**31 - 1)
 SMALL = st.integers(-3, 1200) | st.sampled_from([0, 1, 999, 1000, 1001, 2**31 - 1, -(2**31)])

@@ -93,7 +93,7 @@ def _as(client: TestClient, bearer: str, query: str, variables: dict[str, Any]) 
 
 
 def test_node_is_scoped_to_the_callers_domain(client: Any, secured: TestClient) -> None:
-    from tests.test_auth import token
+    from tests.tokens import token
 
     d2_ids = ids_of(client, D2)
     d1_ids = ids_of(client, D1)
@@ -106,7 +106,7 @@ def test_node_is_scoped_to_the_callers_domain(client: Any, secured: TestClient) 
 
 
 def test_a_project_scoped_caller_reads_only_its_jobs_and_their_collectors(client: Any, secured: TestClient) -> None:
-    from tests.test_auth import token
+    from tests.tokens import token
 
     ids = ids_of(client)
     project_b = token(key=SECRET, alg="HS256", projects=["project-b"])
@@ -190,7 +190,7 @@ def test_nodes_is_bounded_by_max_list_values(make_client: Any) -> None:
 
 
 def test_nodes_of_other_domains_are_forbidden_each_at_its_index(client: Any, secured: TestClient) -> None:
-    from tests.test_auth import token
+    from tests.tokens import token
 
     d1, d2 = ids_of(client, D1), ids_of(client, D2)
     asked = [d1["job-000000000001"], d2["job-0000000000d8"], d1["collector-gcp000000002"], d2["collector-aws000000003"]]
@@ -203,7 +203,7 @@ def test_nodes_of_other_domains_are_forbidden_each_at_its_index(client: Any, sec
 
 
 def test_a_project_scoped_caller_reads_nodes_as_node(client: Any, secured: TestClient) -> None:
-    from tests.test_auth import token
+    from tests.tokens import token
 
     ids = ids_of(client)
     project_b = token(key=SECRET, alg="HS256", projects=["project-b"])

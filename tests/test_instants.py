@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from tests.dataset import J1, J2, J7, JABCD, JC6, JGONE, JOLD
 from tests.routes import ROUTES, answer
-from tests.test_operators import J1, J2, J7, JABCD, JC6, JGONE, JOLD
 
 EVERY_JOB = [JC6, J1, J7, J2, JABCD, JGONE, JOLD]
 

@@ -71,3 +71,16 @@ def test_the_readme_layout_names_every_module_and_package() -> None:
     assert sorted(name for name in present if f"`{name}`" not in layout) == []
     named = set(re.findall(r"`(gateway/[\w./]+)`", layout))
     assert sorted(name for name in named if not (PACKAGE.parent / name).exists()) == []
+
+
+def test_no_test_module_imports_another() -> None:
+    """Material that several test modules use has one shared home in ``tests/`` (a
+    module not named ``test_*``), never another test module."""
+    tests = PACKAGE.parent / "tests"
+    found = [
+        f"{p.name}: {name}"
+        for p in sorted(tests.glob("*.py"))
+        for name in _imports(p)
+        if name.startswith("tests.test_")
+    ]
+    assert found == []

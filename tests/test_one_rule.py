@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from tests.dataset import J1, J2, J7, JABCD, JC6, JGONE, JOLD
 from tests.routes import ROUTES, answer
-from tests.test_operators import J1, J2, J7, JABCD, JC6, JGONE, JOLD
 
 NEWEST_FIRST = [JC6, J1, J7, J2, JABCD, JGONE, JOLD]
 BY_ID = sorted(NEWEST_FIRST)

@@ -11,8 +11,7 @@ from gateway.authorization import authorize
 from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded, RequiredParameter
 from gateway.query.collectors import CollectorRef
 from gateway.service import JobService
-from tests.dataset import D1
-from tests.test_operators import J1, J2, J7, JABCD, JC6, JGONE, JOLD
+from tests.dataset import D1, J1, J2, J7, JABCD, JC6, JGONE, JOLD
 
 pytestmark = pytest.mark.anyio
 

@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.dataset import D1
+from tests.dataset import D1, J1, J2, J7, JABCD, JC6, JGONE, JOLD
 from tests.routes import answer
-from tests.test_operators import J1, J2, J7, JABCD, JC6, JGONE, JOLD
 
 NEWEST_FIRST = [JC6, J1, J7, J2, JABCD, JGONE, JOLD]
 SEARCH, STAT = "/inventory/v1/jobs/search", "/inventory/v1/jobs/stat"

@@ -9,27 +9,15 @@ import pytest
 
 from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded, RequiredParameter
 from gateway.service import JobService
-from tests.dataset import D1, D2, OID_OLD
+from tests.dataset import D1, D2, J1, J2, J7, JABCD, JC6, JGONE, JOLD, OID_OLD
 from tests.engines import COUNT_OF_NOTHING, PATH_THROUGH_ARRAY
-from tests.test_operators import J1, J2, J7, JABCD, JC6, JGONE, JOLD
+from tests.stages import COUNT, group
 
 pytestmark = pytest.mark.anyio
 
 
 async def stat(service: JobService, query: dict[str, Any], domain: str = D1) -> Any:
     return await service.stat({"query": query, "domain_id": domain})
-
-
-def group(keys: list[dict] | None = None, fields: list[dict] | None = None) -> dict[str, Any]:
-    spec: dict[str, Any] = {}
-    if keys is not None:
-        spec["keys"] = keys
-    if fields is not None:
-        spec["fields"] = fields
-    return {"group": spec}
-
-
-COUNT = {"name": "count", "operator": "count"}
 
 
 async def test_group_count_by_key_with_sort(service: JobService) -> None:

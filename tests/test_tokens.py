@@ -21,7 +21,7 @@ from gateway.auth import FAILED, Authenticator
 from gateway.settings import Settings
 from tests.conftest import fixed_clock, memory_with
 from tests.dataset import D1, D2, dataset
-from tests.test_auth import BAD_TOKENS, KEY_D1, KEY_D2, ROUTES, SECRET, call, token
+from tests.tokens import BAD_TOKENS, KEY_D1, KEY_D2, ROUTES, SECRET, call, token
 
 INTROSPECTION = "{ __schema { queryType { name } } }"
 

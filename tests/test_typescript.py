@@ -1,7 +1,7 @@
 """What a TypeScript client gets from the schema: graphql-codegen's types of the example
 operations are the checked-in ``schema/typescript/operations.ts``, compile under
 ``tsc --strict`` with ``types.check.ts`` (non-null fields without ``| null``), and the
-exported schema passes graphql-schema-linter with the rules tests/test_schema_lint.py
+exported schema passes graphql-schema-linter with the rules tests/schema_rules.py
 checks. Needs ``npm ci`` in schema/typescript (``.ci/run`` does it; so does
 ``scripts/typescript-types.sh``): skipped without it here, a failure in CI."""
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.test_schema_lint import DISABLED, RULES
+from tests.schema_rules import DISABLED, RULES
 
 TYPESCRIPT = ROOT / "schema" / "typescript"
 
