@@ -23,8 +23,18 @@ def _jobs(*docs: str) -> str:
 DEEP = 100_000
 BAD = [
     # Nesting past Python's recursion limit, and past MongoDB's 100 levels.
-    (_jobs("[" * DEEP + "]" * DEEP), "line 1 column 123: documents and arrays nest deeper than MongoDB's 100 levels"),
-    (_jobs('{"a":' * 5000 + "1" + "}" * 5000), "line 1 column 511: documents and arrays nest deeper"),
+    (
+        _jobs("[" * DEEP + "]" * DEEP),
+        "collections.job[0][0][0][0][0][0]… (line 1 column 123): documents and arrays nest deeper than MongoDB's 100 levels",
+    ),
+    (
+        _jobs('{"a":' * 5000 + "1" + "}" * 5000),
+        "collections.job[0].a.a.a.a.a… (line 1 column 511): documents and arrays",
+    ),
+    (
+        _jobs("{}", '{"b": "x", "a": [1, 2, ' + "[" * DEEP),
+        "collections.job[1].a[2][0][0][0]… (line 1 column 148): documents",
+    ),
     (_jobs('{"a":' + '{"a":' * 150 + "1" + "}" * 151), "collections.job[0].a.a.a.a.a.a.a.a…: documents and arrays"),
     (_jobs('{"a":' + "[" * 150 + "]" * 150 + "}"), "collections.job[0].a[0][0][0][0][0][0][0]…: documents and"),
     # Numbers no BSON value holds.

@@ -108,7 +108,10 @@ def test_log_format_setting_forces_text_lines(tmp_path: Path) -> None:
             'collections.job[1].created_at: {"$date":"soon"} is not a date',
         ),
         # Deeper than Python's recursion limit: once a traceback.
-        ('{"collections": {"job": [' + "[" * 100_000, "line 1 column 123: documents and arrays nest deeper"),
+        (
+            '{"collections": {"job": [' + "[" * 100_000,
+            "collections.job[0][0][0][0][0][0]… (line 1 column 123): documents and",
+        ),
     ],
 )
 def test_malformed_data_file_stops_start_up_with_one_line(tmp_path: Path, content: str, problem: str) -> None:

@@ -4,7 +4,8 @@ in MongoDB Extended JSON v2, relaxed or canonical
 
 A file that cannot be loaded is refused with one line naming the file, the position
 (line and column for JSON syntax, the document path - ``collections.job[17].created_at``
-- for a value) and what is wrong, in JSON's and Extended JSON's words.
+- for a value, both for nesting too deep) and what is wrong, in JSON's and Extended
+JSON's words.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from bson import json_util
 
 from gateway.display import json_fault, json_text
 from gateway.store.base import COLLECTOR, JOB, Collection, Document
-from gateway.store.documents import MAX_DEPTH
+from gateway.store.documents import MAX_DEPTH, json_path
 
 
 class DataFileError(ValueError):
@@ -47,7 +48,7 @@ _WRAPPERS = {
 }
 # A file nesting far deeper than MongoDB stores (gateway.store.documents) is refused where it does.
 _TOO_DEEP = f"documents and arrays nest deeper than MongoDB's {MAX_DEPTH} levels"
-_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*+"|[\[\]{}]', re.DOTALL)
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*+"|[\[\]{},:]', re.DOTALL)
 
 
 class _Unreadable(Exception):
@@ -164,19 +165,36 @@ def _shown(value: Any) -> str:
 
 
 def _too_deep(text: str) -> str:
-    """Where arrays and objects first nest deeper than ``MAX_DEPTH`` (line and column)."""
-    depth = 0
+    """Where arrays and objects first nest deeper than ``MAX_DEPTH``: the document path
+    (its first steps) and the line and column, as ``collections.job[3][0][0]… (line 1
+    column 130): ...``."""
+    # One entry per open array or object: [bracket, index in the array or key in the object].
+    open_: list[list[Any]] = []
+    string = ""
     for token in _TOKENS.finditer(text):
-        bracket = token.group()
-        if bracket in "[{":
-            depth += 1
-            if depth > MAX_DEPTH:
+        found = token.group()
+        if found[0] == '"':
+            string = found
+        elif found == ":" and open_:
+            open_[-1][1] = _key(string)
+        elif found == "," and open_ and open_[-1][0] == "[":
+            open_[-1][1] += 1
+        elif found in "[{":
+            if len(open_) == MAX_DEPTH:
                 line = text.count("\n", 0, token.start()) + 1
                 column = token.start() - (text.rfind("\n", 0, token.start()) + 1) + 1
-                return f"line {line} column {column}: {_TOO_DEEP}"
-        elif bracket in "]}":
-            depth -= 1
+                return f"{json_path([step for _, step in open_])} (line {line} column {column}): {_TOO_DEEP}"
+            open_.append([found, 0 if found == "[" else ""])
+        elif found in "]}" and open_:
+            open_.pop()
     return _TOO_DEEP
+
+
+def _key(token: str) -> str:
+    try:
+        return str(json.loads(token))
+    except ValueError:
+        return token.strip('"')
 
 
 def _value_fault(text: str) -> str:

@@ -32,7 +32,7 @@ _INT64 = 2**63
 
 
 MAX_DEPTH = 100
-_SHOWN_STEPS = 8
+SHOWN_STEPS = 8
 
 
 class NotStorable(ValueError):
@@ -49,12 +49,18 @@ class NotStorable(ValueError):
     def where(self) -> str:
         """The path as a JSON path reads (``errors[0].message``; the first steps and an
         ellipsis when it is long), or "" at the top."""
-        steps = list(reversed(self.path))
-        shown = "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in steps[:_SHOWN_STEPS])
-        return shown.removeprefix(".") + ("…" if len(steps) > _SHOWN_STEPS else "")
+        return json_path(list(reversed(self.path)))
 
     def __str__(self) -> str:
         return f"{self.where}: {self.problem}" if self.path else self.problem
+
+
+def json_path(steps: list[str | int]) -> str:
+    """``steps`` (keys, and array indexes as integers) as a JSON path reads:
+    ``collections.job[17].created_at``; the first ``SHOWN_STEPS`` and an ellipsis when
+    longer; "" for none."""
+    shown = "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in steps[:SHOWN_STEPS])
+    return shown.removeprefix(".") + ("…" if len(steps) > SHOWN_STEPS else "")
 
 
 def stored(document: Mapping[str, Any]) -> Document:
