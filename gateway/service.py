@@ -15,7 +15,10 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
+
+import anyio.to_thread
 
 from gateway.auth import Principal
 from gateway.authorization import ReadScope, authorize
@@ -44,6 +47,28 @@ Clock = Callable[[], datetime]
 log = logging.getLogger("gateway.request")
 # Unknown request field names logged once each; past this many, no more are remembered.
 MAX_NOTED_UNKNOWN = 1000
+
+
+# A request holding more values than this (objects, lists and their items, scalars) is
+# compiled off the event loop: compiling costs microseconds per value.
+INLINE_VALUES = 2000
+PlanT = TypeVar("PlanT")
+
+
+def _holds_more(count: int, *values: object) -> bool:
+    """Whether ``values`` (JSON-like) hold more than ``count`` values in all; stops
+    counting there, so it costs at most ``count`` steps."""
+    pending = list(values)
+    while pending:
+        count -= 1
+        if count < 0:
+            return True
+        item = pending.pop()
+        if isinstance(item, Mapping):
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+    return False
 
 
 def utc_now() -> datetime:
@@ -134,17 +159,26 @@ class JobService:
     def _context(self) -> CompileContext:
         return CompileContext(now=self._clock(), max_regex_length=self._limits.max_regex_length)
 
-    def _planned_list(
+    async def _planned_list(
         self, request: Mapping[str, Any], principal: Principal | None, fields: frozenset[str] | None, where: object
     ) -> tuple[ListPlan, ReadScope]:
-        """A list ``request`` (and ``where``) compiled, its unknown fields noted, its
-        domain authorized for ``principal``, and projected to ``fields`` when given.
-        Raises ``InvalidQuery`` (and subclasses), ``Unauthenticated``, ``Forbidden``."""
-        read = self._read()
-        plan = compile_list(request, self._context(), self._limits, read, where=where)
-        self._note_unknown(read)
+        """A list ``request`` (and ``where``) compiled (``_compile``), its unknown fields
+        noted, its domain authorized for ``principal``, and projected to ``fields`` when
+        given. Raises ``InvalidQuery`` (and subclasses), ``Unauthenticated``, ``Forbidden``."""
+        plan = await self._compile(compile_list, request, where)
         scope = self.authorize(principal, plan.domain_id)
         return (plan if fields is None else plan.selecting(fields)), scope
+
+    async def _compile(self, compile_: Callable[..., PlanT], request: Mapping[str, Any], where: object) -> PlanT:
+        """``compile_`` (the list or the stat compiler) of ``request`` and ``where``, its
+        unknown fields noted. A request of more than ``INLINE_VALUES`` values is
+        compiled on a worker thread: the limits bound each list, but lists of lists
+        multiply, and no request may hold the event loop for long."""
+        read, ctx = self._read(), self._context()
+        call = partial(compile_, request, ctx, self._limits, read, where=where)
+        plan = await anyio.to_thread.run_sync(call) if _holds_more(INLINE_VALUES, request, where) else call()
+        self._note_unknown(read)
+        return plan
 
     async def list_jobs(
         self,
@@ -165,7 +199,7 @@ class JobService:
         typed filter) ANDed with the request's filter.
         At most three store calls besides one collector query per ``collector_info.*``
         condition: the page, the count, and (by the adapter) the page's collectors."""
-        plan, scope = self._planned_list(request, principal, fields, where)
+        plan, scope = await self._planned_list(request, principal, fields, where)
         response_fields = plan.fields
         job_filter = await self._job_filter(plan.filter, scope)
         if plan.count_only or not with_rows:
@@ -203,7 +237,7 @@ class JobService:
         forward, ``hasNextPage`` backward) is asked of the store only
         ``with_page_info`` and a cursor there. Raises ``InvalidQuery`` (and
         subclasses) as ``list_jobs``, and for a cursor not of this order and domain."""
-        plan, scope = self._planned_list(request, principal, fields, where)
+        plan, scope = await self._planned_list(request, principal, fields, where)
         window = compile_window(
             plan.sort,
             scope.domain_id,
@@ -365,9 +399,7 @@ class JobService:
         JSON-ready (dates as wire timestamps, object ids as strings). Raises
         ``LimitExceeded`` for an answer over ``max_stat_rows`` rows (unpaged) or over
         ``max_stat_bytes`` bytes of JSON."""
-        read = self._read()
-        plan = compile_stat(request, self._context(), self._limits, read, where=where)
-        self._note_unknown(read)
+        plan = await self._compile(compile_stat, request, where)
         scope = self.authorize(principal, plan.domain_id)
         rows = await self._store.aggregate(JOB, plan.pipeline(await self._job_filter(plan.filter, scope)))
         plan.check_rows(rows)

@@ -99,8 +99,19 @@ class Settings:
     max_stages: int = _setting(30, "stages per aggregate", minimum=1)
     max_sort_keys: int = _setting(32, "keys of a sort (list sort, stat sort stage)", minimum=1)
     max_list_values: int = _setting(
-        1000, "values of a list operator (in, contain_in, ...), of a shortcut list, and ids of nodes(ids:)", minimum=1
+        1000,
+        "values of a list operator (in, contain_in, ...), of a shortcut list, of any list or object inside a condition "
+        "value, and ids of nodes(ids:)",
+        minimum=1,
     )
+    max_value_depth: int = _setting(
+        32,
+        "nesting of arrays and objects in a condition value (at most 40: what MongoDB's 100 levels of BSON leave "
+        "beside the gateway's own nesting)",
+        minimum=1,
+        maximum=40,
+    )
+    max_only_fields: int = _setting(50, "paths of a list's only", minimum=1)
     max_keyword_words: int = _setting(20, "words of a keyword", minimum=1)
     max_patterns: int = _setting(
         50, "patterns one query matches each document against: contain/regex values and keyword words", minimum=1
@@ -121,6 +132,12 @@ class Settings:
     max_query_depth: int = _setting(12, "GraphQL query depth", minimum=1)
     max_aliases: int = _setting(30, "GraphQL aliases per document", minimum=1)
     max_tokens: int = _setting(5000, "GraphQL tokens per document", minimum=1)
+    max_variable_values: int = _setting(
+        10_000,
+        "values in the variables of a GraphQL operation: list items and input object fields (each a step of "
+        "graphql-core's coercion); JSON values count as one",
+        minimum=1,
+    )
     introspection: bool = _setting(True, "GraphQL introspection")
     public_introspection: bool = _setting(
         False, "with authentication on, answer introspection-only documents without a token"

@@ -182,7 +182,14 @@ def test_nodes_is_bounded_by_max_list_values(make_client: Any) -> None:
     store.calls.clear()
     assert "errors" not in gql(client, NODES, {"ids": ids[:3]})
     store.calls.clear()
+    # As a variable: refused before graphql-core coerces it (a request error, no data).
     body = gql(client, NODES, {"ids": ids})
+    assert "data" not in body and store.calls == []
+    (error,) = body["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "reason": "ERROR_LIMIT_EXCEEDED"}
+    assert error["message"] == 'Variable "$ids" has 4 items; the limit max_list_values is 3.'
+    # Written inline: the field refuses it.
+    body = gql(client, NODES.replace("query($ids: [ID!]!)", "query").replace("$ids", json.dumps(ids)))
     assert body["data"] is None and store.calls == []
     (error,) = body["errors"]
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "reason": "ERROR_LIMIT_EXCEEDED"}

@@ -28,6 +28,9 @@ LIMITS = {
     "max_expression_size": 6,
     "max_conditions": 3,
     "max_patterns": 4,
+    "max_only_fields": 2,
+    "max_value_depth": 2,  # a project's operands nest as its operations do (max_expression_depth)
+    "max_variable_values": 40,
 }
 STATS = ("rest-stat", "gql-stat")
 
@@ -71,6 +74,37 @@ def test_values_of_shortcut_lists(limited: TestClient) -> None:
         assert (
             answer(limited, route, {}, status=["SUCCESS", "ERROR", "TIMEOUT", "CREATED"])[0] == "ERROR_LIMIT_EXCEEDED"
         )
+
+
+def test_only_paths(limited: TestClient) -> None:
+    _over(
+        limited, ("rest-list", "gql-list"), {"only": ["job_id", "status"]}, {"only": ["job_id"] * 3}, "max_only_fields"
+    )
+
+
+def test_lists_objects_and_nesting_inside_a_value(limited: TestClient) -> None:
+    # Every list and object inside a value is bounded, not only the operator's own list.
+    inner, wide = (
+        {"k": "filter", "v": {"a": [1, 2, 3]}, "o": "eq"},
+        {"k": "filter", "v": {"a": [1, 2, 3, 4]}, "o": "eq"},
+    )
+    _over(limited, ROUTES, {"filter": [inner]}, {"filter": [wide]}, "max_list_values")
+    many = {"k": "filter", "v": dict.fromkeys("abcd", 1), "o": "eq"}
+    _over(limited, ROUTES, {"filter": [{"k": "filter", "v": dict.fromkeys("abc", 1), "o": "eq"}]}, {"filter": [many]},
+          "max_list_values")  # fmt: skip
+    # Nesting: a scalar is 0 deep, {"a": [1]} 2 (MongoDB's BSON holds 100 levels).
+    deep = {"k": "filter", "v": {"a": [[1]]}, "o": "not"}
+    _over(limited, ROUTES, {"filter_or": [{"k": "filter", "v": {"a": [1]}, "o": "not"}]}, {"filter_or": [deep]},
+          "max_value_depth")  # fmt: skip
+
+
+def test_the_values_of_graphql_variables_together(limited: TestClient) -> None:
+    # Each list within its own limit, but the variables hold more than 40 values.
+    condition = {"k": "job_id", "v": "x", "o": "eq"}
+    under = {"filter": [condition] * 3, "filterOr": [condition] * 3}
+    assert answer(limited, "gql-list", under)[0] is None
+    over = {**under, "aggregate": [{"group": {"keys": [{"key": "status", "name": f"k{i}"} for i in range(2)]}}] * 10}
+    assert answer(limited, "gql-stat", over) == ("ERROR_LIMIT_EXCEEDED", None)
 
 
 def test_keyword_words(limited: TestClient) -> None:

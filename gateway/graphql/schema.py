@@ -30,6 +30,7 @@ from gateway.graphql.scalars import JSON, SCALARS
 from gateway.graphql.stat_inputs import StatisticsQueryInput
 from gateway.graphql.subscriptions import Subscription
 from gateway.graphql.types import CollectorInfo, Job, JobsInfo, JobStatusFilter, Node
+from gateway.graphql.variable_limits import VariableLimits
 from gateway.graphql.where import JobWhere
 from gateway.settings import Settings
 
@@ -220,6 +221,8 @@ def build_schema(settings: Settings | None = None, *, planned: bool = True) -> s
         lambda: ValidatedDocuments(plans, validated),
         OperationName,
         GatewayErrors,
+        # Before any coercion of the variables (the planned execution's included).
+        lambda: VariableLimits(max_values=settings.max_variable_values),
         *([planned_execution(plans)] if planned else []),
     ]
     if not settings.introspection:

@@ -15,10 +15,12 @@ from __future__ import annotations
 import json
 import math
 import re
-import sys
-from itertools import accumulate
+from functools import partial
+from itertools import accumulate, count
+from operator import sub
 from typing import Any
 
+import anyio.to_thread
 from starlette.requests import Request
 
 from gateway.display import got
@@ -28,17 +30,24 @@ from gateway.errors import InvalidRequestBody, PayloadTooLarge
 # (so that the scan never restarts inside it: linear time on any input).
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*+(?:"|\Z)', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
-_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+# Each bracket as its step plus one (an opening one 2, a closing one 0): unsigned bytes.
+_STEP_PLUS_ONE = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+# Python's refusal of an integer beyond sys.get_int_max_str_digits.
+_TOO_MANY_DIGITS = re.compile(r"Exceeds the limit \((\d+) digits\).*has (\d+) digits")
+# A body larger than this is parsed off the event loop (reading it costs tens of
+# milliseconds per megabyte), so that other requests are answered meanwhile.
+OFF_LOOP_BYTES = 64 * 1024
 
 
 def nesting_depth(text: str) -> int:
     """How deep arrays and objects nest in ``text`` (0 for a scalar); brackets inside
     strings do not count. For invalid JSON, the depth its valid prefix reaches."""
-    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text)).encode()
-    if not brackets:
-        return 0
-    return max(0, *accumulate(_STEP[b] for b in brackets))
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text)).encode().translate(_STEP_PLUS_ONE)
+    # The depth after the i-th bracket (from 1) is the sum of the steps plus one, less
+    # i. Iterated by C code alone (no Python call per bracket): the body's size is
+    # bounded, but its reading must not cost a Python step per value.
+    return max(0, max(map(sub, accumulate(brackets), count(1)), default=0))
 
 
 def parse_json(raw: bytes | str, *, max_depth: int, source: str = "request body") -> Any:
@@ -54,10 +63,15 @@ def parse_json(raw: bytes | str, *, max_depth: int, source: str = "request body"
     if text.count("[") + text.count("{") > max_depth and nesting_depth(text) > max_depth:
         raise InvalidRequestBody(f"{source} nests deeper than the limit max_json_depth ({max_depth}).")
     try:
-        value = json.loads(text, parse_constant=_refuse_constant, parse_int=_integer, parse_float=_double)
+        # Integers are read by the parser's own C code (no callback per number).
+        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_double)
     except _NumberOutOfRange as exc:
         raise InvalidRequestBody(f"{source} has {exc}.") from None
     except ValueError as exc:
+        digits = _TOO_MANY_DIGITS.search(str(exc))
+        if digits:  # Python refuses to read it (sys.get_int_max_str_digits)
+            limit, count = digits.groups()
+            raise InvalidRequestBody(f"{source} has an integer of {count} digits (more than {limit}).") from None
         raise InvalidRequestBody(f"{source} is not valid JSON: {exc}.") from None
     if _SURROGATE_ESCAPE.search(text) and not _unicode(value):
         raise InvalidRequestBody(f"{source} has a string with an unpaired UTF-16 surrogate (not a character).")
@@ -65,33 +79,17 @@ def parse_json(raw: bytes | str, *, max_depth: int, source: str = "request body"
 
 
 def _unicode(value: Any) -> bool:
-    """Whether every string (keys included) of a parsed JSON value is valid Unicode."""
-    pending = [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str):
-            if not item.isascii():
-                try:
-                    item.encode("utf-8")
-                except UnicodeEncodeError:
-                    return False
-        elif isinstance(item, dict):
-            pending.extend(item.keys())
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
+    """Whether every string (keys included) of a parsed JSON value is valid Unicode:
+    written back as UTF-8 by C code alone (no Python step per value)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
     return True
 
 
 class _NumberOutOfRange(Exception):
     """A JSON number no value of the API can hold (it says which, in JSON's words)."""
-
-
-def _integer(text: str) -> int:
-    digits, limit = len(text.lstrip("-")), sys.get_int_max_str_digits()
-    if limit and digits > limit:  # Python refuses to read it (0: no limit)
-        raise _NumberOutOfRange(f"an integer of {digits} digits (more than {limit})")
-    return int(text)
 
 
 def _double(text: str) -> float:
@@ -143,4 +141,6 @@ async def read_json(request: Request, *, max_bytes: int, max_depth: int) -> Any:
     raw = await read_body(request, max_bytes=max_bytes)
     if not raw.strip():
         return EMPTY
+    if len(raw) > OFF_LOOP_BYTES:
+        return await anyio.to_thread.run_sync(partial(parse_json, raw, max_depth=max_depth))
     return parse_json(raw, max_depth=max_depth)

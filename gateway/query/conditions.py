@@ -145,21 +145,11 @@ def _on_collector(fragment: Fragment) -> Fragment:
     return relative
 
 
-def check_values(cond: Condition, where: str, limits: Limits) -> Condition:
-    """``cond`` if its value, when a list, has at most ``max_list_values`` items."""
-    if isinstance(cond.value, list) and len(cond.value) > limits.max_list_values:
-        raise LimitExceeded(
-            f"{where} has {len(cond.value)} values; the limit max_list_values is {limits.max_list_values}."
-        )
-    return cond
-
-
-def read_conditions(raw: Sequence[Mapping[str, Any]] | None, name: str, limits: Limits) -> list[Condition]:
-    """The conditions of a canonical ``filter`` or ``filter_or`` (None: unset)."""
+def read_conditions(raw: Sequence[Mapping[str, Any]] | None, name: str) -> list[Condition]:
+    """The conditions of a canonical ``filter`` or ``filter_or`` (None: unset; read by
+    ``gateway.query.messages``, which bounds their number and their values)."""
     if raw is None:
         return []
-    if len(raw) > limits.max_conditions:
-        raise LimitExceeded(f"{name} has {len(raw)} conditions; the limit max_conditions is {limits.max_conditions}.")
     conditions = []
     for i, item in enumerate(raw):
         where = f"{name}[{i}]"
@@ -168,7 +158,7 @@ def read_conditions(raw: Sequence[Mapping[str, Any]] | None, name: str, limits: 
             # The fields an element must have are keys too: paths below the array's.
             for field_name in cond.value:
                 stored_key(f"{cond.key}.{field_name}", f"{where}.value field")
-        conditions.append(check_values(cond, f"{where}.value", limits))
+        conditions.append(cond)
     return conditions
 
 
@@ -197,8 +187,8 @@ def compile_filter(
 
     Raises ``LimitExceeded`` when their patterns (``contain*``, ``regex*`` values, the
     keyword's words) number more than ``max_patterns``."""
-    all_of = read_conditions(filter_, "query.filter", limits)
-    any_of = [*read_conditions(filter_or, "query.filter_or", limits), *extra_any_of]
+    all_of = read_conditions(filter_, "query.filter")
+    any_of = [*read_conditions(filter_or, "query.filter_or"), *extra_any_of]
     patterns = count_patterns([*all_of, *any_of])
     if patterns > limits.max_patterns:
         raise LimitExceeded(

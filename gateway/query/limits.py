@@ -16,7 +16,11 @@ class Limits:
     max_regex_length: int = 1024  # characters of a regular expression
     max_stages: int = 30  # stages of a statistics `aggregate`
     max_sort_keys: int = 32  # keys of a sort (MongoDB sorts on at most 32 keys)
-    max_list_values: int = 1000  # values of a list operator (`in`, `contain_in`, ...), of a shortcut list; node ids
+    # values of a list operator (`in`, `contain_in`, ...), of a shortcut list, of any list or object in a
+    # condition value; node ids
+    max_list_values: int = 1000
+    max_value_depth: int = 32  # nesting of arrays and objects in a condition value (MongoDB's BSON: 100 levels)
+    max_only_fields: int = 50  # paths of a list's `only`
     max_keyword_words: int = 20  # words of a `keyword`
     max_patterns: int = 50  # patterns a query matches: contain*/regex* values and keyword words
     max_group_keys: int = 20  # keys of a `group` stage

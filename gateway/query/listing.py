@@ -13,7 +13,7 @@ from typing import Any
 from gateway.display import json_text
 from gateway.errors import InvalidQuery, LimitExceeded
 from gateway.query.collectors import REF_FIELDS, join_stages
-from gateway.query.conditions import CompiledFilter, Condition, check_values, compile_condition, compile_filter
+from gateway.query.conditions import CompiledFilter, Condition, compile_condition, compile_filter
 from gateway.query.fields import JOB_DOCUMENT, field_at, stored_key, stored_path
 from gateway.query.keyset import Window
 from gateway.query.limits import Limits
@@ -149,14 +149,12 @@ def _prune(value: Document, paths: frozenset[str]) -> Document:
     return kept
 
 
-def compile_sort(
-    sort: Mapping[str, Any] | None, limits: Limits, read: Read | None = None
-) -> tuple[tuple[str, int], ...]:
+def compile_sort(sort: Mapping[str, Any] | None, read: Read | None = None) -> tuple[tuple[str, int], ...]:
     """A list's order: the sort's keys (``sorts.read_sort``), else ``created_at``
     descending; ties broken by the document id, ascending, so pages never overlap.
     Errors name the keys as ``read`` says the client spelled them."""
     keys_at = (read or Read()).as_sent("query.sort.keys")
-    keys = read_sort(sort, "query.sort", stored_key, limits.max_sort_keys, keys_at=keys_at) or list(DEFAULT_SORT)
+    keys = read_sort(sort, "query.sort", stored_key, keys_at=keys_at) or list(DEFAULT_SORT)
     keys.append(("_id", 1))
     return tuple(keys)
 
@@ -201,10 +199,10 @@ def compile_fields(only: Sequence[str] | None, minimal: bool) -> tuple[ResponseF
     return ResponseFields(fields, paths), tuple(nested)
 
 
-def shortcut_conditions(request: Mapping[str, Any], limits: Limits) -> list[Condition]:
-    """``job_id``, ``status``, ... of a canonical ``JobsQuery``: an ``eq`` each, or an
-    ``in`` for a list (a given empty list: none of these). ``JOB_STATE_NONE`` means no
-    status filter, alone (an unset enum) or in a list."""
+def shortcut_conditions(request: Mapping[str, Any]) -> list[Condition]:
+    """``job_id``, ``status``, ... of a canonical ``JobsQuery`` (their lists bounded by
+    the reader): an ``eq`` each, or an ``in`` for a list (a given empty list: none of
+    these). ``JOB_STATE_NONE`` means no status filter, alone (an unset enum) or in a list."""
     conditions = []
     for name in SHORTCUTS:
         if name not in request:
@@ -212,8 +210,7 @@ def shortcut_conditions(request: Mapping[str, Any], limits: Limits) -> list[Cond
         value = request[name]
         if name == "status" and isinstance(value, list) and NO_STATUS in value:
             continue
-        cond = Condition(name, value, "in" if isinstance(value, list) else "eq")
-        conditions.append(check_values(cond, name, limits))
+        conditions.append(Condition(name, value, "in" if isinstance(value, list) else "eq"))
     return conditions
 
 
@@ -246,10 +243,10 @@ def compile_list(request: object, ctx: CompileContext, limits: Limits, read: Rea
 
     Raises ``InvalidQuery`` (or a subclass) naming the offending part; unknown fields
     are noted in ``read`` (or refused when it is strict)."""
-    request = read_message(request, JOBS_QUERY, "", read)
+    request = read_message(request, JOBS_QUERY, "", read, limits)
     query = request.get("query", {})
     compiled = compile_query_filter(query, ctx, limits)
-    compiled.all_of.extend(compile_condition(c, ctx) for c in shortcut_conditions(request, limits))
+    compiled.all_of.extend(compile_condition(c, ctx) for c in shortcut_conditions(request))
     if where is not None:
         compiled.all_of.append(compile_tree(where, ctx, limits))
     page = read_page(query.get("page"), limits.max_page_size)
@@ -257,7 +254,7 @@ def compile_list(request: object, ctx: CompileContext, limits: Limits, read: Rea
     return ListPlan(
         domain_id=request.get("domain_id"),
         filter=compiled,
-        sort=compile_sort(query.get("sort"), limits, read),
+        sort=compile_sort(query.get("sort"), read),
         # limit 0: up to the page cap, and start is ignored (contract 3.1).
         skip=page.skip if page.limit else 0,
         limit=page.limit or limits.max_page_size,

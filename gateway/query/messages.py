@@ -27,8 +27,14 @@ Beyond the messages, the contract's own forms (section 3.1, 4.2): a list of sort
 for ``Query.sort``, a list for a ``JobsQuery`` shortcut, and ``fields`` (the
 arithmetic operands) in a project field.
 
+Every list a client controls is bounded before any of its items is read: a repeated
+field by the named limit of ``FieldSpec.limit`` (``query.aggregate``: ``max_stages``),
+a ``Value`` by ``max_list_values`` for each list or object in it and by
+``max_value_depth`` for its nesting (``check_value``), so that the work of reading a
+request never grows with more than a limit allows.
+
 Pure: raises ``InvalidParameterType`` naming the field (``query.page.limit``) for a
-value of the wrong type or out of range.
+value of the wrong type or out of range, ``LimitExceeded`` naming the limit.
 """
 
 from __future__ import annotations
@@ -38,11 +44,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import Any
 
 from gateway.display import got, json_text
-from gateway.errors import InvalidParameterType
+from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded
 from gateway.query.fields import JOB_STATUSES
+from gateway.query.limits import Limits
 
 INT64_RANGE = (-(2**63), 2**63 - 1)
 
@@ -69,7 +77,8 @@ class FieldSpec:
     """One field of a message. ``canonical`` is the name the compiler reads (the long
     name of a ``oneof`` alias); ``oneof`` names the group whose members have presence;
     ``list_form`` accepts, beside the singular form, a list (the contract's shortcuts
-    and sort lists)."""
+    and sort lists); ``limit`` names the ``Limits`` field bounding the length of a
+    repeated field or of a list form, whose items are called ``items`` in messages."""
 
     name: str
     type: Scalar | EnumType | Message
@@ -77,6 +86,8 @@ class FieldSpec:
     oneof: str | None = None
     canonical: str | None = None
     list_form: bool = False
+    limit: str | None = None
+    items: str = "entries"
 
     @property
     def json_name(self) -> str:
@@ -98,6 +109,7 @@ class Message:
     name: str
     fields: tuple[FieldSpec, ...] = field(default=())
 
+    @cached_property
     def spellings(self) -> dict[str, FieldSpec]:
         """Every accepted spelling of every field."""
         out: dict[str, FieldSpec] = {}
@@ -124,24 +136,26 @@ _VALUE = _alias("value", "v", VALUE, "value_alias")
 
 FILTER = Message("spaceone.api.core.v1.Filter", (*_KEY, *_VALUE, *_OPERATOR))
 SORT_KEY = Message("spaceone.api.core.v1.SortKey", (FieldSpec("key", STRING), FieldSpec("desc", BOOL)))
+_SORT_KEYS: dict[str, Any] = {"limit": "max_sort_keys", "items": "keys"}
 SORT = Message(
     "spaceone.api.core.v1.Sort",
-    (FieldSpec("key", STRING), FieldSpec("desc", BOOL), FieldSpec("keys", SORT_KEY, repeated=True)),
+    (FieldSpec("key", STRING), FieldSpec("desc", BOOL), FieldSpec("keys", SORT_KEY, repeated=True, **_SORT_KEYS)),
 )
 # `start` is a uint32 in the proto; read as int64 because the contract (3.1) and the
 # reference server take a start below 1 as 1.
 PAGE = Message("spaceone.api.core.v1.Page", (FieldSpec("start", INT64), FieldSpec("limit", UINT32)))
 # The filter both query messages open with.
-_FILTERS = (FieldSpec("filter", FILTER, repeated=True), FieldSpec("filter_or", FILTER, repeated=True))
+_CONDITIONS: dict[str, Any] = {"repeated": True, "limit": "max_conditions", "items": "conditions"}
+_FILTERS = (FieldSpec("filter", FILTER, **_CONDITIONS), FieldSpec("filter_or", FILTER, **_CONDITIONS))
 QUERY = Message(
     "spaceone.api.core.v1.Query",
     (
         *_FILTERS,
-        FieldSpec("sort", SORT, list_form=True),
+        FieldSpec("sort", SORT, list_form=True, **_SORT_KEYS),
         FieldSpec("page", PAGE),
         FieldSpec("minimal", BOOL),
         FieldSpec("count_only", BOOL),
-        FieldSpec("only", STRING, repeated=True),
+        FieldSpec("only", STRING, repeated=True, limit="max_only_fields", items="paths"),
         FieldSpec("keyword", STRING),
     ),
 )
@@ -158,22 +172,33 @@ GROUP_FIELD = Message(
         *_KEY,
         *_NAME,
         *_OPERATOR,
-        FieldSpec("fields", GROUP_SUB_FIELD, repeated=True),
-        FieldSpec("conditions", SUB_CONDITION, repeated=True),
+        FieldSpec("fields", GROUP_SUB_FIELD, repeated=True, limit="max_group_fields", items="fields"),
+        FieldSpec("conditions", SUB_CONDITION, **_CONDITIONS),
     ),
 )
 GROUP = Message(
     "spaceone.api.core.v1.AggregateGroup",
-    (FieldSpec("keys", GROUP_KEY, repeated=True), FieldSpec("fields", GROUP_FIELD, repeated=True)),
+    (
+        FieldSpec("keys", GROUP_KEY, repeated=True, limit="max_group_keys", items="keys"),
+        FieldSpec("fields", GROUP_FIELD, repeated=True, limit="max_group_fields", items="fields"),
+    ),
 )
 PROJECT_FIELD = Message(
     "spaceone.api.core.v1.AggregateProjectField",
     # `fields`: the contract's arithmetic operands (names, numbers, nested operations).
-    (*_KEY, *_NAME, *_OPERATOR, FieldSpec("fields", JSON, repeated=True)),
+    (
+        *_KEY,
+        *_NAME,
+        *_OPERATOR,
+        FieldSpec("fields", JSON, repeated=True, limit="max_project_fields", items="operands"),
+    ),
 )
 PROJECT = Message(
     "spaceone.api.core.v1.AggregateProject",
-    (FieldSpec("fields", PROJECT_FIELD, repeated=True), FieldSpec("exclude_keys", BOOL)),
+    (
+        FieldSpec("fields", PROJECT_FIELD, repeated=True, limit="max_project_fields", items="fields"),
+        FieldSpec("exclude_keys", BOOL),
+    ),
 )
 UNWIND = Message("spaceone.api.core.v1.AggregateUnwind", (FieldSpec("path", STRING),))
 COUNT = Message("spaceone.api.core.v1.AggregateCount", (FieldSpec("name", STRING),))
@@ -196,7 +221,7 @@ STATISTICS_QUERY = Message(
     "spaceone.api.core.v1.StatisticsQuery",
     (
         *_FILTERS,
-        FieldSpec("aggregate", STAGE, repeated=True),
+        FieldSpec("aggregate", STAGE, repeated=True, limit="max_stages", items="stages"),
         FieldSpec("page", PAGE),
         FieldSpec("distinct", STRING),
         FieldSpec("keyword", STRING),
@@ -206,10 +231,15 @@ JOBS_QUERY = Message(
     "spaceone.api.inventory.v1.JobsQuery",
     (
         FieldSpec("query", QUERY),
-        FieldSpec("job_id", STRING, list_form=True),
-        FieldSpec("status", JOB_STATUS, list_form=True),
-        FieldSpec("collector_id", STRING, list_form=True),
-        FieldSpec("project_id", STRING, list_form=True),
+        *(
+            FieldSpec(name, kind, list_form=True, limit="max_list_values", items="values")
+            for name, kind in (
+                ("job_id", STRING),
+                ("status", JOB_STATUS),
+                ("collector_id", STRING),
+                ("project_id", STRING),
+            )
+        ),
         FieldSpec("domain_id", STRING),
     ),
 )
@@ -234,12 +264,13 @@ class Read:
         return self.spelled.get(path, path)
 
 
-def read_message(raw: object, message: Message, where: str, read: Read) -> dict[str, Any]:
+def read_message(raw: object, message: Message, where: str, read: Read, limits: Limits) -> dict[str, Any]:
     """``raw`` (a JSON object) as ``message``: the canonical form described in the
-    module docstring. ``where`` names ``raw`` in errors (``query``)."""
+    module docstring. ``where`` names ``raw`` in errors (``query``); ``limits`` bound
+    its lists (``FieldSpec.limit``, ``check_value``)."""
     if not isinstance(raw, Mapping):
         raise InvalidParameterType(f"{where or 'the request'} must be an object, got {got(raw)}.")
-    spellings = message.spellings()
+    spellings = message.spellings
     out: dict[str, Any] = {}
     given: dict[str, str] = {}  # canonical field or oneof group -> the spelling given
     for name, value in raw.items():
@@ -252,7 +283,7 @@ def read_message(raw: object, message: Message, where: str, read: Read) -> dict[
                 )
             read.unknown.append(_path(where, str(name)))
             continue
-        converted = _field(value, spec, _path(where, spec.target), read)
+        converted = _field(value, spec, _path(where, spec.target), read, limits)
         if converted is _UNSET:
             continue
         for slot in (spec.target, spec.oneof):
@@ -278,21 +309,34 @@ class _Unset:
 _UNSET: Any = _Unset()
 
 
-def _field(value: object, spec: FieldSpec, where: str, read: Read) -> Any:
+def bounded(items: list[Any], where: str, limit: str, limits: Limits, noun: str = "entries") -> list[Any]:
+    """``items`` if there are at most as many as the limit named ``limit`` allows; else
+    ``LimitExceeded`` naming ``where`` and the limit. Call it before reading any item."""
+    most = getattr(limits, limit)
+    if len(items) > most:
+        raise LimitExceeded(f"{where} has {len(items)} {noun}; the limit {limit} is {most}.")
+    return items
+
+
+def _field(value: object, spec: FieldSpec, where: str, read: Read, limits: Limits) -> Any:
     # null is unset, but for a single google.protobuf.Value, where it is the null value.
     if value is None and (spec.repeated or (spec.type is not VALUE and spec.type is not JSON)):
         return _UNSET
     if spec.repeated or (spec.list_form and isinstance(value, list)):
         if not isinstance(value, list):
             raise InvalidParameterType(f"{where} must be a list, got {got(value)}.")
+        if spec.limit is not None:
+            bounded(value, where, spec.limit, limits, spec.items)
         if spec.list_form and spec.type is SORT:  # the contract's list of sort keys
             read.spelled[f"{where}.keys"] = where
-            return {"keys": [read_message(item, SORT_KEY, f"{where}[{i}]", read) for i, item in enumerate(value)]}
+            return {
+                "keys": [read_message(item, SORT_KEY, f"{where}[{i}]", read, limits) for i, item in enumerate(value)]
+            }
         if not value and not spec.list_form:
             return _UNSET
         # A given empty list in a list form (a shortcut) is kept: "none of these".
-        return [_single(item, spec.type, f"{where}[{i}]", read) for i, item in enumerate(value)]
-    converted = _single(value, spec.type, where, read)
+        return [_single(item, spec.type, f"{where}[{i}]", read, limits) for i, item in enumerate(value)]
+    converted = _single(value, spec.type, where, read, limits)
     if spec.oneof is None and _is_default(converted, spec.type):
         return _UNSET
     return converted
@@ -337,21 +381,59 @@ def integer(value: object, where: str, bounds: tuple[int, int] = INT64_RANGE, ty
     return int(number)
 
 
-def check_value(value: object, where: str) -> None:
-    """A ``google.protobuf.Value`` the client wrote: any JSON, but every integer in it
-    within 64 bits (what BSON can hold). Iterative, so nesting cannot exhaust the stack."""
-    stack = [value]
+def check_value(value: object, where: str, limits: Limits, *, nesting: bool = True) -> object:
+    """A ``google.protobuf.Value`` the client wrote (a condition's value, an operand):
+    any JSON that BSON can carry and the limits allow, else an error naming the place in
+    it (``where``, then ``[i]`` and ``.key`` steps):
+
+    - ``LimitExceeded`` for a list or an object of more than ``max_list_values`` items
+      (checked before any item is read), or nesting deeper than ``max_value_depth`` (a
+      scalar is 0 deep, ``[1]`` 1; MongoDB refuses documents nested over 100 levels,
+      https://www.mongodb.com/docs/manual/reference/limits/#mongodb-limit-Nested-Depth-for-BSON-Documents,
+      and the gateway's own wrapping must fit beside the value);
+    - ``InvalidQuery`` for an object key holding the NUL character (a BSON key is a
+      C string: "Key names must not contain the NULL byte");
+    - ``InvalidParameterType`` for an integer beyond 64 bits (BSON's ``long``).
+
+    ``nesting`` False: the depth is another limit's (a project's operands nest as its
+    operations do, ``max_expression_depth``). Iterative, so nesting cannot exhaust the
+    stack (the body reader bounds it too). Returns ``value``."""
+    most = limits.max_list_values
+    deepest = limits.max_value_depth if nesting else math.inf
+    low, high = INT64_RANGE
+    stack: list[tuple[object, str, int]] = [(value, where, 0)]
     while stack:
-        item = stack.pop()
-        low, high = INT64_RANGE
-        if isinstance(item, int) and not isinstance(item, bool) and not low <= item <= high:
-            raise InvalidParameterType(
-                f"{where}: the integer {json_text(item, 40)} is out of the 64-bit range ({low} to {high})."
-            )
-        if isinstance(item, list):
-            stack.extend(item)
-        elif isinstance(item, dict):
-            stack.extend(item.values())
+        item, at, depth = stack.pop()
+        if isinstance(item, list | dict):
+            if depth >= deepest:
+                raise LimitExceeded(f"{at} nests deeper than the limit max_value_depth ({deepest}).")
+            if len(item) > most:
+                raise LimitExceeded(f"{at} has {len(item)} values; the limit max_list_values is {most}.")
+            pairs = enumerate(item) if isinstance(item, list) else item.items()
+            for key, inner in pairs:
+                if isinstance(key, str) and "\x00" in key:
+                    raise InvalidQuery(
+                        f"{at} has the key {json_text(key, 40)}: a key holding the NUL character cannot "
+                        "travel in BSON (its keys are C strings)."
+                    )
+                if isinstance(inner, list | dict):
+                    stack.append((inner, _step(at, key), depth + 1))
+                elif isinstance(inner, int) and not isinstance(inner, bool) and not low <= inner <= high:
+                    raise _out_of_range(inner, _step(at, key))
+        elif isinstance(item, int) and not isinstance(item, bool) and not low <= item <= high:
+            raise _out_of_range(item, at)
+    return value
+
+
+def _step(where: str, key: object) -> str:
+    return f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}"
+
+
+def _out_of_range(number: int, where: str) -> InvalidParameterType:
+    low, high = INT64_RANGE
+    return InvalidParameterType(
+        f"{where}: the integer {json_text(number, 40)} is out of the 64-bit range ({low} to {high})."
+    )
 
 
 def _string(value: object, where: str) -> str:
@@ -366,27 +448,22 @@ def _bool(value: object, where: str) -> bool:
     return value
 
 
-def _value(value: object, where: str) -> object:
-    check_value(value, where)
-    return value
-
-
 _SCALARS: dict[str, Any] = {
     "string": _string,
     "bool": _bool,
     "int32": lambda value, where: integer(value, where, (-(2**31), 2**31 - 1), "int32"),
     "uint32": lambda value, where: integer(value, where, (0, 2**32 - 1), "uint32"),
     "int64": integer,
-    "value": _value,
-    "json": _value,
 }
 
 
-def _single(value: object, kind: Scalar | EnumType | Message, where: str, read: Read) -> Any:
+def _single(value: object, kind: Scalar | EnumType | Message, where: str, read: Read, limits: Limits) -> Any:
     if isinstance(kind, Message):
-        return read_message(value, kind, where, read)
+        return read_message(value, kind, where, read, limits)
     if isinstance(kind, EnumType):
         return _enum(value, kind, where)
+    if kind is VALUE or kind is JSON:  # JSON: a project's operands
+        return check_value(value, where, limits, nesting=kind is VALUE)
     return _SCALARS[kind.name](value, where)
 
 

@@ -12,22 +12,23 @@ from collections.abc import Mapping
 from typing import Any
 
 from gateway.display import json_text
-from gateway.errors import InvalidQuery, LimitExceeded, RequiredParameter
+from gateway.errors import InvalidQuery, RequiredParameter
 from gateway.query.fields import KeyReader
 
 SortKeys = list[tuple[str, int]]
 
 
 def read_sort(
-    sort: Mapping[str, Any] | None, where: str, path: KeyReader, max_keys: int, *, keys_at: str | None = None
+    sort: Mapping[str, Any] | None, where: str, path: KeyReader, *, keys_at: str | None = None
 ) -> SortKeys | None:
-    """``[(path, 1 | -1), ...]`` from a canonical ``Sort`` message, each key read by
-    ``path`` (which checks it); None when the sort names no key. Errors name the
-    entries of ``keys`` at ``keys_at`` (default ``{where}.keys``: the client's spelling
-    of them, ``query.sort`` for the contract's list form).
+    """``[(path, 1 | -1), ...]`` from a canonical ``Sort`` message (its keys bounded by
+    the reader, ``max_sort_keys``), each key read by ``path`` (which checks it); None
+    when the sort names no key. Errors name the entries of ``keys`` at ``keys_at``
+    (default ``{where}.keys``: the client's spelling of them, ``query.sort`` for the
+    contract's list form).
 
     Raises ``RequiredParameter`` for an entry of ``keys`` without a key,
-    ``InvalidQuery`` for a key given twice, ``LimitExceeded`` over ``max_keys``."""
+    ``InvalidQuery`` for a key given twice."""
     if not sort:
         return None
     if "key" in sort:
@@ -36,8 +37,6 @@ def read_sort(
     if not entries:
         return None
     at = keys_at or f"{where}.keys"
-    if len(entries) > max_keys:
-        raise LimitExceeded(f"{at} has {len(entries)} keys; the limit max_sort_keys is {max_keys}.")
     keys: SortKeys = []
     for i, entry in enumerate(entries):
         if "key" not in entry:

@@ -21,7 +21,7 @@ from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded, Re
 from gateway.query.conditions import read_condition
 from gateway.query.fields import stored_key
 from gateway.query.limits import Limits
-from gateway.query.messages import check_value
+from gateway.query.messages import bounded, check_value
 from gateway.query.paths import check_path, collector_subpath
 from gateway.query.sorts import read_sort
 
@@ -85,13 +85,6 @@ class PipelineState:
         if collector_subpath(path) is not None:
             self.needs_collector = True
         return path
-
-    def bounded(self, items: Sequence[Any], where: str, limit_name: str) -> Sequence[Any]:
-        """``items`` if there are at most as many as the limit ``limit_name`` allows."""
-        limit = getattr(self.limits, limit_name)
-        if len(items) > limit:
-            raise LimitExceeded(f"{where} has {len(items)} entries; the limit {limit_name} is {limit}.")
-        return items
 
 
 def check_name(raw: object, where: str) -> str:
@@ -165,7 +158,7 @@ def _group_key(spec: Mapping[str, Any], where: str, state: PipelineState) -> tup
 
 def _conditions(items: Sequence[Mapping[str, Any]], where: str, state: PipelineState) -> Any:
     clauses = []
-    for i, item in enumerate(state.bounded(items, f"{where}.conditions", "max_conditions")):
+    for i, item in enumerate(items):
         cond = read_condition(item, f"{where}.conditions[{i}]", _CONDITION_OPERATORS, state.path)
         clauses.append({_CONDITION_OPERATORS[cond.operator]: ["$" + cond.key, {"$literal": cond.value}]})
     if not clauses:
@@ -206,10 +199,7 @@ def group(spec: Mapping[str, Any], where: str, state: PipelineState) -> list[Sta
     only). Raises ``RequiredParameter`` without keys and fields, ``InvalidQuery`` for a
     name used twice or a misplaced condition, ``LimitExceeded`` past
     max_group_keys/max_group_fields; afterwards ``state`` reads output names."""
-    keys = [
-        _group_key(k, f"{where}.keys[{i}]", state)
-        for i, k in enumerate(state.bounded(spec.get("keys", []), f"{where}.keys", "max_group_keys"))
-    ]
+    keys = [_group_key(k, f"{where}.keys[{i}]", state) for i, k in enumerate(spec.get("keys", []))]
     given = spec.get("fields", [])
     # What a row accumulates: one value per field, one per pushed sub-field of a push.
     width = sum(max(1, len(f.get("fields") or ())) for f in given)
@@ -257,7 +247,7 @@ def sort(spec: Mapping[str, Any], where: str, state: PipelineState) -> list[Stag
     """A ``sort`` stage, ``{key, desc}`` or ``{keys: [...]}`` (section 4.2), as
     MongoDB's ``$sort`` (1 ascending, -1 descending, keys in the order given). Raises
     ``RequiredParameter`` without a key, ``LimitExceeded`` past max_sort_keys."""
-    keys = read_sort(spec, where, state.path, state.limits.max_sort_keys)
+    keys = read_sort(spec, where, state.path)
     if keys is None:
         raise RequiredParameter(f"{where} needs a key (or keys).")
     return [{"$sort": dict(keys)}]
@@ -273,7 +263,7 @@ def _arithmetic(op: str, operands: object, where: str, state: PipelineState, dep
         raise RequiredParameter(f"{where}: {op} needs fields (names, numbers or nested operations).")
     if not isinstance(operands, list):
         raise InvalidParameterType(f"{where}.fields must be a list, got {got(operands)}.")
-    items = state.bounded(operands, f"{where}.fields", "max_project_fields")
+    items = bounded(operands, f"{where}.fields", "max_project_fields", state.limits, "operands")
     args = [_operand(item, f"{where}.fields[{i}]", state, depth) for i, item in enumerate(items)]
     if op in ("add", "multiply"):
         return {_ARITHMETIC[op]: args}
@@ -292,7 +282,7 @@ def _operand(item: object, where: str, state: PipelineState, depth: int) -> Any:
     if isinstance(item, bool) or item is None or isinstance(item, list):
         raise InvalidParameterType(f"{where} must be a field name, a number or an operation, got {got(item)}.")
     if isinstance(item, int | float):
-        check_value(item, where)
+        check_value(item, where, state.limits)
         state.node(where)
         return {"$literal": item}
     if isinstance(item, str):
@@ -315,7 +305,7 @@ def project(spec: Mapping[str, Any], where: str, state: PipelineState) -> list[S
     MongoDB's error. Raises ``RequiredParameter`` without fields,
     ``UnsupportedOperator`` for another operator, ``LimitExceeded`` past
     max_project_fields, max_expression_depth or max_expression_size."""
-    fields = state.bounded(spec.get("fields", []), f"{where}.fields", "max_project_fields")
+    fields = spec.get("fields", [])
     if not fields:
         raise RequiredParameter(f"{where} needs fields.")
     exclude = spec.get("exclude_keys", False)

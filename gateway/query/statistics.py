@@ -57,11 +57,7 @@ class StatPlan:
             )
 
 
-def _stages(aggregate: Sequence[Mapping[str, Any]], state: PipelineState, limits: Limits, read: Read) -> list[Stage]:
-    if len(aggregate) > limits.max_stages:
-        raise LimitExceeded(
-            f"query.aggregate has {len(aggregate)} stages; the limit max_stages is {limits.max_stages}."
-        )
+def _stages(aggregate: Sequence[Mapping[str, Any]], state: PipelineState, read: Read) -> list[Stage]:
     pipeline: list[Stage] = []
     for i, stage in enumerate(aggregate):
         where = f"query.aggregate[{i}]"
@@ -99,7 +95,7 @@ def compile_stat(request: object, ctx: CompileContext, limits: Limits, read: Rea
 
     Raises ``InvalidQuery`` (or a subclass) naming the offending part; unknown fields
     are noted in ``read`` (or refused when it is strict)."""
-    request = read_message(request, JOB_STAT_QUERY, "", read)
+    request = read_message(request, JOB_STAT_QUERY, "", read, limits)
     if "query" not in request:
         raise RequiredParameter("query is required.")
     query = request["query"]
@@ -112,7 +108,7 @@ def compile_stat(request: object, ctx: CompileContext, limits: Limits, read: Rea
     if "distinct" in query:
         stages = _distinct(query["distinct"], state)
     elif "aggregate" in query:
-        stages = _stages(query["aggregate"], state, limits, read)
+        stages = _stages(query["aggregate"], state, read)
     else:
         raise RequiredParameter("query needs one of aggregate or distinct.")
     page = read_page(query.get("page"), limits.max_page_size)

@@ -26,10 +26,10 @@ from dataclasses import dataclass
 
 from gateway.display import got, json_text
 from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded
-from gateway.query.conditions import Condition, Junction, Part, check_values, compile_condition, read_condition
+from gateway.query.conditions import Condition, Junction, Part, compile_condition, read_condition
 from gateway.query.fields import Kind, field_at, stored_key
 from gateway.query.limits import Limits
-from gateway.query.messages import FILTER, Read, read_message
+from gateway.query.messages import FILTER, Read, bounded, read_message
 from gateway.query.operators import OPERATORS, CompileContext, Fragment
 from gateway.query.paths import collector_subpath
 
@@ -66,8 +66,8 @@ def compile_tree(tree: object, ctx: CompileContext, limits: Limits, where: str =
 
 def _condition(raw: object, where: str, limits: Limits) -> Condition:
     """A leaf: one published condition, read as ``filter`` reads its conditions."""
-    canonical = read_message(raw, FILTER, where, Read(strict=True))
-    return check_values(read_condition(canonical, where, OPERATORS, stored_key), f"{where}.value", limits)
+    canonical = read_message(raw, FILTER, where, Read(strict=True), limits)
+    return read_condition(canonical, where, OPERATORS, stored_key)
 
 
 def _node(node: object, ctx: CompileContext, budget: _Budget, where: str, depth: int) -> Part:
@@ -80,6 +80,7 @@ def _node(node: object, ctx: CompileContext, budget: _Budget, where: str, depth:
         if name in _JUNCTIONS:
             if not isinstance(value, list):
                 raise InvalidParameterType(f"{where}.{name} must be a list, got {got(value)}.")
+            bounded(value, f"{where}.{name}", "max_conditions", budget.limits, "entries")
             parts = [_node(v, ctx, budget, f"{where}.{name}[{i}]", depth + 1) for i, v in enumerate(value)]
             return Junction(_JUNCTIONS[name], parts)
         if name == "not":
@@ -94,6 +95,7 @@ def _node(node: object, ctx: CompileContext, budget: _Budget, where: str, depth:
 def _elem_match(spec: object, ctx: CompileContext, budget: _Budget, where: str) -> Fragment:
     if not isinstance(spec, Mapping) or set(spec) != {"key", "and"} or not isinstance(spec["and"], list):
         raise InvalidParameterType(f"{where} must be {{key, and: [condition, ...]}}, got {got(spec)}.")
+    bounded(spec["and"], f"{where}.and", "max_conditions", budget.limits, "conditions")
     array = field_at(str(spec["key"]))
     if array is None or not (array.array and array.kind is Kind.DOCUMENT) or collector_subpath(spec["key"]):
         raise InvalidQuery(f"{where}: {json_text(spec['key'])} is not an array of sub-documents of a job.")
