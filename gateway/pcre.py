@@ -146,11 +146,13 @@ class Translation:
 
 def literal(text: str) -> str:
     """A PCRE pattern matching ``text`` literally (ASCII punctuation escaped, control
-    characters as ``\\x{..}``)."""
+    characters and the space as ``\\xhh``: two hex digits, the escape every regex
+    dialect reads alike, and a NUL character so written can travel in BSON, whose
+    patterns are C strings)."""
     out = []
     for ch in text:
         if ch.isascii() and not ch.isalnum():
-            out.append(f"\\x{{{ord(ch):X}}}" if not ch.isprintable() or ch == " " else "\\" + ch)
+            out.append(f"\\x{ord(ch):02X}" if not ch.isprintable() or ch == " " else "\\" + ch)
         else:
             out.append(ch)
     return "".join(out)
