@@ -2,7 +2,9 @@
 condition's, or one inside a value) and values nested deeper than `max_value_depth`
 are a 400 on every route, the same on both engines; a NUL inside a string value is
 data, matched as MongoDB matches it (a `contain` pattern writes it as the escape
-`\\x00`, since BSON patterns are C strings)."""
+`\\x00`, since BSON patterns are C strings). Output names a stat stage writes are
+checked once: `_id`, names with `$` or `.`, and empty ones are refused before MongoDB
+would refuse or misread them."""
 
 from __future__ import annotations
 
@@ -76,3 +78,44 @@ def test_values_nest_at_most_max_value_depth(client: Any, route: str) -> None:
     assert answer(client, route, fits) == (None, [])
     deeper = {"filter": [{"k": "filter.a", "v": _nested(33), "o": "eq"}]}
     assert answer(client, route, deeper) == ("ERROR_LIMIT_EXCEEDED", None)
+
+
+_GROUP = {"keys": [{"key": "status", "name": "s"}]}
+
+
+def _names(name: str) -> list[list[dict[str, Any]]]:
+    """Pipelines writing ``name`` as each kind of output name."""
+    return [
+        [{"group": {"keys": [{"key": "status", "name": name}]}}],
+        [{"group": {**_GROUP, "fields": [{"name": name, "operator": "count"}]}}],
+        [
+            {
+                "group": {
+                    **_GROUP,
+                    "fields": [{"name": "p", "operator": "push", "fields": [{"key": "job_id", "name": name}]}],
+                }
+            }
+        ],
+        [{"group": _GROUP}, {"count": {"name": name}}],
+        [{"group": _GROUP}, {"project": {"fields": [{"key": "s", "name": name}]}}],
+    ]
+
+
+@pytest.mark.parametrize("route", STATS)
+@pytest.mark.parametrize("name", ["_id", "$s", "a.b", "a$"])
+def test_output_names_mongodb_would_refuse_or_misread_are_refused(client: Any, route: str, name: str) -> None:
+    for aggregate in _names(name):
+        assert answer(client, route, {"aggregate": aggregate}) == ("ERROR_INVALID_PARAMETER", None), aggregate
+
+
+@pytest.mark.parametrize("route", STATS)
+def test_an_empty_output_name_is_required(client: Any, route: str) -> None:
+    for aggregate in _names(""):
+        assert answer(client, route, {"aggregate": aggregate}) == ("ERROR_REQUIRED_PARAMETER", None), aggregate
+
+
+@pytest.mark.parametrize("route", STATS)
+def test_names_beside_the_refused_ones_are_written(client: Any, route: str) -> None:
+    for aggregate in _names("id_"):
+        code, rows = answer(client, route, {"aggregate": aggregate})
+        assert code is None and rows, aggregate

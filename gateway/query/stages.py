@@ -88,11 +88,19 @@ class PipelineState:
 
 
 def check_name(raw: object, where: str) -> str:
-    """An output name: one field name, no dots, no ``$``."""
+    """An output name (of a group key or field, a pushed sub-field, a count, a project
+    field): one field name, no dots, no ``$``, not ``_id``. The one check of every name
+    a stage writes, so that none reaches MongoDB to be refused there (``$count`` refuses
+    ``_id``) or misread (a ``$group`` field named ``_id`` is its group id, a
+    ``$project`` of ``_id`` the document id).
+
+    Raises ``RequiredParameter`` for none or ``""``, ``InvalidQuery`` otherwise."""
     if raw is None or raw == "":
         raise RequiredParameter(f"{where} is required.")
     if not isinstance(raw, str) or not _NAME_RE.fullmatch(raw):
         raise InvalidQuery(f"{where} must be a field name (no '.', no '$', no spaces), got {got(raw)}.")
+    if raw == "_id":
+        raise InvalidQuery(f'{where} "_id" is reserved (MongoDB\'s group and document id; rows carry none).')
     return raw
 
 
