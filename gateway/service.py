@@ -401,6 +401,7 @@ class JobService:
         ``max_stat_bytes`` bytes of JSON."""
         plan = await self._compile(compile_stat, request, where)
         scope = self.authorize(principal, plan.domain_id)
+        plan.check_readable(project_scoped=scope.projects is not None)
         rows = await self._store.aggregate(JOB, plan.pipeline(await self._job_filter(plan.filter, scope)))
         plan.check_rows(rows)
         total = None

@@ -86,6 +86,66 @@ def test_project_scoped_token_sees_only_its_projects(rs_client: TestClient, rout
     assert (status, code, rows) == (200, None, [])
 
 
+UNSHOWN_READS = {
+    "group key projects": [{"group": {"keys": [{"key": "projects", "name": "p"}]}}],
+    "group key collector_id": [{"group": {"keys": [{"key": "collector_id", "name": "c"}]}}],
+    "push collector": [{"group": {"fields": [{"name": "c", "operator": "push", "key": "collector"}]}}],
+    "push sub-field": [
+        {"group": {"fields": [{"name": "c", "operator": "push", "fields": [{"key": "projects", "name": "p"}]}]}}
+    ],
+    "whole errors": [{"group": {"fields": [{"name": "e", "operator": "add_to_set", "key": "errors"}]}}],
+    "whole plugin_info": [{"group": {"keys": [{"key": "collector_info.plugin_info", "name": "p"}]}}],
+    "unwind projects": [{"unwind": {"path": "projects"}}, {"count": {"name": "n"}}],
+    "project projects": [{"project": {"fields": [{"key": "projects", "name": "p"}]}}],
+    "group condition": [
+        {
+            "group": {
+                "fields": [{"name": "n", "operator": "count", "conditions": [{"k": "projects", "v": "x", "o": "eq"}]}]
+            }
+        }
+    ],
+    "sort then count": [{"sort": {"key": "collector_id"}}, {"count": {"name": "n"}}],
+}
+
+
+@pytest.mark.parametrize("reads", list(UNSHOWN_READS))
+@pytest.mark.parametrize("api", ["rest", "gql"])
+def test_project_scoped_stat_reads_only_what_the_list_shows(rs_client: TestClient, api: str, reads: str) -> None:
+    """A project-scoped caller sees through stat what the list shows it (sections 3 and
+    7: no collector_id, no projects): its stages may not read projects, the collector
+    references or whole sub-documents; a domain-wide caller's may."""
+    aggregate = UNSHOWN_READS[reads]
+    for claims, expected in (({"projects": ["project-a"]}, FORBIDDEN[api]), ({}, (200, None))):
+        headers = {"Authorization": f"Bearer {token(claims)}"}
+        if api == "rest":
+            body = {"query": {"aggregate": aggregate}}
+            response = rs_client.post("/inventory/v1/jobs/stat", json=body, headers=headers)
+            answer = response.json()
+            errors = [answer["error"]] if "error" in answer else []
+            codes = [e["code"] for e in errors]
+        else:
+            document = "query($q: StatisticsQueryInput!) { jobStat(query: $q) }"
+            variables = {"q": {"aggregate": aggregate}}
+            response = rs_client.post("/graphql", json={"query": document, "variables": variables}, headers=headers)
+            answer = response.json()
+            errors = answer.get("errors", [])
+            codes = [e["extensions"]["code"] for e in errors]
+        assert (response.status_code, codes[0] if codes else None) == expected, (claims, answer)
+        if codes:
+            assert "project-scoped" in errors[0]["message"] and "query.aggregate[" in errors[0]["message"]
+
+
+@pytest.mark.parametrize("distinct", ["projects", "collector_id", "collector", "errors"])
+def test_project_scoped_distinct_reads_only_what_the_list_shows(rs_client: TestClient, distinct: str) -> None:
+    scoped = {"Authorization": f"Bearer {token({'projects': ['project-a']})}"}
+    response = rs_client.post("/inventory/v1/jobs/stat", json={"query": {"distinct": distinct}}, headers=scoped)
+    assert (response.status_code, response.json()["error"]["code"]) == (403, "ERROR_PERMISSION_DENIED")
+    assert f'query.distinct "{distinct}"' in response.json()["error"]["message"]
+    # What the list shows stays readable, and the filter may name projects, as the list's may.
+    shown = {"distinct": "errors.error_code", "filter": [{"k": "projects", "v": "project-a", "o": "eq"}]}
+    assert rs_client.post("/inventory/v1/jobs/stat", json={"query": shown}, headers=scoped).json()["results"]
+
+
 def test_project_scope_holds_for_collector_filters_and_joins(rs_client: TestClient) -> None:
     headers = {"Authorization": f"Bearer {token({'projects': ['project-a']})}"}
     body = {"query": {"filter": [{"k": "collector_info.provider", "v": "aws", "o": "not"}]}}

@@ -65,7 +65,7 @@ def call(client: TestClient, route: str, bearer: str | None, domain: str | None)
                                     "keys": [
                                         {"key": "job_id", "name": "job_id"},
                                         {"key": "domain_id", "name": "domain_id"},
-                                        {"key": "projects", "name": "projects"},
+                                        {"key": "project_id", "name": "project_id"},
                                     ]
                                 }
                             }

@@ -173,6 +173,30 @@ def _walk(path: str) -> tuple[Field | None, bool]:
     return current, True
 
 
+def shown_by_list(path: str) -> bool:
+    """Whether the list shows the value at the stored ``path`` as it is stored: every
+    field along it is published (not ``projects``, ``collector_id``, ``collector``)
+    and it is not a whole sub-document of the table (``errors``,
+    ``collector_info.plugin_info``), of which the list writes only the table's fields.
+    Below a free-form object (``filters.region``, ``collector_info.tags``) all is shown.
+    The rule of what a project-scoped caller may read through statistics (section 7:
+    it sees what the list shows it)."""
+    table: tuple[Field, ...] = JOB_DOCUMENT
+    current: Field | None = None
+    for segment in path.split("."):
+        if current is not None and current.kind is Kind.FREE_FORM:
+            return True
+        found = _named(table, segment)
+        if found is None:
+            if current is not None and current.array and _ARRAY_INDEX.fullmatch(segment):
+                continue  # an element of an array field
+            return False
+        if not found.published:
+            return False
+        current, table = found, found.fields
+    return current is not None and current.kind is not Kind.DOCUMENT
+
+
 def field_at(path: str) -> Field | None:
     """The field a stored or published path names (``filters``/``filter``,
     ``errors.error_code``, ``collector_info.plugin_info.provider``); None for a path

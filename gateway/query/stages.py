@@ -19,7 +19,7 @@ from zoneinfo import available_timezones
 from gateway.display import got, json_text
 from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded, RequiredParameter, UnsupportedOperator
 from gateway.query.conditions import read_condition
-from gateway.query.fields import stored_key
+from gateway.query.fields import shown_by_list, stored_key
 from gateway.query.limits import Limits
 from gateway.query.messages import bounded, check_value
 from gateway.query.paths import check_path, collector_subpath
@@ -64,6 +64,9 @@ class PipelineState:
     group_keys: list[str] = field(default_factory=list)
     needs_collector: bool = False  # a `collector_info.*` path is read before any group
     expression_nodes: int = 0  # operations and operands of the current project stage's arithmetic
+    # Stored paths the stages read that the list does not show as stored (fields.shown_by_list),
+    # each as "<where> <key as written>": refused to a project-scoped caller.
+    unshown: list[str] = field(default_factory=list)
 
     def node(self, where: str) -> None:
         """Count one operation or operand of the current project stage's arithmetic
@@ -84,6 +87,8 @@ class PipelineState:
         path = stored_key(raw, where)
         if collector_subpath(path) is not None:
             self.needs_collector = True
+        if not shown_by_list(path):
+            self.unshown.append(f"{where} {json_text(raw)}")
         return path
 
 

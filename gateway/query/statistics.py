@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.display import json_text
-from gateway.errors import InvalidQuery, LimitExceeded, RequiredParameter
+from gateway.errors import Forbidden, InvalidQuery, LimitExceeded, RequiredParameter
 from gateway.query.collectors import join_stages
 from gateway.query.conditions import CompiledFilter
 from gateway.query.limits import Limits
@@ -43,6 +43,20 @@ class StatPlan:
     paged: bool  # the pipeline ends in a $facet of {total_count, results}
     distinct: bool  # rows are {"value": v}: answer the values alone
     max_rows: int  # more rows than this (unpaged) is an answer over max_stat_rows
+    unshown: tuple[str, ...] = ()  # what the stages read that the list does not show (PipelineState.unshown)
+
+    def check_readable(self, *, project_scoped: bool) -> None:
+        """Raise ``Forbidden`` when a project-scoped caller's stages read what the list
+        would not show it (``fields.shown_by_list``: ``projects``, ``collector_id``, the
+        ``collector`` reference, whole sub-documents such as ``errors``): such a caller
+        sees through statistics only what it sees through the list (contract section 7).
+        Its filters may name any key, as the list's may."""
+        if project_scoped and self.unshown:
+            raise Forbidden(
+                f"{self.unshown[0]}: a project-scoped caller reads through statistics only what the list shows "
+                "(no projects, collector_id or collector reference; sub-documents by their fields, such as "
+                '"errors.error_code").'
+            )
 
     def pipeline(self, job_filter: Fragment) -> list[Stage]:
         """The whole pipeline over the jobs ``job_filter`` selects."""
@@ -124,4 +138,5 @@ def compile_stat(request: object, ctx: CompileContext, limits: Limits, read: Rea
         paged=page.limit > 0,
         distinct="distinct" in query,
         max_rows=limits.max_stat_rows,
+        unshown=tuple(state.unshown),
     )
