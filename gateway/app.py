@@ -177,7 +177,6 @@ def create_app(settings: Settings | None = None, store: JobStore | None = None, 
             on_delivered=app_metrics.events.inc,
             on_count=app_metrics.subscriptions.set,
         )
-        await hub.start()
         simulation = None
         if settings.simulate and isinstance(raw, MemoryJobStore):
             simulation = asyncio.create_task(Simulator(raw).run(), name="simulate")

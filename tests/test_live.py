@@ -49,10 +49,10 @@ class Interrupted:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
-    async def watch(self, collection: Any, *, resume_after: Any = None) -> AsyncIterator[Change]:
+    async def watch(self, collection: Any, *, resume_after: Any = None, opened: Any = None) -> AsyncIterator[Change]:
         self.loop = asyncio.get_running_loop()
         seen = 0
-        async for change in self.inner.watch(collection, resume_after=resume_after):
+        async for change in self.inner.watch(collection, resume_after=resume_after, opened=opened):
             if seen == 1 and not self.broken:
                 self.broken = True
                 raise StoreUnavailable("the database is unreachable (AutoReconnect).")
@@ -175,11 +175,11 @@ class HistoryLost:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
-    async def watch(self, collection: Any, *, resume_after: Any = None) -> AsyncIterator[Change]:
+    async def watch(self, collection: Any, *, resume_after: Any = None, opened: Any = None) -> AsyncIterator[Change]:
         self.resumed_after.append(resume_after)
         if len(self.resumed_after) == 1:
             raise QueryRejected("the database rejected the query: resume point may no longer be in the oplog")
-        async for change in self.inner.watch(collection, resume_after=resume_after):
+        async for change in self.inner.watch(collection, resume_after=resume_after, opened=opened):
             yield change
 
 
@@ -195,6 +195,23 @@ async def test_a_rejected_watch_is_watched_again_from_now(writer: Writer, caplog
     assert change.document["remained_tasks"] == 21
     assert store.resumed_after == ["a token the server no longer holds", None]
     assert "watching again from now" in caplog.text and not source.polling
+
+
+async def test_the_first_subscriber_starts_the_source_and_misses_no_change(writer: Writer) -> None:
+    source = ChangeSource(writer.store)
+    service = JobService(writer.store, clock=fixed_clock)
+    hub = ChangeHub(service, source)
+    await asyncio.sleep(0.2)
+    assert not source.ready.is_set()  # nobody subscribed: nothing watched
+    await hub.start()
+    try:
+        assert source.ready.is_set()
+        with hub.subscribe(service.watch({"domain_id": D1})) as subscription:
+            await writer.update("job-000000000001", remained_tasks=31)  # at once: the stream is open
+            delivery = await subscription.next(timeout=5)
+        assert delivery.change.document["remained_tasks"] == 31
+    finally:
+        await hub.stop()
 
 
 class NoChangeStream:

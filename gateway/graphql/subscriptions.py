@@ -68,6 +68,7 @@ async def job_changes(
     )
     job_selection = children(children(selected_fields(info), info.field_name), "job")
     fields = job_wire_fields(job_selection) | {"job_id"}
+    await hub.start()
     with hub.subscribe(watch) as subscription:
         while True:
             try:
@@ -122,6 +123,7 @@ async def live_jobs(
         docs, total, collectors = rows
         return JobsInfo(results=list(jobs_with(docs, collectors)), total_count=total or 0)
 
+    await hub.start()
     async with hub.live(watch, repr((watch.key, fields, counted)), run) as live:
         seen = live.version
         yield shown(live.rows)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -35,6 +36,8 @@ from gateway.store.base import Change, Document
 
 log = logging.getLogger("gateway.live")
 MAX_BATCH = 1000
+STOP_SECONDS = 5.0  # the longest the hub waits for its change source to stop
+READY_SECONDS = 5.0  # the longest a first subscriber waits for the change source to open
 
 
 class Batch:
@@ -150,7 +153,8 @@ class _Domain:
 
 
 class ChangeHub:
-    """See the module docstring. ``start`` it with the app, ``stop`` it on shutdown."""
+    """See the module docstring. Its first subscriber ``start``s it (a process nobody
+    subscribes to keeps no change stream open); ``stop`` it on shutdown."""
 
     def __init__(
         self,
@@ -175,9 +179,17 @@ class ChangeHub:
         self.active = 0
 
     async def start(self) -> None:
-        """Start reading the change source, in a task of the running loop (once)."""
+        """Start reading the change source, in a task of the running loop (once), and
+        wait until it is open (at most ``READY_SECONDS``: a database out of reach is
+        watched once it answers), so that every change from then on reaches the
+        subscriber that started it."""
         if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="change-hub")
+            # A context of its own: not the first subscriber's request (its request id,
+            # its database budget), which the process's one source outlives.
+            self._task = asyncio.create_task(self._run(), name="change-hub", context=contextvars.Context())
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(READY_SECONDS):
+                await self.source.ready.wait()
 
     async def stop(self) -> None:
         """Stop reading changes and cancel the live lists' pending refreshes."""
@@ -258,8 +270,11 @@ class ChangeHub:
                     log.exception("a batch of %d job changes could not be dispatched", len(batch))
         finally:
             reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await reader
+            done, _ = await asyncio.wait({reader}, timeout=STOP_SECONDS)
+            if not done:
+                log.warning("the change source did not stop within %.0f s; shutting down without it", STOP_SECONDS)
+            elif not reader.cancelled():
+                reader.exception()  # retrieved: stopping, whatever ended the reader
 
     async def dispatch(self, batch: list[Change]) -> None:
         """Match a batch of changes with the subscriptions of their domains (one query

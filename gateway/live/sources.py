@@ -37,6 +37,7 @@ class ChangeSource:
         self.resume_token: Any = None  # of the last change seen
         self.polling = False
         self.resumes = 0  # how many times the stream was resumed after an error
+        self.ready = asyncio.Event()  # set once changes are watched (stream open, or polling begun)
 
     async def changes(self) -> AsyncIterator[Change]:
         """Every change from now on, without end (cancel the consumer to stop)."""
@@ -64,7 +65,9 @@ class ChangeSource:
         failures = 0
         while True:
             try:
-                async for change in self.store.watch(JOB, resume_after=self.resume_token):  # type: ignore[attr-defined]
+                async for change in self.store.watch(  # type: ignore[attr-defined]
+                    JOB, resume_after=self.resume_token, opened=self.ready.set
+                ):
                     failures = 0
                     self.resume_token = change.resume_token
                     yield change
@@ -98,6 +101,7 @@ class ChangeSource:
                     since = at if isinstance(at, datetime) else datetime.min
                     current = await self.store.find(JOB, {"updated_at": {"$eq": since}}, projection={"_id": 1})
                     seen = {doc["_id"]: since for doc in current}
+                    self.ready.set()
                 else:
                     found = await self.store.find(
                         JOB,

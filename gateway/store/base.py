@@ -7,7 +7,7 @@ forms, so the engine below only forwards them.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -124,9 +124,12 @@ class ChangeFeed(Protocol):
     """A store that streams the changes of a collection (the embedded engine emits
     its own; MongoDB's change streams on a replica set)."""
 
-    def watch(self, collection: Collection, *, resume_after: Any = None) -> AsyncIterator[Change]:
+    def watch(
+        self, collection: Collection, *, resume_after: Any = None, opened: Callable[[], None] | None = None
+    ) -> AsyncIterator[Change]:
         """The changes of ``collection`` from now on (or after ``resume_after``, a
-        resume token of an earlier change). Raises ``ChangesUnsupported`` when the
+        resume token of an earlier change); ``opened`` is called once the stream is open
+        (every change from then on will come). Raises ``ChangesUnsupported`` when the
         database has no change streams, ``StoreUnavailable`` when it cannot be
         reached (resume after the last change seen)."""
         ...

@@ -265,7 +265,9 @@ class MemoryJobStore:
         for loop, queue in watchers:
             loop.call_soon_threadsafe(queue.put_nowait, change)
 
-    async def watch(self, collection: Collection, *, resume_after: Any = None) -> AsyncIterator[Change]:
+    async def watch(
+        self, collection: Collection, *, resume_after: Any = None, opened: Callable[[], None] | None = None
+    ) -> AsyncIterator[Change]:
         """The changes of ``collection`` the engine's own writes make; after
         ``resume_after`` (a change's resume token, its sequence number) the changes
         since then that the recent log (``CHANGE_LOG`` changes) still holds come first."""
@@ -274,6 +276,8 @@ class MemoryJobStore:
         with self._changes_lock:
             missed = [c for c in self._log if resume_after is not None and c.resume_token > resume_after]
             self._watchers[collection].append(watcher)
+        if opened is not None:
+            opened()
         try:
             for change in missed:
                 yield change

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
@@ -44,6 +44,10 @@ from gateway.store.request_budget import remaining
 log = logging.getLogger("gateway.store")
 # Beyond the budget, for the driver to report its own timeout before we cancel the call.
 _GRACE = 0.05
+# How long a change stream's getMore waits on the server for a change (maxAwaitTimeMS),
+# and so how long a watch being stopped may wait for the command in flight to answer.
+_AWAIT_MS = 1000
+_STOP_WAIT = _AWAIT_MS / 1000 + 1.0
 
 # Server error codes that mean "the query itself is wrong" (the client's fault).
 _CLIENT_ERROR_CODES = frozenset(
@@ -209,7 +213,9 @@ class MongoJobStore:
         """Close the client and its connection pools."""
         await self._client.close()
 
-    async def watch(self, collection: Collection, *, resume_after: Any = None) -> AsyncIterator[Change]:
+    async def watch(
+        self, collection: Collection, *, resume_after: Any = None, opened: Callable[[], None] | None = None
+    ) -> AsyncIterator[Change]:
         """The collection's change stream (``fullDocument: updateLookup``), from now on or
         after ``resume_after`` (a resume token). Raises ``ChangesUnsupported`` on a
         server without change streams (a standalone: error 40573), ``StoreUnavailable``
@@ -218,18 +224,22 @@ class MongoJobStore:
         unreachable = StoreUnavailable.unreachable(round(self._selection * 1000))
         try:
             with _errors(timed_out=unreachable, unreachable=unreachable):
-                stream = await self._lists[collection].watch(
-                    full_document="updateLookup", resume_after=resume_after, max_await_time_ms=1000
+                stream = await _let_finish(
+                    self._lists[collection].watch(
+                        full_document="updateLookup", resume_after=resume_after, max_await_time_ms=_AWAIT_MS
+                    )
                 )
         except (InternalError, QueryRejected) as exc:
             cause = exc.__cause__
             if isinstance(cause, OperationFailure) and cause.code in _NO_CHANGE_STREAMS:
                 raise ChangesUnsupported(str(cause)) from None
             raise
+        if opened is not None:
+            opened()
         async with stream:
             while True:
                 with _errors(timed_out=unreachable, unreachable=unreachable):
-                    event = await stream.try_next()
+                    event = await _let_finish(stream.try_next())
                 if event is None:
                     continue
                 operation = event.get("operationType")
@@ -315,3 +325,21 @@ def _errors(*, timed_out: StoreUnavailable, unreachable: StoreUnavailable) -> It
             message = exc.details.get("errmsg", exc) if exc.details else exc
             raise QueryRejected(f"the database rejected the query: {message}") from exc
         raise InternalError() from exc
+
+
+async def _let_finish(command: Awaitable[Any]) -> Any:
+    """Await a change stream's command; cancelled (the watch stopping) while it is in
+    flight, let it finish - the server answers within maxAwaitTimeMS - for at most
+    ``_STOP_WAIT`` s before the cancellation goes on. pymongo cancelled mid-command
+    leaves that connection's socket unclosed, and the stream's closing killCursors can
+    wait on the server for the cursor still in use."""
+    pending = asyncio.ensure_future(command)
+    try:
+        return await asyncio.shield(pending)
+    except asyncio.CancelledError:
+        done, _ = await asyncio.wait({pending}, timeout=_STOP_WAIT)
+        if not done:
+            pending.cancel()
+        elif not pending.cancelled():
+            pending.exception()  # retrieved, never reported as unhandled: the watch ends anyway
+        raise
