@@ -176,6 +176,7 @@ def create_app(settings: Settings | None = None, store: JobStore | None = None, 
             queue_size=settings.subscription_queue,
             on_delivered=app_metrics.events.inc,
             on_count=app_metrics.subscriptions.set,
+            on_batch=app_metrics.batches.inc,
         )
         simulation = None
         if settings.simulate and isinstance(raw, MemoryJobStore):

@@ -59,6 +59,11 @@ class Metrics:
             "Job changes delivered to jobChanged subscribers.",
             registry=self.registry,
         )
+        self.batches = Counter(
+            "job_gateway_subscription_batches_total",
+            "Batches of job changes matched against one domain's subscriptions (one query on the jobs each).",
+            registry=self.registry,
+        )
 
     def observe_request(self, route: str, operation: str, status: int, seconds: float) -> None:
         """Count one answered request (``job_gateway_requests_total``) and its latency

@@ -283,6 +283,7 @@ async def test_metrics_show_subscriptions_and_events(gateway: Gateway) -> None:
             text = (await client.get("/metrics")).text
     assert "job_gateway_subscriptions_active 1.0" in text
     assert "job_gateway_subscription_events_total 1.0" in text
+    assert "job_gateway_subscription_batches_total 1.0" in text
 
 
 async def test_a_slow_consumer_is_closed_with_a_named_error_on_both_transports() -> None:

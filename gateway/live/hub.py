@@ -166,6 +166,7 @@ class ChangeHub:
         queue_size: int = 100,
         on_delivered: Callable[[int], None] | None = None,
         on_count: Callable[[int], None] | None = None,
+        on_batch: Callable[[], None] | None = None,
     ) -> None:
         self.service = service
         self.source = source
@@ -176,6 +177,7 @@ class ChangeHub:
         self._task: asyncio.Task[None] | None = None
         self._delivered = on_delivered or (lambda n: None)
         self._count = on_count or (lambda n: None)
+        self._batch = on_batch or (lambda: None)
         self.active = 0
 
     async def start(self) -> None:
@@ -296,6 +298,7 @@ class ChangeHub:
             watches.setdefault(watch.key, watch)
         keys = list(dict.fromkeys(c.key for c in changes))
         matched = dict(zip(watches, await self.service.matching(domain_id, keys, list(watches.values())), strict=True))
+        self._batch()
         delivered = 0
         batch = Batch(self.service, domain_id, changes)
         for subscription in subscriptions:
