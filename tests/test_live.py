@@ -550,3 +550,71 @@ async def test_a_long_subscription_keeps_no_memory_of_its_past_events() -> None:
     gc.collect()
     assert len(gc.get_objects()) - alive < 500
     await results.aclose()  # type: ignore[attr-defined]
+
+
+async def test_the_readmes_subscriptions_show_the_simulated_demo_progressing() -> None:
+    """The README's two subscriptions, as written (the GraphiQL one over WebSocket, the
+    curl one's body over SSE), against the demo that serve --simulate makes live: each
+    shows jobs changing."""
+    import re
+
+    import httpx2 as httpx
+
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("### Live updates") :]
+    graphiql = re.search(r"```graphql\n(subscription .*?)```", section, re.S)
+    curl = re.search(r"```sh\ncurl -N (\S+) (.*?) -d '(.*?)'\n```", section, re.S)
+    assert graphiql is not None and curl is not None
+    assert curl.group(1).endswith("/graphql/stream") and "text/event-stream" in curl.group(2)
+    with live_server(create_app(Settings(simulate=True, demo_jobs=300))) as url:
+        socket = await _connect(url.replace("http://", "ws://") + "/graphql")
+        payload = {"query": graphiql.group(1)}
+        await socket.send(json.dumps({"id": "readme", "type": "subscribe", "payload": payload}))
+        seen: list[Any] = []
+        async with asyncio.timeout(20):
+            while len(seen) < 2:
+                message = json.loads(await socket.recv())
+                assert message["type"] == "next" and "errors" not in message["payload"], message
+                seen.append(message["payload"]["data"]["jobChanged"]["job"])
+        await socket.close()
+        assert all(job["status"] == "IN_PROGRESS" and "collectorInfo" in job for job in seen), seen
+        headers = {"Accept": "text/event-stream", "Content-Type": "application/json"}
+        pushed: list[Any] = []
+        async with (
+            httpx.AsyncClient(base_url=url, timeout=20) as client,
+            client.stream("POST", "/graphql/stream", content=curl.group(3), headers=headers) as response,
+            asyncio.timeout(20),
+        ):
+            assert response.status_code == 200
+            async for line in response.aiter_lines():
+                if line.startswith("data: {"):
+                    pushed.append(json.loads(line[len("data: ") :])["data"]["jobsLive"]["results"])
+                    if len(pushed) == 2:
+                        break
+        assert len(pushed[0]) == 5 and pushed[0] != pushed[1]  # the list, then the list changed
+
+
+async def test_a_job_changed_twice_in_a_batch_is_sent_once_as_it_now_is() -> None:
+    """The database matches a job as it now is: an earlier version in the same batch (a
+    job still CREATED) must not reach a subscriber of IN_PROGRESS jobs."""
+    data = dataset()
+    store = memory_with(data)
+    job = next(j for j in data["job"] if j["domain_id"] == D1 and j["status"] != "IN_PROGRESS")
+    service = JobService(store, clock=fixed_clock)
+    hub = ChangeHub(service, ChangeSource(store))
+    running = {"and": [{"key": "status", "operator": "eq", "value": "IN_PROGRESS"}]}
+    created = {**job, "status": "CREATED", "remained_tasks": 5}
+    started = {**job, "status": "IN_PROGRESS", "remained_tasks": 5}
+    await store.update_one(JOB, job["_id"], {"status": "IN_PROGRESS", "remained_tasks": 5})  # type: ignore[attr-defined]
+    other = next(j for j in data["job"] if j["domain_id"] == D1 and j["_id"] != job["_id"])
+    with hub.subscribe(service.watch({"domain_id": D1}, where=running)) as subscription:
+        with hub.subscribe(service.watch({"domain_id": D1})) as everything:
+            batch = [Change("insert", job["_id"], created), _change(other), Change("update", job["_id"], started)]
+            await hub.dispatch(batch)
+            shown = [everything.queue.get_nowait().change for _ in range(everything.queue.qsize())]
+        (delivery,) = [subscription.queue.get_nowait() for _ in range(subscription.queue.qsize())]
+    assert (delivery.change.operation, delivery.change.document) == ("insert", started)
+    # Every job once, in the order they first changed, each as its latest change shows it.
+    assert [(c.operation, c.document) for c in shown] == [("insert", started), ("update", other)]

@@ -8,6 +8,11 @@ compiled filters - the lists' own compiler, scope included - over the changed jo
 subscriptions asking alike share one facet), never by a second filter in Python. So a
 subscriber only ever sees jobs its scope and filter select, whatever the change.
 
+A job changed more than once in a batch is matched and sent once, as its latest change
+shows it (``latest_per_job``): the database matches the job as it now is, so an earlier
+version - a job still CREATED, for a subscriber of IN_PROGRESS jobs - would be sent
+where the filter does not select it.
+
 - A ``Subscription`` (``jobChanged``) receives each matching change in a bounded
   queue; a subscriber that lets it fill is closed (``SlowConsumer``) rather than
   buffered without end. The collectors of a batch's jobs are read once for all its
@@ -38,6 +43,21 @@ log = logging.getLogger("gateway.live")
 MAX_BATCH = 1000
 STOP_SECONDS = 5.0  # the longest the hub waits for its change source to stop
 READY_SECONDS = 5.0  # the longest a first subscriber waits for the change source to open
+
+
+def latest_per_job(changes: list[Change]) -> list[Change]:
+    """Each job's latest change of ``changes``, in the order the jobs first changed; an
+    ``insert`` when the job was inserted among them (then updated: inserted as it now is)."""
+    latest: dict[Any, Change] = {}  # a key keeps the place of its first change
+    inserted = set()
+    for change in changes:
+        latest[change.key] = change
+        if change.operation == "insert":
+            inserted.add(change.key)
+    return [
+        Change("insert", c.key, c.document, c.resume_token) if c.key in inserted and c.operation != "insert" else c
+        for c in latest.values()
+    ]
 
 
 class Batch:
@@ -296,7 +316,8 @@ class ChangeHub:
         watches: dict[str, Watch] = {}
         for watch in [s.watch for s in subscriptions] + [live.watch for live in lists]:
             watches.setdefault(watch.key, watch)
-        keys = list(dict.fromkeys(c.key for c in changes))
+        changes = latest_per_job(changes)
+        keys = [c.key for c in changes]
         matched = dict(zip(watches, await self.service.matching(domain_id, keys, list(watches.values())), strict=True))
         self._batch()
         delivered = 0
