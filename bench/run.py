@@ -82,20 +82,34 @@ def server(data: Path, port: int, *, workers: int = 1, zero_cost: bool = False) 
     env.pop("MONGODB_URI", None)
     command = [sys.executable, str(HERE / "server.py"), "--data", str(data), "--port", str(port)]
     command += ["--workers", str(workers), *(["--zero-cost-store"] if zero_cost else [])]
+    with serving(command, env, port) as proc:
+        yield proc
+
+
+@contextmanager
+def serving(command: list[str], env: dict[str, str], port: int) -> Any:
+    """The server ``command`` starts, once it answers on ``port``, until the block ends."""
     with subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as proc:
         try:
-            for _ in range(600):
-                try:
-                    if asyncio.run(one(HOST, port, Request("GET", "/healthz")))[0] == 200:
-                        break
-                except OSError:
-                    time.sleep(0.1)
-            else:
-                raise RuntimeError("the server did not start")
+            wait_until_serving(port)
             yield proc
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+
+
+def wait_until_serving(port: int, seconds: float = 60) -> None:
+    """Return once the server on ``port`` answers /healthz with 200; RuntimeError after
+    ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if asyncio.run(one(HOST, port, Request("GET", "/healthz")))[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("the server did not start")
 
 
 def rss_mib(pid: int) -> float:

@@ -55,3 +55,16 @@ def test_bench_workers_quick_run(tmp_path: Path) -> None:
     # Every connection of a run is held by one of the server's workers.
     assert all(sum(spread) == r["connections"] for r in report["rows"] for spread in r["connections_per_worker"])
     assert "| 8 | 2 |" in stdout
+
+
+def test_bench_subscriptions_quick_run(tmp_path: Path) -> None:
+    stdout = _bench("subscriptions.py", tmp_path)
+    report = json.loads((tmp_path / "subscriptions-quick.json").read_text())
+    assert report["error_count"] == 0 and report["updates"] == 50
+    assert report["jobChanged"]["count"] > 0 and report["jobsLive"]["count"] > 0
+    assert report["jobChanged_ws"]["count"] > 0 and report["jobChanged_sse"]["count"] > 0
+    assert report["watched_updates"]["missed"] == 0
+    # One query on the jobs per domain batch, whatever the number of subscribers.
+    assert report["hub"]["job_queries_per_batch"] == 1.0
+    assert report["subscriptions_active_after"] == "0.0"
+    assert "SSE / WebSocket" in stdout
