@@ -365,3 +365,27 @@ async def test_over_sse_an_expired_token_closes_the_stream_with_a_named_error(se
     (closing,) = payloads
     assert closing["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED", "reason": "ERROR_AUTHENTICATE_FAILURE"}
     assert "expired" in closing["errors"][0]["message"]
+
+
+async def test_over_sse_an_insert_and_an_update_reach_the_subscriber_within_a_second(gateway: Gateway) -> None:
+    body = {"query": CHANGED, "variables": {"d": D1, "w": {"status": {"in": ["CREATED", "IN_PROGRESS"]}}}}
+    async with (
+        httpx.AsyncClient(base_url=gateway.url, timeout=10) as client,
+        client.stream("POST", "/graphql/stream", json=body, headers={"Accept": "text/event-stream"}) as response,
+    ):
+        events = sse_events(response)
+        await asyncio.sleep(0.3)  # subscribed at the hub
+        new = {**gateway.data["job"][0], "job_id": "job-0000000new02", "status": "CREATED"}
+        new.pop("_id")
+        await gateway.store.insert_one("job", new)
+        stored_at = time.monotonic()
+        inserted = await asyncio.wait_for(anext(events), 2.0)
+        assert time.monotonic() - stored_at < 1.0
+        assert inserted["data"]["jobChanged"]["kind"] == "INSERTED"
+        assert inserted["data"]["jobChanged"]["job"]["jobId"] == "job-0000000new02"
+        await gateway.update("job-000000000001", remained_tasks=8)  # SUCCESS: not selected
+        stored_at = await gateway.update("job-00000000abcd", remained_tasks=6)
+        updated = await asyncio.wait_for(anext(events), 2.0)
+        assert time.monotonic() - stored_at < 1.0
+        assert updated["data"]["jobChanged"]["kind"] == "UPDATED"
+        assert updated["data"]["jobChanged"]["job"]["jobId"] == "job-00000000abcd"
