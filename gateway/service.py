@@ -22,8 +22,9 @@ import anyio.to_thread
 
 from gateway.auth import Principal
 from gateway.authorization import ReadScope, authorize
+from gateway.display import json_text
 from gateway.encoding import encode_json, jsonable
-from gateway.errors import GatewayError, LimitExceeded
+from gateway.errors import GatewayError, InvalidQuery, LimitExceeded
 from gateway.query.collectors import (
     CollectorIds,
     CollectorRef,
@@ -35,7 +36,7 @@ from gateway.query.collectors import (
     ref_of,
 )
 from gateway.query.conditions import CollectorLookup, CompiledFilter
-from gateway.query.keyset import compile_window
+from gateway.query.keyset import Cursor, compile_window, unpageable, value_at
 from gateway.query.limits import Limits
 from gateway.query.listing import JOB_FIELDS, ListPlan, ResponseFields, compile_list
 from gateway.query.messages import Read
@@ -69,6 +70,22 @@ def _holds_more(count: int, *values: object) -> bool:
         elif isinstance(item, list | tuple):
             pending.extend(item)
     return False
+
+
+def _place(doc: Document, sort: tuple[tuple[str, int], ...], domain_id: str) -> str:
+    """The cursor of a fetched row. A row holding a sort key no cursor can continue from
+    (``keyset.unpageable``: an array...) refuses the order, ``InvalidQuery`` naming the
+    job and the key: a page of it could not be followed without repeating or losing rows."""
+    for path, _ in sort:
+        value = value_at(doc, path)
+        problem = None if value is None else unpageable(value)
+        if problem is not None:
+            job = json_text(doc["job_id"]) if isinstance(doc.get("job_id"), str) else f"with _id {doc.get('_id')}"
+            raise InvalidQuery(
+                f"this order cannot be paged by cursor: job {job} holds {problem} in {json_text(path)}; "
+                "order by other fields, or page with `jobs` (offsets)."
+            )
+    return Cursor.of(doc, sort, domain_id).encode()
 
 
 def utc_now() -> datetime:
@@ -109,6 +126,7 @@ class JobWindow(JobPage):
     has_next_page: bool = False
     has_previous_page: bool = False
     sort: tuple[tuple[str, int], ...] = ()
+    cursors: tuple[str, ...] = ()  # each job's, in order
 
 
 class JobService:
@@ -276,6 +294,7 @@ class JobService:
             fields=paged.fields,
             scope=scope,
             sort=plan.sort,
+            cursors=tuple(_place(doc, plan.sort, scope.domain_id) for doc in jobs),
         )
 
     def watch(self, request: Mapping[str, Any], principal: Principal | None = None, *, where: object = None) -> Watch:

@@ -14,7 +14,7 @@ from bson import ObjectId
 from starlette.testclient import TestClient
 
 from gateway.app import create_app
-from gateway.query.keyset import beyond
+from gateway.query.keyset import _tag, beyond
 from gateway.settings import Settings
 from gateway.store.base import JOB, JobStore
 from tests.conftest import BUDGET_MS, MONGODB_URI, MongoSeed, fixed_clock, gql, memory_with
@@ -199,6 +199,75 @@ def test_a_cursor_of_another_order_or_domain_is_a_bad_input(live: Live) -> None:
     body = gql(live.client, CONNECTION, {"d": D1, "after": other})
     assert "another domain" in body["errors"][0]["message"]
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def forged(values: str, sort: Any = (("created_at", -1), ("_id", 1)), domain: str = D1) -> str:
+    """A cursor made up with the published checksum: the values (Extended JSON) are the
+    only thing wrong with it."""
+    payload = f'["{_tag(repr(tuple(sort)))}","{_tag(domain)}",{values}]'.encode()
+    return base64.urlsafe_b64encode(_tag(payload).encode() + payload).decode().rstrip("=")
+
+
+OID = '{"$oid":"65f000000000000000000001"}'
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ('{"$date":{"$numberLong":"9223372036854775807"}}', "made up"),  # beyond BSON's dates
+        ('{"$date":"99999-01-01T00:00:00Z"}', "made up"),
+        ('{"$oid":"zz"}', "made up"),
+        ("123456789012345678901234567890", "not one a job can hold"),  # beyond 64 bits
+        ('{"a":{"b":[1,-9223372036854775809]}}', "not one a job can hold"),
+        ('{"$regularExpression":{"pattern":"a","options":""}}', "not one a job can hold"),
+        ('{"$minKey":1}', "not one a job can hold"),
+        ('{"$numberDecimal":"NaN"}', "not one a page can follow"),
+        ('["a","b"]', "not one a page can follow"),
+        ("[" * 40 + "]" * 40, "not one a job can hold"),
+        ("[" * 1200 + "]" * 1200, "made up"),  # deeper than the JSON parser goes
+    ],
+)
+def test_every_value_of_a_cursor_is_checked(live: Live, value: str, says: str) -> None:
+    """Cursors are checksummed, not signed: one made up with a valid checksum is untrusted
+    input like any other, a bad input naming the argument - never a 500 on either engine."""
+    for argument in ("after", "before"):
+        body = gql(live.client, CONNECTION, {"d": D1, argument: forged(f"[{value},{OID}]")})
+        assert body["data"] is None
+        (error,) = body["errors"]
+        assert error["extensions"] == {"code": "BAD_USER_INPUT", "reason": "ERROR_INVALID_PARAMETER_TYPE"}
+        assert error["message"].startswith(f"{argument}: ") and says in error["message"]
+    # A made-up cursor of storable values is a place like any other: it pages from there.
+    page = live.page(after=forged(f'[{{"$date":"2024-05-14T12:00:00Z"}},{OID}]'))
+    assert _ids(page) == ["job-000000000002", "job-00000000abcd", "job-00000000gone", "job-0000000old04"]
+
+
+def test_an_order_a_row_cannot_be_paged_in_is_refused_naming_the_row(make_client: Any) -> None:
+    """An array where the order reads a scalar: the list places the row as MongoDB does
+    (by its least element ascending, its greatest descending); a cursor cannot continue
+    from there, so a connection page holding it is refused, never answered wrongly."""
+    data = dataset()
+    broken = next(j for j in data["job"] if j["job_id"] == "job-000000000007")
+    broken["project_id"] = ["project-z", "project-0"]
+    client, _ = make_client(data)
+    order = [{"field": "PROJECT_ID"}, {"field": "JOB_ID"}]
+    listed = on_d1(
+        client,
+        "query($d: String, $o: [JobOrderBy!]) { jobs(domainId: $d, orderBy: $o) { results { jobId } } }",
+        o=order,
+    )
+    assert [r["jobId"] for r in listed["data"]["jobs"]["results"]][-2:] == ["job-000000000007", "job-000000000001"]
+    clean = gql(client, CONNECTION, {"d": D1, "first": 3, "orderBy": order})  # rows before it: paged as usual
+    assert "errors" not in clean
+    after = clean["data"]["jobConnection"]["pageInfo"]["endCursor"]
+    body = gql(client, CONNECTION, {"d": D1, "first": 5, "after": after, "orderBy": order})
+    assert body["data"] is None
+    (error,) = body["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "reason": "ERROR_INVALID_PARAMETER"}
+    assert error["message"] == (
+        'this order cannot be paged by cursor: job "job-000000000007" holds an array (MongoDB orders it by its '
+        'least or greatest element, which no cursor can continue from) in "project_id"; order by other fields, '
+        "or page with `jobs` (offsets)."
+    )
 
 
 @pytest.mark.parametrize(

@@ -8,16 +8,12 @@ from typing import Any
 
 import strawberry
 
-from gateway.errors import InvalidQuery, StoredDocumentInvalid
-from gateway.graphql import stored
 from gateway.graphql.order import JobOrderBy, order_to_sort
 from gateway.graphql.planned import selected_fields
 from gateway.graphql.resolvers import Info, list_request, page_jobs
 from gateway.graphql.selection import children, job_wire_fields
 from gateway.graphql.types import Job
 from gateway.graphql.where import where_tree
-from gateway.query.keyset import Cursor
-from gateway.service import JobWindow
 
 
 @strawberry.type(description="Where a connection's page lies (Relay).")
@@ -41,13 +37,6 @@ class JobConnection:
     edges: list[JobEdge] = strawberry.field(description="The page's jobs, in order.")
     page_info: PageInfo = strawberry.field(description="Whether there is more on either side.")
     total_count: int = strawberry.field(description="Every job the filter selects, ignoring the page.")
-
-
-def _cursor(window: JobWindow, doc: dict[str, Any]) -> str:
-    try:
-        return Cursor.of(doc, window.sort, window.scope.domain_id).encode()
-    except InvalidQuery as exc:
-        raise StoredDocumentInvalid(f"stored {stored.job_name(doc)}: {exc.message}") from None
 
 
 async def resolve_job_connection(
@@ -94,7 +83,7 @@ async def resolve_job_connection(
             where=None if where is None else where_tree(where),
         )
     jobs = await page_jobs(info, window)
-    cursors = [_cursor(window, doc) for doc in window.jobs]
+    cursors = window.cursors
     return JobConnection(
         edges=[JobEdge(cursor=c, node=j) for c, j in zip(cursors, jobs, strict=True)],
         page_info=PageInfo(

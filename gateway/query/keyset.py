@@ -17,12 +17,17 @@ least or greatest element), as is a NaN (below every number, but outside the num
 range): the field table's sortable fields are scalars, and a stored array there cannot
 be paged after (``InvalidQuery``).
 
-A cursor is URL-safe base64 of a digest and the JSON (MongoDB Extended JSON, so values
-keep their BSON types) of ``[digest of the order, digest of the domain, values]``. It
-is opaque and checked, not secret: the digest catches an edited or corrupt cursor, and
-a cursor of another order or another domain is refused (``InvalidParameterType``),
-though a cursor can never widen a read - the domain's scope filter applies to every
-page regardless.
+A cursor is URL-safe base64 of a checksum and the JSON (MongoDB Extended JSON, so
+values keep their BSON types) of ``[digest of the order, digest of the domain,
+values]``. It is opaque and checked, not secret, and not signed: the checksum (a
+truncated SHA-256, whose salt is public) catches a cursor edited, truncated or
+corrupted by accident, and a cursor of another order or another domain is refused. A
+cursor made up on purpose, checksum included, is only a place in an order - what a
+client could ask for with a filter - and cannot widen a read: the domain's scope
+filter applies to every page regardless. So every value a cursor holds is untrusted
+input, checked as a request's values are (types a sort key can hold, integers within
+64 bits, dates within BSON's range, bounded nesting); anything else is
+``InvalidParameterType`` naming the argument, never an error of the database.
 """
 
 from __future__ import annotations
@@ -30,7 +35,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +43,7 @@ from typing import Any
 from bson import ObjectId, json_util
 from bson.binary import Binary
 from bson.decimal128 import Decimal128
+from bson.errors import BSONError
 from bson.int64 import Int64
 from bson.json_util import RELAXED_JSON_OPTIONS
 
@@ -51,8 +56,10 @@ SortKeys = Sequence[tuple[str, int]]
 # MongoDB's order of the BSON types a stored sort key can hold, as `$type` aliases.
 BRACKETS = ("number", "string", "object", "binData", "objectId", "bool", "date")
 _TAG_CHARS = 12
-_DIGEST_SALT = b"job-gateway cursor v1\x00"
+_DIGEST_SALT = b"job-gateway cursor v1\x00"  # a checksum's, not a secret
 MAX_CURSOR_LENGTH = 4096
+MAX_VALUE_DEPTH = 16  # nesting of an object or array sort key value a cursor may hold
+_INT64 = (-(2**63), 2**63 - 1)
 
 
 # Python types of stored values -> their `$type` alias. Order matters: a bool is an int to Python.
@@ -68,14 +75,45 @@ _BRACKET_OF: tuple[tuple[type | tuple[type, ...], str], ...] = (
 
 
 def bracket(value: object, path: str) -> str:
-    """The ``$type`` alias of a (non-null) sort key value; ``InvalidQuery`` for a type
-    this module cannot page after (an array, a regular expression...)."""
-    for kinds, alias in _BRACKET_OF:
-        if isinstance(value, kinds) and value == value:  # noqa: PLR0124 - NaN is not equal to itself
-            return alias
-    raise InvalidQuery(
-        f"cannot page after a row whose {json_text(path)} holds {json_kind(value)} (not a sortable scalar)."
-    )
+    """The ``$type`` alias of a (non-null) sort key value; ``InvalidQuery`` for a value
+    this module cannot page after (see ``unpageable``)."""
+    problem = unpageable(value)
+    if problem is not None:
+        raise InvalidQuery(f"cannot page after a row whose {json_text(path)} holds {problem}.")
+    return next(alias for kinds, alias in _BRACKET_OF if isinstance(value, kinds))
+
+
+def unpageable(value: object) -> str | None:
+    """Why a page cannot continue after a (non-null) sort key value, in words; None
+    when it can. An array: MongoDB orders it by its least element (ascending) or its
+    greatest (descending), a place no query operator finds again; a NaN: below every
+    number but outside their range; any other type the order does not hold."""
+    if isinstance(value, list | tuple):
+        return "an array (MongoDB orders it by its least or greatest element, which no cursor can continue from)"
+    if (isinstance(value, Decimal128) and value.to_decimal().is_nan()) or (
+        isinstance(value, float) and value != value  # noqa: PLR0124 - NaN is not equal to itself
+    ):
+        return "NaN (outside the order of numbers)"
+    if not any(isinstance(value, kinds) for kinds, _ in _BRACKET_OF):
+        return f"{json_kind(value)} (not a sortable scalar)"
+    return None
+
+
+_SCALARS = (type(None), bool, float, str, datetime, ObjectId, Binary, bytes, Int64, Decimal128)
+
+
+def _storable(value: object, depth: int = 0) -> bool:
+    """Whether a value decoded from a cursor is one MongoDB can hold and compare: the
+    BSON types of ``_BRACKET_OF`` (integers within 64 bits) and null, in objects and
+    arrays nested at most ``MAX_VALUE_DEPTH`` deep."""
+    if isinstance(value, _SCALARS):
+        return True
+    if isinstance(value, int):
+        return _INT64[0] <= value <= _INT64[1]
+    if isinstance(value, Mapping | list) and depth < MAX_VALUE_DEPTH:
+        items = value.items() if isinstance(value, Mapping) else ((".", v) for v in value)
+        return all(isinstance(k, str) and _storable(v, depth + 1) for k, v in items)
+    return False
 
 
 def value_at(doc: Mapping[str, Any], path: str) -> Any:
@@ -180,9 +218,11 @@ class Cursor:
             digest, payload = raw[:_TAG_CHARS], raw[_TAG_CHARS:]
             if digest.decode() != _tag(payload):
                 raise ValueError("digest")
+            # Extended JSON decodes to BSON types, and refuses what they cannot hold
+            # (a date beyond BSON's range, a malformed object id...): all a made-up cursor.
             order, domain, values = json_util.loads(payload.decode(), json_options=RELAXED_JSON_OPTIONS)
             values = tuple(values)
-        except (binascii.Error, UnicodeDecodeError, ValueError, TypeError, json.JSONDecodeError):
+        except (binascii.Error, ValueError, TypeError, OverflowError, RecursionError, BSONError):
             raise InvalidParameterType(f"{problem} (edited, truncated or made up).") from None
         sort = tuple(sort)
         if order != _tag(repr(sort)):
@@ -192,8 +232,15 @@ class Cursor:
         if len(values) != len(sort):
             raise InvalidParameterType(f"{problem}.")
         for (path, _), value in zip(sort, values, strict=True):
+            if not _storable(value):
+                raise InvalidParameterType(f"{problem}: its value of {json_text(path)} is not one a job can hold.")
             if value is not None:
-                bracket(value, path)
+                try:
+                    bracket(value, path)
+                except InvalidQuery:
+                    raise InvalidParameterType(
+                        f"{problem}: its value of {json_text(path)} is not one a page can follow."
+                    ) from None
         return cls(sort, domain_id, values)
 
 
