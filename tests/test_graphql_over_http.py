@@ -367,3 +367,63 @@ def test_event_streams_are_handed_to_the_subscription_transport() -> None:
         assert post(client, {"query": "{ __typename }"}, "application/json, text/event-stream;q=0.5").json() == {
             "data": {"__typename": "Query"}
         }
+
+
+# --- choosing the operation (GraphQL spec, GetOperation) ---------------------------
+
+SEVERAL = f'query Count {{ jobs(domainId: "{D1}") {{ totalCount }} }} query Name {{ __typename }}'
+
+
+@pytest.mark.parametrize("transport", ["POST", "GET", "batch"])
+def test_several_operations_without_operation_name_are_a_request_error(api: TestClient, transport: str) -> None:
+    """GetOperation: with several operations and no operationName, a request error
+    naming the problem - never the first operation run."""
+    if transport == "GET":
+        response = api.get("/graphql", params={"query": SEVERAL}, headers={"accept": GRJ})
+        status, answer = response.status_code, response.json()
+    elif transport == "POST":
+        response = post(api, {"query": SEVERAL}, GRJ)
+        status, answer = response.status_code, response.json()
+    else:
+        response = post(api, [{"query": JOBS}, {"query": SEVERAL}], GRJ)
+        status, (first, answer) = response.status_code, response.json()
+        assert first == {"data": {"jobs": {"totalCount": 7}}}
+        status = 400  # a batch answers 200; the item is the request error
+    assert status == 400 and "data" not in answer
+    (error,) = answer["errors"]
+    assert error["extensions"]["reason"] == "ERROR_INVALID_GRAPHQL_DOCUMENT"
+    assert "operationName" in error["message"] and "Count" in error["message"]
+
+
+def test_several_operations_with_operation_name_run_the_one_named(api: TestClient) -> None:
+    assert post(api, {"query": SEVERAL, "operationName": "Name"}).json() == {"data": {"__typename": "Query"}}
+    got = api.get("/graphql", params={"query": SEVERAL, "operationName": "Count"}).json()
+    assert got == {"data": {"jobs": {"totalCount": 7}}}
+
+
+def test_a_subscription_beside_a_query_without_operation_name_is_the_same_request_error(api: TestClient) -> None:
+    """Checked before the operation's type is read: not a 405 for the first one's type."""
+    document = "subscription S { jobChanged { kind } } query Q { __typename }"
+    response = post(api, {"query": document}, GRJ)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["reason"] == "ERROR_INVALID_GRAPHQL_DOCUMENT"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize(("accept", "status"), [(GRJ, 400), ("application/json", 200)])
+def test_a_subscription_over_plain_http_names_the_transports_that_run_it(
+    api: TestClient, method: str, accept: str, status: int
+) -> None:
+    """Neither method runs a subscription with a JSON answer: the same request error
+    for GET and POST (not a 405: no other method would do), naming /graphql/stream and
+    the WebSocket."""
+    document = "subscription { jobChanged { kind } }"
+    if method == "GET":
+        response = api.get("/graphql", params={"query": document}, headers={"accept": accept})
+    else:
+        response = post(api, {"query": document}, accept)
+    assert response.status_code == status and "allow" not in response.headers
+    (error,) = response.json()["errors"]
+    assert "data" not in response.json()
+    assert "/graphql/stream" in error["message"] and "WebSocket" in error["message"]
+    assert error["extensions"]["reason"] == "ERROR_INVALID_GRAPHQL_DOCUMENT"

@@ -389,3 +389,26 @@ async def test_over_sse_an_insert_and_an_update_reach_the_subscriber_within_a_se
         assert time.monotonic() - stored_at < 1.0
         assert updated["data"]["jobChanged"]["kind"] == "UPDATED"
         assert updated["data"]["jobChanged"]["job"]["jobId"] == "job-00000000abcd"
+
+
+async def test_sse_refuses_several_operations_without_operation_name(gateway: Gateway) -> None:
+    """GetOperation on the stream transport too: a request error, not the first one run."""
+    body = {"query": CHANGED.replace("subscription(", "subscription A(") + " query B { __typename }"}
+    async with (
+        httpx.AsyncClient(base_url=gateway.url, timeout=10) as client,
+        client.stream("POST", "/graphql/stream", json=body, headers={"Accept": "text/event-stream"}) as response,
+    ):
+        event = await asyncio.wait_for(anext(sse_events(response)), 5.0)
+    assert "data" not in event or event["data"] is None
+    assert "operationName" in event["errors"][0]["message"]
+
+
+async def test_sse_answers_a_document_that_does_not_parse_with_one_error_event(gateway: Gateway) -> None:
+    async with (
+        httpx.AsyncClient(base_url=gateway.url, timeout=10) as client,
+        client.stream(
+            "POST", "/graphql/stream", json={"query": "{"}, headers={"Accept": "text/event-stream"}
+        ) as response,
+    ):
+        events = [event async for event in sse_events(response)]
+    assert [e["errors"][0]["extensions"]["reason"] for e in events] == ["ERROR_INVALID_GRAPHQL_DOCUMENT"]

@@ -3,13 +3,43 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, MutableMapping
+from contextvars import ContextVar
 from typing import Any
 
 from graphql import OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
+from gateway.errors import InvalidGraphQLDocument
 from gateway.middleware import GRAPHQL_OPERATION, request_state
+
+# The operationName the transport gave (None: none), set by ``GatewaySchema`` for each
+# operation it runs. Strawberry's execution context answers the name of the document's
+# first operation when none was given, so its extensions cannot tell the two apart.
+REQUESTED_OPERATION: ContextVar[str | None] = ContextVar("requested_operation", default=None)
+
+
+class OperationChoice(SchemaExtension):
+    """Refuse a document of several operations sent without ``operationName``: the
+    GraphQL specification's GetOperation ("Otherwise produce a query error requiring
+    operationName"), which graphql-core applies but Strawberry does not (it runs the
+    first operation). Checked once the document parses, before the operation's type is
+    read, so every transport (POST, GET, batches, SSE, WebSocket) answers a request
+    error (``InvalidGraphQLDocument``)."""
+
+    def on_parse(self) -> Iterator[None]:
+        """Strawberry's parsing hook: after parsing, the choice of the operation."""
+        yield
+        document = self.execution_context.graphql_document
+        if document is None or REQUESTED_OPERATION.get() is not None:
+            return
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        names = [o.name.value if o.name else "(anonymous)" for o in operations]
+        if len(names) > 1:
+            raise InvalidGraphQLDocument(
+                f"the document defines {len(names)} operations ({', '.join(names)}): "
+                "send operationName to choose the one to run."
+            )
 
 
 class OperationName(SchemaExtension):

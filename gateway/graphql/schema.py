@@ -20,7 +20,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from gateway.graphql.connection import JobConnection, resolve_job_connection
 from gateway.graphql.dashboard import CalendarPeriod, JobCount, JobCountKey, JobInstant, resolve_job_counts
 from gateway.graphql.errors import GatewayErrors
-from gateway.graphql.extensions import OperationName, ValidatedDocuments
+from gateway.graphql.extensions import REQUESTED_OPERATION, OperationChoice, OperationName, ValidatedDocuments
 from gateway.graphql.inputs import JobQueryInput
 from gateway.graphql.limits import limit_rules
 from gateway.graphql.nodes import resolve_node, resolve_nodes
@@ -222,6 +222,21 @@ class GatewaySchema(strawberry.Schema):
         worth a stack trace in the log."""
         return None
 
+    async def execute(self, query: str | None, *args: Any, **kwargs: Any) -> Any:
+        """Strawberry's ``execute``, telling ``OperationChoice`` the operationName given."""
+        token = REQUESTED_OPERATION.set(kwargs.get("operation_name"))
+        try:
+            return await super().execute(query, *args, **kwargs)
+        finally:
+            REQUESTED_OPERATION.reset(token)
+
+    async def stream(self, query: str | None, *args: Any, **kwargs: Any) -> Any:
+        """Strawberry's ``stream`` (``subscribe`` calls it), telling ``OperationChoice``
+        the operationName given. The stream parses when it is first read, in the
+        caller's context: the value stays set there (each call sets its own)."""
+        REQUESTED_OPERATION.set(kwargs.get("operation_name"))
+        return await super().stream(query, *args, **kwargs)
+
 
 def build_schema(settings: Settings | None = None, *, planned: bool = True) -> strawberry.Schema:
     """The executable schema; the limits come from ``settings`` (defaults if None).
@@ -239,6 +254,7 @@ def build_schema(settings: Settings | None = None, *, planned: bool = True) -> s
         lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: ParserCache(maxsize=256),
+        OperationChoice,
         lambda: ValidatedDocuments(plans, validated),
         OperationName,
         GatewayErrors,

@@ -77,6 +77,19 @@ class _Outcome:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
+SUBSCRIPTION_TRANSPORTS = (
+    "a subscription is not run over GET or POST /graphql with a JSON answer: open it over "
+    "/graphql/stream (GraphQL over SSE: POST with Accept: text/event-stream) or a WebSocket "
+    "on /graphql (graphql-transport-ws)."
+)
+
+
+def _request_error(exc: GatewayError, media: str) -> _Outcome:
+    """A request error (GraphQL over HTTP): 400 in application/graphql-response+json,
+    200 in application/json."""
+    return _Outcome(error_body(exc), 400 if media == GRAPHQL_RESPONSE_JSON else 200)
+
+
 def _refusal(exc: GatewayError, headers: Mapping[str, str] | None = None) -> _Outcome:
     return _Outcome(error_body(exc), exc.http_status, {**exc.http_headers, **(headers or {})})
 
@@ -219,11 +232,14 @@ class GraphQLEndpoint:
                 operation_extensions=params.extensions,
             )
         except InvalidOperationTypeError as exc:
+            if exc.operation_type is OperationType.SUBSCRIPTION:
+                # No method runs a subscription here: a request error naming the
+                # transports that do (as graphql-http's reference server answers).
+                return _request_error(InvalidGraphQLDocument(SUBSCRIPTION_TRANSPORTS), media)
             # GraphQL over HTTP: a mutation sent with GET is 405, and names POST.
             return _refusal(MethodNotAllowed(exc.as_http_error_reason(context.request.method)), {"Allow": "POST"})
         except CannotGetOperationTypeError as exc:
-            error = InvalidGraphQLDocument(exc.as_http_error_reason())
-            return _Outcome(error_body(error), 400 if media == GRAPHQL_RESPONSE_JSON else 200)
+            return _request_error(InvalidGraphQLDocument(exc.as_http_error_reason()), media)
         if not is_request_error(result):
             self.persisted.remember(params)
         return _Outcome(result_body(result), result_status(result, media))

@@ -18,6 +18,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
@@ -98,12 +99,19 @@ class SSESubscriptions:
                     yield b":\n\n"  # keep-alive
                     continue
                 try:
-                    result = pending.result()
+                    body = result_body(pending.result())
                 except StopAsyncIteration:
+                    break
+                except GraphQLError as exc:
+                    # A request error raised out of an extension's hook (a document
+                    # that does not parse, or whose operation cannot be chosen), already
+                    # in the gateway's shape (GatewayErrors): its one event.
+                    body = {"errors": [exc.formatted]}
+                    yield b"event: next\ndata: " + encode_json(body) + b"\n\n"
                     break
                 finally:
                     pending = None
-                yield b"event: next\ndata: " + encode_json(result_body(result)) + b"\n\n"
+                yield b"event: next\ndata: " + encode_json(body) + b"\n\n"
             yield b"event: complete\ndata: \n\n"
         finally:
             self.open -= 1
