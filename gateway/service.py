@@ -48,6 +48,14 @@ Clock = Callable[[], datetime]
 log = logging.getLogger("gateway.request")
 # Unknown request field names logged once each; past this many, no more are remembered.
 MAX_NOTED_UNKNOWN = 1000
+# Characters of an unknown field's name in the log.
+MAX_SHOWN_NAME = 120
+
+
+def _shown_name(name: str) -> str:
+    """An unknown field's name for the log: as sent when short and printable, else
+    JSON-quoted and cut to ``MAX_SHOWN_NAME`` characters."""
+    return name if len(name) <= MAX_SHOWN_NAME and name.isprintable() else json_text(name, MAX_SHOWN_NAME)
 
 
 # A request holding more values than this (objects, lists and their items, scalars) is
@@ -149,6 +157,7 @@ class JobService:
         self._auth_required = auth_required
         self._strict_fields = strict_fields
         self._noted_unknown: set[str] = set()
+        self._unknown_full = False
         self._limits = limits or Limits()
         self._clock = clock
 
@@ -166,10 +175,22 @@ class JobService:
 
     def _note_unknown(self, read: Read) -> None:
         """Log each unknown request field once per process (newer clients send fields
-        the published messages do not have; the published gateway drops them too)."""
+        the published messages do not have; the published gateway drops them too).
+        Bounded whatever clients send: at most ``MAX_NOTED_UNKNOWN`` names are
+        remembered and logged (then one line says so), each cut to
+        ``MAX_SHOWN_NAME`` characters (JSON-quoted when cut or not printable), and a
+        request adds at most ``messages.MAX_UNKNOWN_KEPT`` of them."""
         for path in read.unknown:
-            name = re.sub(r"\[\d+\]", "[]", path)
-            if name in self._noted_unknown or len(self._noted_unknown) >= MAX_NOTED_UNKNOWN:
+            if len(self._noted_unknown) >= MAX_NOTED_UNKNOWN:
+                if not self._unknown_full:
+                    self._unknown_full = True
+                    log.warning(
+                        "unknown request fields: %d names logged, no more will be (the limit of this process)",
+                        MAX_NOTED_UNKNOWN,
+                    )
+                return
+            name = _shown_name(re.sub(r"\[\d+\]", "[]", path[: MAX_SHOWN_NAME * 2]))
+            if name in self._noted_unknown:
                 continue
             self._noted_unknown.add(name)
             log.warning("unknown request field ignored: %s", name, extra={"field": name})

@@ -145,6 +145,23 @@ def test_unknown_fields_are_ignored_and_logged_once(client: Any, caplog: pytest.
     ]
 
 
+def test_the_unknown_names_logged_are_bounded(client: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """An attacker's millions of distinct unknown keys: a request notes at most 20 of
+    them, the process remembers and logs at most 1,000 names (then says so once), and
+    each logged name is cut to 120 characters, control characters escaped."""
+    long_name = "x\n" * 500
+    with caplog.at_level(logging.WARNING, logger="gateway.request"):
+        for batch in range(60):
+            junk = {f"k{batch}-{i}-{long_name}": 1 for i in range(200)}
+            response = client.post(SEARCH, json={"domain_id": D1, "query": {"page": {"limit": 1}, **junk}})
+            assert response.status_code == 200
+    logged = [r.getMessage() for r in caplog.records if "unknown request field" in r.getMessage()]
+    assert len(logged) == 1_001  # 60 requests x 20 names kept, logged up to 1,000, then one line
+    assert logged[-1] == "unknown request fields: 1000 names logged, no more will be (the limit of this process)"
+    assert max(len(line) for line in logged) < 200
+    assert all("\n" not in line for line in logged)
+
+
 def test_strict_mode_refuses_unknown_fields(make_client: Any) -> None:
     client, _ = make_client(strict_request_fields=True)
     response = client.post(SEARCH, json={"domain_id": D1, "workspace_id": "ws-1"})

@@ -53,6 +53,8 @@ from gateway.query.fields import JOB_STATUSES
 from gateway.query.limits import Limits
 
 INT64_RANGE = (-(2**63), 2**63 - 1)
+# Unknown fields' paths one request keeps (``Read.unknown``); the rest are counted.
+MAX_UNKNOWN_KEPT = 20
 
 
 @dataclass(frozen=True)
@@ -256,8 +258,16 @@ class Read:
     contract's list of sort keys, ``sort[0]``, is the canonical ``sort.keys[0]``)."""
 
     strict: bool = False
-    unknown: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)  # the first MAX_UNKNOWN_KEPT of them
+    unknown_count: int = 0  # all of them
     spelled: dict[str, str] = field(default_factory=dict)
+
+    def note_unknown(self, path: str) -> None:
+        """Note an unknown field's path; only the first ``MAX_UNKNOWN_KEPT`` are kept,
+        so that a request of a million unknown keys costs no memory per key."""
+        self.unknown_count += 1
+        if len(self.unknown) < MAX_UNKNOWN_KEPT:
+            self.unknown.append(path)
 
     def as_sent(self, path: str) -> str:
         """``path`` of the canonical form, as the client spelled it."""
@@ -281,7 +291,7 @@ def read_message(raw: object, message: Message, where: str, read: Read, limits: 
                 raise InvalidParameterType(
                     f"{where or 'the request'} has no field {json_text(name)}; its fields: {known}."
                 )
-            read.unknown.append(_path(where, str(name)))
+            read.note_unknown(_path(where, str(name)))
             continue
         converted = _field(value, spec, _path(where, spec.target), read, limits)
         if converted is _UNSET:
