@@ -64,8 +64,10 @@ class Settings:
     max_time_ms: int = _setting(
         5000,
         "time budget of all the database work of one request, retries included (pymongo's timeoutMS on MongoDB; "
-        "the embedded engine stops its queries at the same deadline), milliseconds",
+        "the embedded engine stops its queries at the same deadline), milliseconds; at most a day (86400000: "
+        "MongoDB's maxTimeMS is a 32-bit count, and a request is no batch job)",
         minimum=1,
+        maximum=86_400_000,
     )
     server_selection_timeout_ms: int = _setting(
         3000,

@@ -182,6 +182,8 @@ def test_a_setting_naming_something_else_than_a_file_stops_serve_with_one_line(
         (["--workers", "0"], {}, "--workers must be a positive integer, got 0"),
         (["--port", "70000"], {}, "--port must be between 1 and 65535, got 70000"),
         ([], {"JOB_GATEWAY_WORKERS": "0"}, "JOB_GATEWAY_WORKERS must be a positive integer, got 0"),
+        ([], {"JOB_GATEWAY_MAX_TIME_MS": "1000000000"}, "JOB_GATEWAY_MAX_TIME_MS must be between 1 and 86400000, got 1000000000"),
+        ([], {"JOB_GATEWAY_MAX_TIME_MS": "1e9"}, 'JOB_GATEWAY_MAX_TIME_MS must be an integer, got "1e9"'),
         ([], {"JOB_GATEWAY_PORT": "x'y"}, "JOB_GATEWAY_PORT must be an integer, got \"x'y\""),
         ([], {"JOB_GATEWAY_LOG_FORMAT": "x"}, 'JOB_GATEWAY_LOG_FORMAT must be one of auto, json, text, got "x"'),
         ([], {"JOB_GATEWAY_DATABASE": "a$b"}, 'JOB_GATEWAY_DATABASE must be a non-empty name without $, got "a$b"'),
