@@ -136,3 +136,31 @@ def test_date_parts_read_the_zone(client: Any) -> None:
     rows = client.post("/inventory/v1/jobs/stat", json={"domain_id": D1, "query": query}).json()["results"]
     expected = Counter(j["created_at"].replace(tzinfo=UTC).astimezone(ZoneInfo("Asia/Seoul")).day for j in D1_JOBS)
     assert {r["day"]: r["n"] for r in rows} == dict(expected)
+
+
+def test_one_row_per_group_key_whatever_shape_the_null_has(make_client: Any) -> None:
+    """MongoDB's $group on one expression groups a missing key with null ("$group"); the
+    stat's document _id keeps them apart, so jobCounts merges them: one row per key,
+    counts summed. [] is a group of its own in MongoDB (a field error names its value)."""
+    from tests.dataset import dataset
+
+    data = dataset()
+    jobs = [j for j in data["job"] if j["domain_id"] == D1]
+    jobs[0].pop("status")
+    jobs[1]["status"] = None
+    jobs[2]["status"] = None
+    jobs[3]["status"] = []
+    client, _ = make_client(data)
+    body = gql(client, COUNTS, {"d": D1, "g": ["STATUS"]})
+    rows = body["data"]["jobCounts"]
+    nulls = [r["count"] for i, r in enumerate(rows) if r["status"] is None and not _errors_at(body, i)]
+    assert nulls == [3]
+    assert sum(r["count"] for r in rows) == 7
+    (broken,) = body["errors"]
+    assert "status is a list []" in broken["message"]
+    labelled = [r["status"] for r in rows if r["status"] is not None]
+    assert len(labelled) == len(set(labelled))
+
+
+def _errors_at(body: dict[str, Any], index: int) -> bool:
+    return any(e.get("path") == ["jobCounts", index, "status"] for e in body.get("errors", ()))

@@ -102,6 +102,27 @@ def period_start(label: str, period: CalendarPeriod, zone: str) -> datetime:
     return midnight.astimezone(UTC).replace(tzinfo=None)
 
 
+def one_row_per_key(rows: Sequence[dict[str, Any]], names: Sequence[str]) -> list[dict[str, Any]]:
+    """``rows`` of a ``$group`` on ``names`` with a ``count``, those whose keys agree
+    once a missing key reads as null merged into the first of them (counts summed).
+
+    MongoDB's ``$group`` on one expression groups missing and null together ("$group":
+    a missing field is null); on a document ``_id``, as the stat writes several keys, it
+    drops the missing ones, so ``{}`` and ``{key: null}`` are two groups. A typed row
+    cannot tell the two apart: one row per key as the single-key ``$group`` has it. The
+    sort puts null and missing together (MongoDB's comparison order), so the first of
+    them keeps its place. Other values ([] and {} included) stay groups of their own."""
+    merged: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        identity = repr([row.get(name) for name in names])
+        first = merged.get(identity)
+        if first is None:
+            merged[identity] = {**row, **{name: row.get(name) for name in names}}
+        else:
+            first["count"] = (first.get("count") or 0) + (row.get("count") or 0)
+    return list(merged.values())
+
+
 async def resolve_job_counts(
     info: Info,
     *,
@@ -135,7 +156,7 @@ async def resolve_job_counts(
     service, principal = info.context.service, info.context.principal
     async with info.context.reading_page():
         answer = await service.stat(request, principal, where=None if where is None else where_tree(where))
-    rows: list[dict[str, Any]] = answer["results"]
+    rows = one_row_per_key(answer["results"], [k["name"] for k in keys])
     collectors: dict[str, CollectorInfo] = {}
     ids = sorted({r["collector_id"] for r in rows if isinstance(r.get("collector_id"), str)})
     if ids:
