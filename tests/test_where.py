@@ -144,8 +144,6 @@ TWINS: list[tuple[str, dict[str, Any]]] = [
         "{not: {or: [{status: {eq: SUCCESS}}, {status: {eq: ERROR}}]}}",
         {"filter": [{"k": "status", "v": ["SUCCESS", "ERROR"], "o": "not_in"}]},
     ),
-    # explicit null operators are ignored
-    ("{jobId: {eq: null}, status: null}", {}),
 ]
 
 
@@ -188,6 +186,62 @@ def test_bad_typed_filters_are_the_compilers_errors(client: Any, typed: str, rea
     body = gql(client, f'{{ jobs(domainId: "{D1}", where: {typed}) {{ totalCount }} }}')
     error = body["errors"][0]
     assert error["extensions"]["reason"] == reason and needle in error["message"], error
+
+
+@pytest.mark.parametrize(
+    ("typed", "named"),
+    [
+        ("{status: {eq: null}}", "where.status.eq is null"),
+        ("{status: {}}", "where.status gives no operator"),
+        ("{jobId: {eq: null}, status: null}", "where.jobId.eq is null"),
+        ("{status: null}", "where.status is null"),
+        ("{totalTasks: {gt: null}}", "where.totalTasks.gt is null"),
+        ("{createdAt: {}}", "where.createdAt gives no operator"),
+        ('{filter: [{path: "region"}]}', "where.filter[0] gives no operator"),
+        ('{filter: [{path: "region", eq: null}]}', "where.filter[0].eq is null"),
+        ("{collector: {}}", "where.collector gives no condition"),
+        ("{collector: {provider: {}}}", "where.collector.provider gives no operator"),
+        ("{collector: {provider: {isNull: null}}}", "where.collector.provider.isNull is null"),
+        ("{errors: {}}", "where.errors gives no operator"),
+        ("{errors: {some: {errorCode: {}}}}", "where.errors.some.errorCode gives no operator"),
+        ("{and: [{status: {}}]}", "where.and[0].status gives no operator"),
+        ("{or: [{status: {eq: SUCCESS}}, {jobId: {}}]}", "where.or[1].jobId gives no operator"),
+        ("{not: {status: {ne: null}}}", "where.not.status.ne is null"),
+        ("{not: null}", "where.not is null"),
+    ],
+)
+def test_an_empty_or_null_comparison_is_refused_naming_the_field(client: Any, typed: str, named: str) -> None:
+    """Read as "no condition", {} or a null operator would select every job silently
+    (docs/graphql-api.md): each is a BAD_USER_INPUT naming the field, on every field
+    that takes a where (list, connection, dashboard)."""
+    for field, selection in (("jobs", "totalCount"), ("jobConnection", "totalCount"), ("jobCounts", "count")):
+        groups = ", groupBy: []" if field == "jobCounts" else ""
+        body = gql(client, f'{{ {field}(domainId: "{D1}", where: {typed}{groups}) {{ {selection} }} }}')
+        (error,) = body["errors"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT" and named in error["message"], error
+
+
+def test_a_null_operator_in_variables_is_refused_too(client: Any) -> None:
+    body = gql(
+        client,
+        "query($s: JobStatus) { jobs(domainId: $d, where: {status: {eq: $s}}) { totalCount } }".replace(
+            "query(", "query($d: String, "
+        ),
+        {"d": D1, "s": None},
+    )
+    assert "where.status.eq is null" in body["errors"][0]["message"]
+    unset = gql(
+        client,
+        'query($s: JobStatus) { jobs(domainId: "' + D1 + '", where: {status: {eq: $s}}) { totalCount } }',
+        {},
+    )
+    # A variable not given leaves the operator out: the comparison gives none.
+    assert "where.status gives no operator" in unset["errors"][0]["message"]
+
+
+def test_an_empty_where_holds_for_every_job(client: Any) -> None:
+    assert _ids(client, "where: {}") == _ids(client, "where: {and: []}") == _ids(client, "where: {not: {or: []}}")
+    assert len(_ids(client, "where: {}")) == 7
 
 
 def test_the_condition_limit_counts_the_whole_tree(make_client: Any) -> None:

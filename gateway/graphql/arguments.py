@@ -12,6 +12,8 @@ from typing import Any
 
 import strawberry
 
+from gateway.errors import InvalidQuery
+
 
 def camel(name: str) -> str:
     """A Python field name's GraphQL name, as Strawberry derives it (``not_in`` ->
@@ -24,6 +26,22 @@ def given(value: Any, attribute: str) -> Any:
     """The field ``attribute`` (its Python name) of an input value, or None when it is
     not given or given as null."""
     found = value.get(camel(attribute)) if isinstance(value, Mapping) else getattr(value, attribute, None)
+    return None if found is strawberry.UNSET else found
+
+
+def present(value: Any, attribute: str, at: str) -> Any:
+    """``given``, but a field given as null is refused: ``InvalidQuery`` naming it
+    (``at`` is where ``value`` stands, e.g. ``where.status``). For inputs where null
+    would read as "no condition" and so match every row silently (``where``)."""
+    found = (
+        value.get(camel(attribute), strawberry.UNSET)
+        if isinstance(value, Mapping)
+        else getattr(value, attribute, strawberry.UNSET)
+    )
+    if found is None:
+        raise InvalidQuery(
+            f"{at}.{camel(attribute)} is null: leave it out for no condition; test for null with isNull: true."
+        )
     return None if found is strawberry.UNSET else found
 
 

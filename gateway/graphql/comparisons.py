@@ -2,8 +2,10 @@
 published condition each operator is (contract section 3.2): a typed filter is only
 another way to write the published language, compiled by the same compiler.
 
-An operator given as null is ignored, as if absent (PostGraphile's convention): test
-for null with ``isNull``. Several operators in one input must all hold.
+Several operators in one input must all hold. A comparison that gives no operator
+(``{}``, or a free-form ``path`` alone) and an operator given as null are refused
+(``InvalidQuery`` naming the field), as Hasura refuses them: read as "no condition"
+they would match every job silently. Test for null with ``isNull``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from typing import Any
 
 import strawberry
 
-from gateway.graphql.arguments import enum_value, given
+from gateway.errors import InvalidQuery
+from gateway.graphql.arguments import camel, enum_value, given, present
 from gateway.graphql.scalars import JSON, DateTime
 from gateway.graphql.types import CollectorState, JobStatus, UpgradeMode
 
@@ -186,23 +189,35 @@ OPERATORS: Mapping[type, Mapping[str, ToConditions]] = {
 }
 
 
-def _free_form(path: str, comparison: Any) -> list[Condition]:
+def _free_form(path: str, comparison: Any, at: str) -> list[Condition]:
     key = f"{path}.{given(comparison, 'path')}"
-    table = {**_EQUALITY, "contains": published("contain"), "exists": published("exists")}
-    return [c for op, to in table.items() for c in _given(comparison, op, key, to)]
+    return [c for op, to in _FREE_FORM.items() for c in _given(comparison, op, key, to, at)]
 
 
-def _given(comparison: Any, attribute: str, path: str, to: ToConditions) -> list[Condition]:
-    value = given(comparison, attribute)
+_FREE_FORM: dict[str, ToConditions] = {**_EQUALITY, "contains": published("contain"), "exists": published("exists")}
+del _FREE_FORM["is_null"]
+
+
+def _given(comparison: Any, attribute: str, path: str, to: ToConditions, at: str) -> list[Condition]:
+    value = present(comparison, attribute, at)
     return [] if value is None else to(path, value)
 
 
-def comparison_conditions(path: str, comparison: Any, kind: type) -> list[Condition]:
+def comparison_conditions(path: str, comparison: Any, kind: type, at: str = "where") -> list[Condition]:
     """The published conditions (all must hold) a comparison input of type ``kind`` on
     ``path`` (or, for free-form paths, a list of them) stands for; either form of the
-    input (``gateway.graphql.arguments``)."""
+    input (``gateway.graphql.arguments``). ``at`` names the input in errors: raises
+    ``InvalidQuery`` for an operator given as null or a comparison with no operator."""
     if isinstance(comparison, list):  # free-form paths: each must hold
-        return [c for item in comparison for c in comparison_conditions(path, item, kind)]
+        return [c for i, item in enumerate(comparison) for c in comparison_conditions(path, item, kind, f"{at}[{i}]")]
     if kind is FreeFormComparison:
-        return _free_form(path, comparison)
-    return [c for op, to in OPERATORS[kind].items() for c in _given(comparison, op, path, to)]
+        table: Mapping[str, ToConditions] = _FREE_FORM
+        conditions = _free_form(path, comparison, at)
+    else:
+        table = OPERATORS[kind]
+        conditions = [c for op, to in table.items() for c in _given(comparison, op, path, to, at)]
+    if not conditions:
+        raise InvalidQuery(
+            f"{at} gives no operator: give one of {', '.join(camel(op) for op in table)}, or leave it out."
+        )
+    return conditions

@@ -18,8 +18,9 @@ from typing import Any
 
 import strawberry
 
+from gateway.errors import InvalidQuery
 from gateway.graphql import comparisons
-from gateway.graphql.arguments import given
+from gateway.graphql.arguments import camel, present
 from gateway.query.fields import COLLECTOR_STATES, JOB_DOCUMENT, JOB_STATUSES, UPGRADE_MODES, Field, Kind
 from gateway.query.paths import COLLECTOR_INFO
 
@@ -163,50 +164,63 @@ def _job_where() -> type:
 JobWhere: Any = _job_where()
 
 
-def _element_conditions(where: Any, element: type) -> list[Node]:
+def _element_conditions(where: Any, element: type, at: str) -> list[Node]:
     conditions: list[Node] = []
     for entry in ENTRIES[element]:
-        value = given(where, entry.attribute)
+        value = present(where, entry.attribute, at)
         if value is not None:
-            conditions += comparisons.comparison_conditions(entry.path, value, entry.input_type)
+            conditions += comparisons.comparison_conditions(
+                entry.path, value, entry.input_type, f"{at}.{camel(entry.attribute)}"
+            )
     return conditions
 
 
-def _array(entry: Entry, value: Any) -> list[Node]:
+def _array(entry: Entry, value: Any, at: str) -> list[Node]:
     element = ELEMENTS[entry.input_type]
     nodes: list[Node] = []
-    some, none, is_empty = given(value, "some"), given(value, "none"), given(value, "is_empty")
+    some, none, is_empty = (present(value, name, at) for name in ("some", "none", "is_empty"))
     if some is not None:
-        nodes.append({"elem_match": {"key": entry.path, "and": _element_conditions(some, element)}})
+        nodes.append({"elem_match": {"key": entry.path, "and": _element_conditions(some, element, f"{at}.some")}})
     if none is not None:
-        nodes.append({"not": {"elem_match": {"key": entry.path, "and": _element_conditions(none, element)}}})
+        negated = _element_conditions(none, element, f"{at}.none")
+        nodes.append({"not": {"elem_match": {"key": entry.path, "and": negated}}})
     if is_empty is not None:
         # The first element's absence: empty, null and missing alike.
         nodes.append({"key": f"{entry.path}.0", "operator": "exists", "value": not is_empty})
+    if not nodes:
+        raise InvalidQuery(f"{at} gives no operator: give one of some, none, isEmpty, or leave it out.")
     return nodes
 
 
-def where_tree(where: Any, kind: type | None = None) -> Node:
+def where_tree(where: Any, kind: type | None = None, at: str = "where") -> Node:
     """The condition tree (``gateway.query.trees``) a ``JobWhere`` (or a nested where
     input of type ``kind``) stands for, in either form (``gateway.graphql.arguments``):
-    an ``and`` of each given field's published conditions."""
+    an ``and`` of each given field's published conditions. ``at`` names the input in
+    errors. An empty ``JobWhere`` (at the top, or in ``and``/``or``/``not``) holds for
+    every job, as MongoDB's ``{}``; raises ``InvalidQuery`` naming the field for a
+    field or operator given as null, a comparison with no operator, and a sub-document's
+    where with no condition (``collector: {}``: docs/graphql-api.md)."""
     kind = kind or JobWhere
     nodes: list[Node] = []
     for entry in ENTRIES[kind]:
-        value = given(where, entry.attribute)
+        value = present(where, entry.attribute, at)
         if value is None:
             continue
+        field_at = f"{at}.{camel(entry.attribute)}"
         if entry.how == "compare":
-            nodes += comparisons.comparison_conditions(entry.path, value, entry.input_type)
+            nodes += comparisons.comparison_conditions(entry.path, value, entry.input_type, field_at)
         elif entry.how == "nested":
-            nodes.append(where_tree(value, entry.input_type))
+            nested = where_tree(value, entry.input_type, field_at)
+            if not nested["and"]:
+                raise InvalidQuery(f"{field_at} gives no condition: give one, or leave it out.")
+            nodes.append(nested)
         else:
-            nodes += _array(entry, value)
+            nodes += _array(entry, value, field_at)
     for attribute, junction in (("and_", "and"), ("or_", "or")):
-        items = given(where, attribute)
+        items = present(where, attribute, at)
         if items is not None:
-            nodes.append({junction: [where_tree(w, kind) for w in items]})
-    negated = given(where, "not_")
+            nodes.append({junction: [where_tree(w, kind, f"{at}.{junction}[{i}]") for i, w in enumerate(items)]})
+    negated = present(where, "not_", at)
     if negated is not None:
-        nodes.append({"not": where_tree(negated, kind)})
+        nodes.append({"not": where_tree(negated, kind, f"{at}.not")})
     return {"and": nodes}
