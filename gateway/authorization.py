@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.auth import Principal
+from gateway.auth import FAILED, Principal
 from gateway.display import got, json_text
 from gateway.errors import Forbidden, InvalidParameterType, RequiredParameter, Unauthenticated
 
@@ -38,7 +38,7 @@ def authorize(principal: Principal | None, domain_id: object, *, auth_required: 
         raise InvalidParameterType(f"domain_id must be a string, got {got(domain_id)}.")
     if principal is None:
         if auth_required:
-            raise Unauthenticated("a bearer token is required.")
+            raise Unauthenticated(FAILED)
         if not domain_id:
             raise RequiredParameter("domain_id is required.")
         return ReadScope(domain_id=str(domain_id))

@@ -427,3 +427,28 @@ def test_a_subscription_over_plain_http_names_the_transports_that_run_it(
     assert "data" not in response.json()
     assert "/graphql/stream" in error["message"] and "WebSocket" in error["message"]
     assert error["extensions"]["reason"] == "ERROR_INVALID_GRAPHQL_DOCUMENT"
+
+
+@pytest.mark.parametrize("public_introspection", [False, True])
+def test_one_message_for_a_missing_or_invalid_token_everywhere(public_introspection: bool) -> None:
+    """Whatever JOB_GATEWAY_PUBLIC_INTROSPECTION says, on every route: the same 401."""
+    settings = Settings(jwt_secret="s" * 40, public_introspection=public_introspection)
+    messages = set()
+    with TestClient(create_app(settings, memory_with(dataset()))) as client:
+        for authorization in ({}, {"authorization": "Bearer x.y.z"}, {"authorization": "Basic abc"}):
+            answers = [
+                post(client, {"query": JOBS}, **authorization),
+                client.get("/graphql", params={"query": JOBS}, headers=authorization),
+                client.post(
+                    "/graphql/stream",
+                    json={"query": JOBS},
+                    headers={"accept": "text/event-stream", **authorization},
+                ),
+            ]
+            for response in answers:
+                assert response.status_code == 401, response.text
+                messages.add(response.json()["errors"][0]["message"])
+            rest = client.post("/inventory/v1/jobs/search", json={"domain_id": D1}, headers=authorization)
+            assert rest.status_code == 401
+            messages.add(rest.json()["error"]["message"])
+    assert len(messages) == 1, messages

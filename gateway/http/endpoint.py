@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
-from gateway.auth import Authenticator
+from gateway.auth import FAILED, Authenticator
 from gateway.errors import (
     GatewayError,
     InternalError,
@@ -162,7 +162,7 @@ class GraphQLEndpoint:
             isinstance(d, str) and introspection_only(d, p.operation_name, max_tokens=self.settings.max_tokens)
             for d, p in zip(documents, operations, strict=True)
         ):
-            raise Unauthenticated("a valid bearer token is required.")
+            raise Unauthenticated(FAILED)
         context = GraphQLContext(service=request.state.service, principal=principal, request=request)
         allowed = _READ_ONLY if method in ("GET", "HEAD") else _ANY
         outcomes = await asyncio.gather(
