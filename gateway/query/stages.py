@@ -13,8 +13,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from importlib import resources
 from typing import Any
-from zoneinfo import available_timezones
 
 from gateway.display import got, json_text
 from gateway.errors import InvalidParameterType, InvalidQuery, LimitExceeded, RequiredParameter, UnsupportedOperator
@@ -140,7 +140,10 @@ def _date_format(fmt: object, where: str) -> str:
 
 def time_zone(raw: object, where: str) -> str:
     """An IANA time zone name (``Asia/Seoul``, ``UTC``), as MongoDB's date operators
-    take one (their ``timezone``); ``InvalidQuery`` naming ``where`` otherwise."""
+    take one (their ``timezone``); ``InvalidQuery`` naming ``where`` otherwise. The
+    names are the IANA database's own (the ``tzdata`` package's list), not what the
+    host's tz directory also holds (``localtime``: the host's zone), and not
+    ``Factory`` (a placeholder with no offset)."""
     if not isinstance(raw, str) or raw not in _time_zones():
         raise InvalidQuery(f'{where} {json_text(raw)} is not an IANA time zone name such as "Asia/Seoul" or "UTC".')
     return raw
@@ -148,7 +151,8 @@ def time_zone(raw: object, where: str) -> str:
 
 @cache
 def _time_zones() -> frozenset[str]:
-    return frozenset(available_timezones())
+    names = resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8").split()
+    return frozenset(names) - {"Factory"}
 
 
 def _group_key(spec: Mapping[str, Any], where: str, state: PipelineState) -> tuple[str, Any]:
