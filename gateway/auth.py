@@ -191,6 +191,10 @@ class Authenticator:
             )
         except jwt.PyJWTError as exc:
             raise _refuse(f"{type(exc).__name__}: {exc}") from None
+        for name in ("exp", "nbf", "iat"):
+            # NumericDate is a JSON number (RFC 7519, section 2); PyJWT also reads "123" as one.
+            if name in claims and (isinstance(claims[name], bool) or not isinstance(claims[name], int | float)):
+                raise _refuse(f"the {name} claim is not a number: {json_text(claims[name])}")
         if claims.get("ttyp", ACCESS_TOKEN) != ACCESS_TOKEN:
             raise _refuse(f"token type {json_text(claims.get('ttyp'))} is not an access token")
         return _principal(claims)

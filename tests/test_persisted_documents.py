@@ -176,3 +176,33 @@ def test_metrics_label_only_the_manifests_operations(http: httpx.Client) -> None
         line for line in text.splitlines() if line.startswith("job_gateway_request_duration_seconds_count")
     ]
     assert len(latency_series) <= 2 + len(EXAMPLES) + 2  # /metrics, /graphql x (manifest + other + batch)
+
+
+def test_a_document_larger_than_the_whole_cache_runs_and_is_not_kept(http: httpx.Client) -> None:
+    """The cache is bounded in UTF-8 bytes (1,000 here): a larger document is answered
+    (never a 500), and asking for it by hash alone is PersistedQueryNotFound."""
+    query = '{ jobs(domainId: "' + D1 + '", jobId: ["' + "é" * 600 + '"]) { totalCount } }'
+    hashed = {"persistedQuery": {"version": 1, "sha256Hash": sha256_id(query)}}
+    assert len(query) < 1000 < len(query.encode())
+    assert http.post("/graphql", json={"query": query, "extensions": hashed}).json() == {
+        "data": {"jobs": {"totalCount": 0}}
+    }
+    assert reason(http.post("/graphql", json={"extensions": hashed})) == "ERROR_PERSISTED_QUERY_NOT_FOUND"
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        ({"documentId": "x", "query": "{ __typename }"}, "not both"),
+        ({"documentId": "x", "extensions": {"persistedQuery": {"version": 1, "sha256Hash": "ab"}}}, "not both"),
+        ({"query": "{ __typename }", "extensions": {"persistedQuery": {"version": 2, "sha256Hash": "ab"}}}, "version must be 1"),
+        ({"extensions": {"persistedQuery": {"sha256Hash": "ab"}}}, "version must be 1"),
+        ({"extensions": {"persistedQuery": {"version": "1", "sha256Hash": "ab"}}}, "version must be 1"),
+    ],
+)  # fmt: skip
+def test_ambiguous_or_unknown_persisted_requests_are_named_errors(
+    http: httpx.Client, body: dict[str, Any], needle: str
+) -> None:
+    response = http.post("/graphql", json=body)
+    assert response.status_code == 400 and reason(response) == "ERROR_INVALID_REQUEST_BODY"
+    assert needle in response.json()["errors"][0]["message"]

@@ -171,3 +171,16 @@ def test_introspection_needs_a_token_unless_opened(both: TestClient, public_intr
     assert ask(public_introspection, "query A { __typename } query B { jobs { totalCount } }") == 401
     batch = public_introspection.post("/graphql", json=[{"query": INTROSPECTION}, {"query": "{ jobs { totalCount } }"}])
     assert batch.status_code == 401
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_time_claims_are_numbers(both: TestClient, route: str) -> None:
+    """NumericDate is a JSON number (RFC 7519, section 2): "exp": "9999999999" is refused
+    (PyJWT alone reads a numeric string as a number)."""
+    far = int(time.time()) + 3600
+    assert refused(both, route, token({"exp": str(far)}))
+    assert refused(both, route, token({"exp": True}))
+    assert refused(both, route, token({"iat": str(far - 3600)}))
+    assert refused(both, route, token({"nbf": "0"}))
+    assert ok(both, route, token({"exp": far, "iat": far - 3600, "nbf": 0}))
+    assert ok(both, route, token({"exp": far + 0.5}))

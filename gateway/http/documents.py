@@ -124,6 +124,14 @@ class TrustedDocuments:
         return document in self._texts
 
 
+# What one cached automatic persisted query costs besides its document: its key, a hex SHA-256.
+_KEY_BYTES = 64
+
+
+def _entry_bytes(document: str) -> int:
+    return len(document.encode("utf-8", "surrogatepass")) + _KEY_BYTES
+
+
 class PersistedQueries:
     """Where a request's document comes from: the trusted manifest, Apollo's automatic
     persisted queries (a cache bounded by the total size of its documents, least
@@ -132,8 +140,9 @@ class PersistedQueries:
     def __init__(self, trusted: TrustedDocuments, *, trusted_only: bool, cache_bytes: int) -> None:
         self.trusted = trusted
         self.trusted_only = trusted_only
+        # Sized by each entry's UTF-8 bytes, its hash (the key) included.
         self._cache: LRUCache[str, str] | None = (
-            None if trusted_only or cache_bytes <= 0 else LRUCache(maxsize=cache_bytes, getsizeof=len)
+            None if trusted_only or cache_bytes <= 0 else LRUCache(maxsize=cache_bytes, getsizeof=_entry_bytes)
         )
 
     def document(self, params: GraphQLParams) -> str:
@@ -144,6 +153,10 @@ class PersistedQueries:
         no document: send it again with the query), ``InvalidRequestBody`` (a hash that
         is not the query's, or no document at all)."""
         if params.document_id is not None:
+            if params.query is not None or params.persisted_hash is not None:
+                raise InvalidRequestBody(
+                    "send a documentId or a query (with or without extensions.persistedQuery), not both."
+                )
             found = self.trusted.get(params.document_id)
             if found is None:
                 raise UntrustedDocument(f"no trusted document has the id {params.document_id!r}.")
@@ -169,7 +182,10 @@ class PersistedQueries:
     def remember(self, params: GraphQLParams) -> None:
         """Keep an automatic persisted query sent with its document (call once it ran)."""
         digest = params.persisted_hash
-        if self._cache is not None and digest is not None and params.query is not None:
+        if self._cache is None or digest is None or params.query is None:
+            return
+        # A document larger than the whole cache is not kept (it runs, as sent).
+        if _entry_bytes(params.query) <= self._cache.maxsize:
             self._cache[digest.lower()] = params.query
 
 

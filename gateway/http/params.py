@@ -40,6 +40,12 @@ class GraphQLParams:
         digest = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
         if not isinstance(digest, str) or not digest:
             raise InvalidRequestBody("extensions.persistedQuery must be an object with a string sha256Hash.")
+        version = persisted.get("version")
+        if version != 1 or isinstance(version, bool):
+            # Apollo's automatic persisted queries protocol has one version, 1.
+            raise InvalidRequestBody(
+                f"extensions.persistedQuery.version must be 1 (the only version of the protocol), got {got(version)}."
+            )
         return digest
 
 
