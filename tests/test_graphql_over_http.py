@@ -452,3 +452,31 @@ def test_one_message_for_a_missing_or_invalid_token_everywhere(public_introspect
             assert rest.status_code == 401
             messages.add(rest.json()["error"]["message"])
     assert len(messages) == 1, messages
+
+
+def test_answers_tell_http_caches_what_they_vary_with() -> None:
+    """RFC 9111: an answer varies with Accept and Authorization; one to a request with
+    credentials (or a 401) is private and not stored - a shared cache must never hand
+    one caller's jobs to another."""
+    import time
+
+    import jwt
+
+    settings = Settings(jwt_secret="s" * 40)
+    bearer = {"authorization": "Bearer " + jwt.encode({"did": D1, "exp": int(time.time()) + 600}, "s" * 40, "HS256")}
+    with TestClient(create_app(settings, memory_with(dataset()), clock=fixed_clock)) as client:
+        answers = [
+            client.get("/graphql", params={"query": JOBS}, headers=bearer),
+            client.head("/graphql", params={"query": JOBS}, headers=bearer),
+            post(client, {"query": JOBS}, **bearer),
+            client.get("/graphql", params={"query": JOBS}),  # no token: 401
+            client.get("/graphql", params={"query": JOBS}, headers={"authorization": "Bearer x.y.z"}),
+        ]
+        for response in answers:
+            vary = {v.strip().lower() for v in response.headers["vary"].split(",")}
+            assert {"accept", "authorization"} <= vary
+            assert response.headers["cache-control"] == "private, no-store"
+        assert [r.status_code for r in answers] == [200, 200, 200, 401, 401]
+    with TestClient(create_app(Settings(), memory_with(dataset()), clock=fixed_clock)) as client:
+        anonymous = client.get("/graphql", params={"query": JOBS})
+        assert "authorization" in anonymous.headers["vary"].lower() and "cache-control" not in anonymous.headers

@@ -94,6 +94,19 @@ def _refusal(exc: GatewayError, headers: Mapping[str, str] | None = None) -> _Ou
     return _Outcome(error_body(exc), exc.http_status, {**exc.http_headers, **(headers or {})})
 
 
+def _cache_headers(request: Request, response: Response) -> None:
+    """What an HTTP cache may do with an answer of /graphql (RFC 9111): it varies with
+    ``Accept`` (the media type) and ``Authorization`` (the caller's domain and
+    projects), and an answer to a request that carries credentials is the caller's
+    alone and is not stored (``private, no-store``), 401s included. Anonymous GETs
+    (authentication off, or public introspection) keep no directive: a CDN in front
+    decides, as for a persisted ``documentId`` GET."""
+    response.headers.add_vary_header("Accept")
+    response.headers.add_vary_header("Authorization")
+    if "authorization" in request.headers or response.status_code == 401:
+        response.headers["Cache-Control"] = "private, no-store"
+
+
 class GraphQLEndpoint:
     """The ASGI app of ``/graphql`` (mount it for every method: it answers 405 itself)."""
 
@@ -132,6 +145,7 @@ class GraphQLEndpoint:
         except Exception as exc:
             log.error("unexpected error", exc_info=exc)
             response = self._answer(_refusal(InternalError()), media or JSON)
+        _cache_headers(request, response)
         if request.method == "HEAD":
             response = Response(status_code=response.status_code, headers=dict(response.headers))
         await response(scope, receive, send)
