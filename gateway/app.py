@@ -228,7 +228,7 @@ def create_app(settings: Settings | None = None, store: JobStore | None = None, 
                         CORSMiddleware,
                         allow_origins=settings.cors_origin_list,
                         allow_methods=["GET", "POST"],
-                        allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],
+                        allow_headers=settings.cors_header_list,
                         expose_headers=[REQUEST_ID_HEADER],
                     )
                 ]

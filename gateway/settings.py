@@ -49,6 +49,10 @@ def _setting(
     return field(default=default, repr=not secret, metadata={**metadata, "choices": tuple(choices)})
 
 
+def _comma_list(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every setting of the gateway. Construction validates (``SettingsError``, one line
@@ -94,6 +98,10 @@ class Settings:
         choices=LOG_FORMATS,
     )
     cors_origins: str = _setting("", "browser origins allowed to call the API, comma-separated")
+    cors_headers: str = _setting(
+        "Authorization,Content-Type,X-Request-ID",
+        "request headers those origins may send (besides the CORS-safelisted ones), comma-separated",
+    )
     # Limits
     max_page_size: int = _setting(1000, "page size cap (rows)", minimum=1)
     max_conditions: int = _setting(50, "conditions per filter / filter_or", minimum=1)
@@ -257,7 +265,12 @@ class Settings:
     @property
     def cors_origin_list(self) -> list[str]:
         """``cors_origins`` split at commas, blanks dropped."""
-        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+        return _comma_list(self.cors_origins)
+
+    @property
+    def cors_header_list(self) -> list[str]:
+        """``cors_headers`` split at commas, blanks dropped."""
+        return _comma_list(self.cors_headers)
 
     @property
     def auth_configured(self) -> bool:

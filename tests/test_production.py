@@ -269,3 +269,27 @@ def test_cors_only_for_configured_origins() -> None:
             "/inventory/v1/jobs/search", json={"domain_id": D1}, headers={"Origin": "https://console.example.com"}
         )
         assert "access-control-allow-origin" not in response.headers
+
+
+def test_cors_allowed_headers_come_from_the_setting() -> None:
+    """JOB_GATEWAY_CORS_HEADERS: what a browser client may add (Apollo Client's
+    apollographql-client-name, say) is a setting, not code."""
+    from tests.conftest import memory_with
+    from tests.dataset import dataset
+
+    origin = "https://console.example.com"
+    asked = {"Origin": origin, "Access-Control-Request-Method": "POST"}
+    apollo = {**asked, "Access-Control-Request-Headers": "content-type,apollographql-client-name"}
+    with TestClient(create_app(Settings(cors_origins=origin), memory_with(dataset()))) as client:
+        assert client.options("/graphql", headers=apollo).status_code == 400  # not in the default list
+        default = client.options("/graphql", headers={**asked, "Access-Control-Request-Headers": "x-request-id"})
+        assert default.status_code == 200
+    settings = Settings.from_environ(
+        {"JOB_GATEWAY_CORS_ORIGINS": origin, "JOB_GATEWAY_CORS_HEADERS": "Content-Type, apollographql-client-name"}
+    )
+    with TestClient(create_app(settings, memory_with(dataset()))) as client:
+        allowed = client.options("/graphql", headers=apollo)
+        assert allowed.status_code == 200
+        assert "apollographql-client-name" in allowed.headers["access-control-allow-headers"].lower()
+        refused = client.options("/graphql", headers={**asked, "Access-Control-Request-Headers": "authorization"})
+        assert refused.status_code == 400
