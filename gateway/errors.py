@@ -247,3 +247,27 @@ class InternalError(GatewayError):
 
     def __init__(self, message: str = "Internal server error.") -> None:
         super().__init__(message)
+
+
+def _classes(base: type[GatewayError]) -> list[type[GatewayError]]:
+    """``base`` and its subclasses, depth first in definition order."""
+    return [base, *(c for sub in base.__subclasses__() for c in _classes(sub))]
+
+
+def error_codes_markdown() -> str:
+    """The README's table of error codes: one row per stable code (the REST ``code``,
+    GraphQL ``extensions.reason``), with its GraphQL ``extensions.code``, its HTTP
+    status and the first sentence of its class's docstring (a test keeps the two equal)."""
+    lines = [
+        "| `extensions.reason` / REST `code` | `extensions.code` | HTTP | when |",
+        "|---|---|---|---|",
+    ]
+    seen: set[str] = set()
+    for cls in _classes(GatewayError)[1:]:
+        if cls.code in seen:
+            continue
+        seen.add(cls.code)
+        doc = " ".join((cls.__doc__ or "").split())
+        when = doc.split(". ")[0].rstrip(".").replace("``", "`").replace("|", "\\|")
+        lines.append(f"| `{cls.code}` | `{cls.graphql_code}` | {cls.http_status} | {when} |")
+    return "\n".join(lines) + "\n"

@@ -361,3 +361,19 @@ def test_readme_runs_commands_from_the_set_up_virtualenv() -> None:
     for args in gateway:  # each one parses (placeholders written in capitals or "..." are not checked)
         if not any(word in {"FILE", "N", "...", "[--data", "--help"} for word in args):
             build_parser().parse_args(args)
+
+
+def test_readme_error_codes_are_the_error_classes() -> None:
+    from gateway.errors import GatewayError, error_codes_markdown
+
+    readme = (ROOT / "README.md").read_text()
+    assert error_codes_markdown() in readme, (
+        "README's error codes differ from gateway/errors.py; paste the output of "
+        'python -c "from gateway.errors import error_codes_markdown; print(error_codes_markdown())"'
+    )
+
+    def codes(cls: type[GatewayError]) -> set[str]:
+        return {cls.code, *(c for sub in cls.__subclasses__() for c in codes(sub))}
+
+    for code in codes(GatewayError) - {GatewayError.code}:
+        assert f"| `{code}` |" in readme, code
