@@ -153,3 +153,21 @@ def test_job_counts_per_week(demo: TestClient) -> None:
     assert 3 <= len(weeks) <= 5 and all(w[4:6] == "-W" for w in weeks)
     assert [(r["period"], r["status"]) for r in rows] == sorted((r["period"], r["status"]) for r in rows)
     assert all(r["count"] > 0 and r["periodStart"].endswith("15:00:00.000Z") for r in rows)  # Monday 00:00 in Seoul
+
+
+def test_a_field_has_one_nullability_on_every_type_that_holds_it() -> None:
+    """The same stored field is non-null on every output type or on none (Job.domainId
+    and CollectorInfo.domainId were String! and String): what the gateway promises
+    about a value does not depend on which type shows it."""
+    from graphql import GraphQLNonNull, GraphQLObjectType, build_schema
+
+    schema = build_schema(export_sdl())
+    seen: dict[str, dict[str, bool]] = {}
+    for type_ in schema.type_map.values():
+        if isinstance(type_, GraphQLObjectType) and type_.name in ("Job", "CollectorInfo"):
+            for name, field in type_.fields.items():
+                seen.setdefault(name, {})[type_.name] = isinstance(field.type, GraphQLNonNull)
+    shared = {name: by_type for name, by_type in seen.items() if len(by_type) == 2}
+    assert "domainId" in shared and shared["domainId"] == {"Job": True, "CollectorInfo": True}
+    identities = {"id", "domainId"}  # createdAt: the issue promises it for jobs only
+    assert {n: b for n, b in shared.items() if n in identities and len(set(b.values())) > 1} == {}

@@ -218,8 +218,10 @@ class CollectorInfo(Node):
         return stored.string(self.doc, "project_id", self._owner)
 
     @reads(description="The domain (tenant) the collector belongs to.", plain=("domain_id", "string"))
-    def domain_id(self) -> str | None:
-        return stored.string(self.doc, "domain_id", self._owner)
+    def domain_id(self) -> str:
+        # Non-null as Job.domainId: a collector is only ever read in the caller's domain
+        # (collectors_filter), so a stored one without it is a broken document.
+        return str(stored.string(self.doc, "domain_id", self._owner, required=True))
 
     @reads(description="When the collector was created.", plain=("created_at", "instant"))
     def created_at(self) -> DateTime | None:
