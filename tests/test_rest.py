@@ -200,3 +200,32 @@ PUBLISHED_SHA256 = "1cd3510a699c971e735ee866d7805e3a167bebc09a404807fe0de3659ff0
 
 def test_shipped_example_is_the_published_one() -> None:
     assert hashlib.sha256(FIXTURE.read_bytes()).hexdigest() == PUBLISHED_SHA256
+
+
+@pytest.mark.parametrize(
+    ("body", "fault"),
+    [
+        ("{not json", "line 1 column 2: expected a key in double quotes"),
+        ('{"domain_id" 1}', 'line 1 column 14: expected ":" after the key'),
+        ('{"domain_id": "d"} x', "line 1 column 20: more text after the JSON value"),
+        ('{"domain_id": "\x01"}', "line 1 column 16: a control character inside a string"),
+        ('{"domain_id": "\\q"}', "line 1 column 16: an invalid escape in a string"),
+        ("\ufeff{}", "line 1 column 1: a byte order mark before the JSON"),
+    ],
+)
+def test_json_syntax_faults_are_told_in_json_words(client: Any, body: str, fault: str) -> None:
+    """Where and why a body (REST, GraphQL) or the GET route's query parameter is not
+    JSON, in RFC 8259's words: never Python's ("Expecting ...", "(char 1)", "utf-8-sig")."""
+    answers = {
+        "rest": client.post(SEARCH, content=body.encode(), headers={"content-type": "application/json"}).json()[
+            "error"
+        ],
+        "graphql": client.post("/graphql", content=body.encode(), headers={"content-type": "application/json"}).json()[
+            "errors"
+        ][0],
+        "get": client.get("/inventory/v1/jobs", params={"domain_id": D1, "query": body}).json()["error"],
+    }
+    source = {"rest": "request body", "graphql": "request body", "get": "query parameter"}
+    for route, error in answers.items():
+        assert error["message"].startswith(f"{source[route]} is not valid JSON: {fault}"), (route, error)
+        assert "(char " not in error["message"] and "Expecting" not in error["message"]

@@ -23,7 +23,7 @@ from typing import Any
 import anyio.to_thread
 from starlette.requests import Request
 
-from gateway.display import got
+from gateway.display import got, json_fault
 from gateway.errors import InvalidRequestBody, PayloadTooLarge
 
 # A JSON string as the JSON lexer sees it, or an unterminated one running to the end
@@ -67,6 +67,8 @@ def parse_json(raw: bytes | str, *, max_depth: int, source: str = "request body"
         value = json.loads(text, parse_constant=_refuse_constant, parse_float=_double)
     except _NumberOutOfRange as exc:
         raise InvalidRequestBody(f"{source} has {exc}.") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidRequestBody(f"{source} is not valid JSON: {json_fault(exc)}.") from None
     except ValueError as exc:
         digits = _TOO_MANY_DIGITS.search(str(exc))
         if digits:  # Python refuses to read it (sys.get_int_max_str_digits)
