@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +53,12 @@ def free_port() -> int:
 
 
 def generate(jobs: int, out: Path = OUT) -> Path:
-    """A dataset of ``jobs`` jobs in ``out`` (made once, then reused)."""
+    """A dataset of ``jobs`` jobs in ``out`` ending at today's midnight (UTC), made once
+    a day, then reused: the scenarios' relative windows (``now/d-60d``) must hold jobs,
+    so a dataset is named by the day it ends on."""
     out.mkdir(parents=True, exist_ok=True)
-    path = out / f"jobs-{jobs}.json"
+    end = datetime.now(UTC).strftime("%Y-%m-%d")
+    path = out / f"jobs-{jobs}-{end}.json"
     if not path.exists():
         subprocess.run(
             [
@@ -65,7 +69,7 @@ def generate(jobs: int, out: Path = OUT) -> Path:
                 "--jobs",
                 str(jobs),
                 "--end",
-                "2026-01-01T00:00:00",
+                f"{end}T00:00:00",
                 "--out",
                 str(path),
             ],
