@@ -76,7 +76,7 @@ def faults(source: str, filename: str = "<test>") -> Iterator[str]:
 def test_the_check_finds_each_kind() -> None:
     source = """
 def test_x(client):
-    assert True
+    assert 1
     assert client.ok or True
     assert client.get() == client.get()
     assert {"a": 1, "b": 2} == {"b": 2, "a": 1}

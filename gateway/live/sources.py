@@ -71,21 +71,18 @@ class ChangeSource:
                     failures = 0
                     self.resume_token = change.resume_token
                     yield change
-            except StoreUnavailable as exc:
-                delay = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
-                failures += 1
-                self.resumes += 1
-                log.warning("change stream interrupted (%s); resuming in %.1f s", exc.message, delay)
-                await asyncio.sleep(delay)
             except GatewayError as exc:
-                # Rejected by the server (e.g. the resume token fell off the oplog: error
-                # 286 ChangeStreamHistoryLost): resuming cannot work, so watch again from now
-                # (changes in between are lost, said loudly) rather than end live updates.
                 delay = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
                 failures += 1
                 self.resumes += 1
-                self.resume_token = None
-                log.error("change stream failed (%s); watching again from now in %.1f s", exc.message, delay)
+                if isinstance(exc, StoreUnavailable):
+                    log.warning("change stream interrupted (%s); resuming in %.1f s", exc.message, delay)
+                else:
+                    # Rejected by the server (e.g. the resume token fell off the oplog: error
+                    # 286 ChangeStreamHistoryLost): resuming cannot work, so watch again from
+                    # now (changes in between are lost, said loudly) rather than end live updates.
+                    self.resume_token = None
+                    log.error("change stream failed (%s); watching again from now in %.1f s", exc.message, delay)
                 await asyncio.sleep(delay)
 
     async def _poll(self) -> AsyncIterator[Change]:
