@@ -28,7 +28,8 @@ from gateway.live.hub import ChangeHub
 from gateway.live.sources import ChangeSource
 from gateway.service import JobService
 from gateway.settings import Settings
-from gateway.store.base import JOB, Change
+from gateway.store.base import COLLECTOR, JOB, Change
+from gateway.store.changelog import ChangeLog
 from tests.conftest import MONGODB_URI, MongoSeed, fixed_clock, memory_with
 from tests.dataset import D1, D2, dataset
 from tests.live import live_server
@@ -435,6 +436,64 @@ async def test_the_embedded_engines_live_writes_are_read_back() -> None:
     found = await store.find(JOB, {"remained_tasks": {"$gte": 40}}, projection={"job_id": 1}, sort=[("job_id", 1)])
     assert found == [{"_id": key, "job_id": data["job"][1]["job_id"]}]
     assert await store.update_one(JOB, "no-such-id", {"remained_tasks": 1}) is None  # type: ignore[attr-defined]
+
+
+async def test_a_resumed_watch_replays_as_update_lookup_does() -> None:
+    """Resumed after a token, the embedded engine replays what its log holds of that
+    collection as a change stream with ``fullDocument: updateLookup`` does: an insert
+    with the document inserted, an update with the document as it now is."""
+    data = dataset()
+    store = memory_with(data)
+    new = {**data["job"][0], "job_id": "job-0000000new04", "remained_tasks": 5}
+    new.pop("_id")
+    inserted = await store.insert_one(JOB, new)  # type: ignore[attr-defined]
+    key = data["job"][1]["_id"]
+    await store.update_one(JOB, key, {"remained_tasks": 41})  # type: ignore[attr-defined]
+    await store.update_one(COLLECTOR, data["collector"][0]["_id"], {"name": "renamed"})  # type: ignore[attr-defined]
+    await store.update_one(JOB, key, {"remained_tasks": 42})  # type: ignore[attr-defined]
+    await store.update_one(JOB, inserted["_id"], {"remained_tasks": 6})  # type: ignore[attr-defined]
+
+    async def replayed(after: int, count: int) -> list[Change]:
+        watch = aiter(store.watch(JOB, resume_after=after))  # type: ignore[attr-defined]
+        taken = await _take(watch, count)
+        await watch.aclose()  # type: ignore[attr-defined]
+        return taken
+
+    every = await replayed(0, 4)
+    assert [(c.operation, c.resume_token) for c in every] == [
+        ("insert", 1),
+        ("update", 2),
+        ("update", 4),
+        ("update", 5),
+    ]
+    assert every[0].document is not None and every[0].document["remained_tasks"] == 5  # as inserted
+    assert [c.document["remained_tasks"] for c in every[1:] if c.document] == [42, 42, 6]  # as they now are
+    assert [c.resume_token for c in await replayed(3, 2)] == [4, 5]
+
+
+def test_the_change_log_is_a_ring_of_consecutive_changes() -> None:
+    log = ChangeLog(3)
+    for token in range(1, 6):
+        log.append(JOB, Change("update", f"k{token}", {"_id": f"k{token}"}, resume_token=token))
+    held = log.since(JOB, 0)
+    assert [(c.key, c.resume_token, c.document) for c in held] == [("k3", 3, None), ("k4", 4, None), ("k5", 5, None)]
+    assert log.since(JOB, 4)[0].key == "k5" and log.since(COLLECTOR, 0) == []
+    with pytest.raises(ValueError, match="consecutive"):
+        log.append(JOB, Change("update", "k7", None, resume_token=7))
+
+
+async def test_an_updated_document_read_and_changed_leaves_the_store_as_it_was() -> None:
+    """An update shares the values it does not set with the document it replaces;
+    a reader changing what it read changes neither."""
+    data = dataset()
+    job = next(j for j in data["job"] if len(j["errors"]) == 2)
+    store = memory_with(dataset())
+    await store.update_one(JOB, job["_id"], {"remained_tasks": 43})  # type: ignore[attr-defined]
+    (read,) = await store.find(JOB, {"_id": job["_id"]})
+    read["errors"].append({"error_code": "MINE"})
+    read["errors"][0]["additional"]["task"] = "changed by a reader"
+    (again,) = await store.find(JOB, {"_id": job["_id"]})
+    assert again == {**read, "errors": job["errors"]} and again["remained_tasks"] == 43
 
 
 async def test_updates_leave_every_index_answering_as_a_store_loaded_with_the_result() -> None:

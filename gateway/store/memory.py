@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from functools import partial
 from typing import Any, TypeVar
 
@@ -45,6 +45,7 @@ from gateway.store.base import (
 )
 from gateway.store.bsonorder import MISSING, sort_key
 from gateway.store.budget import Budget, running
+from gateway.store.changelog import ChangeLog
 from gateway.store.documents import NotStorable, sent, stored
 from gateway.store.fieldpaths import query_values
 from gateway.store.matching import expand
@@ -88,7 +89,7 @@ class MemoryJobStore:
         self._scheduler = scheduler or Scheduler()
         self._changes_lock = threading.Lock()
         self._sequence = 0
-        self._log: deque[Change] = deque(maxlen=CHANGE_LOG)
+        self._log = ChangeLog(CHANGE_LOG)
         self._watchers: dict[Collection, list[tuple[asyncio.AbstractEventLoop, asyncio.Queue[Change]]]] = {
             logical: [] for logical in self._names
         }
@@ -223,15 +224,16 @@ class MemoryJobStore:
         doc.setdefault("_id", ObjectId())
         doc = stored(doc)
 
-        def insert() -> None:
+        def insert() -> Document:
             table = self._table(collection)
             if table.insert([doc]) is not None:
                 raise BulkWriteError({"writeErrors": [{"index": 0, "code": 11000, "errmsg": "E11000 duplicate key"}]})
             table.prepare()  # re-indexed while it runs alone, never by the reads beside each other
+            return copy(doc)  # copied while the write runs alone: the next may change it in place
 
-        await self._run(insert, exclusive=True)
-        self._emit(collection, "insert", doc)
-        return copy(doc)
+        inserted = await self._run(insert, exclusive=True)
+        self._emit(collection, "insert", inserted)
+        return copy(inserted)
 
     async def update_one(self, collection: Collection, key: Any, fields: Mapping[str, Any]) -> Document | None:
         """Set ``fields`` (top-level names, MongoDB's ``$set``) on the document whose
@@ -244,12 +246,12 @@ class MemoryJobStore:
             current = table.find({"_id": {"$eq": key}}, None, 0, 1)
             if not current:
                 return None, False
-            doc = stored({**current[0], **fields})
+            doc = {**current[0], **stored(fields)}  # the values not set: shared, not copied
             if bson.encode(doc) == bson.encode(current[0]):
-                return current[0], False  # a no-op: MongoDB writes no oplog entry, so no change event
-            table.replace(doc)
+                return copy(current[0]), False  # a no-op: MongoDB writes no oplog entry, so no change event
+            doc = table.update(current[0], doc)  # in place where it can: nothing new kept but the values
             table.prepare()
-            return doc, True
+            return copy(doc), True  # copied while the write runs alone: the next may change it in place
 
         doc, changed = await self._run(update, exclusive=True)
         if changed and doc is not None:
@@ -257,10 +259,12 @@ class MemoryJobStore:
         return None if doc is None else copy(doc)
 
     def _emit(self, collection: Collection, operation: ChangeOperation, doc: Document) -> None:
+        """Record and send the change that made ``doc`` (the engine's own copy of the
+        document as it then was, shared with the watchers and the log)."""
         with self._changes_lock:
             self._sequence += 1
-            change = Change(operation, doc["_id"], copy(doc), resume_token=self._sequence)
-            self._log.append(change)
+            change = Change(operation, doc["_id"], doc, resume_token=self._sequence)
+            self._log.append(collection, change)
             watchers = list(self._watchers[collection])
         for loop, queue in watchers:
             loop.call_soon_threadsafe(queue.put_nowait, change)
@@ -270,22 +274,39 @@ class MemoryJobStore:
     ) -> AsyncIterator[Change]:
         """The changes of ``collection`` the engine's own writes make; after
         ``resume_after`` (a change's resume token, its sequence number) the changes
-        since then that the recent log (``CHANGE_LOG`` changes) still holds come first."""
+        since then that the recent log (``CHANGE_LOG`` changes, ``changelog.ChangeLog``)
+        still holds come first, an update's document looked up as it now is."""
         queue: asyncio.Queue[Change] = asyncio.Queue()
         watcher = (asyncio.get_running_loop(), queue)
         with self._changes_lock:
-            missed = [c for c in self._log if resume_after is not None and c.resume_token > resume_after]
+            missed = self._log.since(collection, resume_after) if resume_after is not None else []
             self._watchers[collection].append(watcher)
         if opened is not None:
             opened()
         try:
-            for change in missed:
-                yield change
+            if missed:
+                for change in await self._run(self._looked_up, collection, missed):
+                    yield change
             while True:
                 yield await queue.get()
         finally:
             with self._changes_lock:
                 self._watchers[collection].remove(watcher)
+
+    def _looked_up(self, collection: Collection, changes: list[Change]) -> list[Change]:
+        """``changes`` with each document MongoDB's ``fullDocument: updateLookup`` gives
+        a change read later: an insert's as inserted; an update's as the document now
+        is, or None once it is gone
+        (https://www.mongodb.com/docs/manual/changeStreams/#lookup-full-document-for-update-operations)."""
+        table = self._table(collection)
+        out = []
+        for change in changes:
+            if change.document is None and change.operation in ("update", "replace"):
+                found = table.find({"_id": {"$eq": change.key}}, None, 0, 1)
+                out.append(replace(change, document=copy(found[0]) if found else None))
+            else:
+                out.append(change)
+        return out
 
     async def ping(self) -> None:
         """Nothing to reach: always answers."""

@@ -104,11 +104,16 @@ class _Partition:
                 ordered.seqs.append(number)
         self.by_category = grouped
 
+    @staticmethod
+    def alike(old: Document, new: Document) -> bool:
+        """Whether ``old`` and ``new`` index alike: the same values, of the same types,
+        in every indexed field (a job's progress)."""
+        return all(_indexed(old, name) == _indexed(new, name) for name in _INDEXED_FIELDS)
+
     def swap(self, old: Document, new: Document) -> bool:
         """Put ``new`` in the place of ``old`` in every index without rebuilding, when
-        both index alike (the same values, of the same types, in every indexed field:
-        a job's progress); False, and nothing changed, otherwise."""
-        if any(_indexed(old, name) != _indexed(new, name) for name in _INDEXED_FIELDS):
+        both index ``alike``; False, and nothing changed, otherwise."""
+        if not self.alike(old, new):
             return False
         category = new.get(CATEGORY_FIELD)
         lists = [self.docs, self.by_time.docs, self.time_irregular, self.category_irregular]
@@ -238,6 +243,22 @@ class Table:
                 partition.docs.append(doc)
             self._dirty.add(partition_key)
         return old
+
+    def update(self, old: Document, new: Document) -> Document:
+        """Make the stored document ``old`` hold ``new`` (the same ``_id``, every field
+        of ``old``, in its order, and perhaps more after them); the document stored.
+        Where every index holds the two alike (a job's progress) ``old`` is changed in
+        place: nothing is allocated but the values set, no reader runs meanwhile (a
+        write runs alone) and every read copies what it answers. Otherwise ``new``
+        takes ``old``'s place (``replace``)."""
+        key = _partition_key(old)
+        built = self._partitions.get(key) if key not in self._dirty else None
+        if built is not None and _Partition.alike(old, new) and list(new)[: len(old)] == list(old):
+            old.update(new)
+            self._lookups.clear()
+            return old
+        self.replace(new)
+        return new
 
     def prepare(self) -> None:
         """Build the indexes of the partitions that changed."""
