@@ -23,6 +23,7 @@ from gateway.auth import Authenticator
 from gateway.demo.simulate import Simulator
 from gateway.errors import GatewayError, InternalError, InvalidQuery, MethodNotAllowed, NotFound, StoreUnavailable
 from gateway.graphql.schema import build_schema
+from gateway.heap import HeapRelease
 from gateway.http.documents import PersistedQueries, TrustedDocuments, shipped_examples
 from gateway.http.endpoint import GraphQLEndpoint
 from gateway.http.graphiql import ASSETS_PATH, GraphiQLPage, assets_app, examples
@@ -169,13 +170,19 @@ def create_app(settings: Settings | None = None, store: JobStore | None = None, 
                 "AUTHENTICATION IS OFF: no JWT key is configured, every caller may read any domain it names. "
                 "Set JOB_GATEWAY_JWT_PUBLIC_KEYS or JOB_GATEWAY_JWT_SECRET before exposing this gateway."
             )
+        heap = HeapRelease()
+
+        def counted(active: int) -> None:
+            app_metrics.subscriptions.set(active)
+            heap(active)  # a burst of subscribers gone: their memory back to the system
+
         hub = ChangeHub(
             service,
             ChangeSource(raw, poll_seconds=settings.change_poll_ms / 1000),
             live_interval=settings.live_list_ms / 1000,
             queue_size=settings.subscription_queue,
             on_delivered=app_metrics.events.inc,
-            on_count=app_metrics.subscriptions.set,
+            on_count=counted,
             on_batch=app_metrics.batches.inc,
         )
         simulation = None
@@ -194,6 +201,7 @@ def create_app(settings: Settings | None = None, store: JobStore | None = None, 
             if simulation is not None:
                 simulation.cancel()
             await hub.stop()
+            heap.close()
             if owned:
                 await raw.close()
 
