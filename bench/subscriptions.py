@@ -21,7 +21,10 @@ stream each) - and measures:
   within one hub batch is sent once, as it now is);
 - the server process's CPU (share of one core over the update phase) and memory (RSS
   before the subscribers come, with them - per subscriber -, its peak, and after they
-  leave);
+  leave, once the gateway has given freed memory back, ``gateway.heap``), with the
+  allocator the Docker image sets (its ``ENV``: glibc's ``malloc``) or CPython's own
+  (``--allocator pymalloc``). What the bench keeps (the jobs it writes to, their new
+  values, the times written) is made before the baseline;
 - the hub's database work, from the server's /metrics: queries on the jobs and on the
   collectors per domain batch of changes, beside the one query per subscriber a
   per-subscriber design would make; live lists' re-reads per second.
@@ -42,12 +45,14 @@ import asyncio
 import json
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
 import time
+from array import array
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -69,13 +74,21 @@ ACTIVE = {"status": {"in": ["CREATED", "IN_PROGRESS"]}}
 
 
 class Control:
-    """ASGI: ``/bench/run?rate=R&seconds=S`` starts writing R job updates a second for S
-    seconds; ``/bench/stamps`` answers [[sequence, job id, unix time written], ...] so
-    far; everything else is the gateway."""
+    """ASGI: ``/bench/prepare?rate=R&seconds=S`` reads the demo jobs and sets aside room
+    for R x S stamps (before the baseline, so that nothing the bench itself keeps is
+    allocated while the subscribers are there); ``/bench/run`` then starts writing R job
+    updates a second for S seconds; ``/bench/done`` answers whether they are written,
+    ``/bench/stamps`` [[sequence, job id, unix time written], ...]; everything else is
+    the gateway."""
 
     def __init__(self, app: Any, store: Any) -> None:
         self.app, self.store = app, store
-        self.stamps: list[tuple[int, str, float]] = []
+        self.jobs: list[dict[str, Any]] = []
+        self.picks = array("l")  # the index in ``jobs`` of each update's job
+        self.written = array("d")  # each update's unix time written
+        self.values: list[dict[str, Any]] = []
+        self.count = 0
+        self.rate = 0.0
         self.task: asyncio.Task[None] | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -86,10 +99,35 @@ class Control:
         from starlette.responses import JSONResponse
 
         request = Request(scope, receive)
-        if scope["path"] == "/bench/run":
-            rate, seconds = float(request.query_params["rate"]), float(request.query_params["seconds"])
-            self.task = asyncio.create_task(self._write(rate, seconds))
+        if scope["path"] == "/bench/prepare":
+            from gateway.demo import DEMO_DOMAINS
+
+            self.rate = float(request.query_params["rate"])
+            total = int(self.rate * float(request.query_params["seconds"]))
+            jobs = await self.store.find("job", {}, projection={"job_id": 1, "domain_id": 1})
+            self.jobs = [j for j in jobs if j.get("domain_id") in DEMO_DOMAINS]
+            rng = random.Random(7)
+            self.picks = array("l", (rng.randrange(len(self.jobs)) for _ in range(total)))
+            self.written = array("d", bytes(8 * total))
+            # The values written, made now like the rest of the data: the store keeps
+            # them, and the memory they take is the data's, not the subscribers'.
+            soon = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+            self.values = [
+                {"remained_tasks": FIRST_SEQ + i, "updated_at": soon + timedelta(seconds=i / self.rate)}
+                for i in range(total)
+            ]
+            response = JSONResponse({"updates": total})
+        elif scope["path"] == "/bench/warm":
+            for i in range(int(request.query_params["updates"])):
+                job = self.jobs[i % len(self.jobs)]
+                await self.store.update_one("job", job["_id"], {"remained_tasks": FIRST_SEQ - 1 - i})
+                await asyncio.sleep(0.02)
+            response = JSONResponse({"warm": True})
+        elif scope["path"] == "/bench/run":
+            self.task = asyncio.create_task(self._write())
             response = JSONResponse({"started": True}, status_code=202)
+        elif scope["path"] == "/bench/done":
+            response = JSONResponse({"done": self.task is not None and self.task.done()})
         elif scope["path"] == "/bench/objects":
             import collections
             import ctypes
@@ -101,27 +139,20 @@ class Control:
             trimmed = ctypes.CDLL("libc.so.6").malloc_trim(0) if request.query_params.get("trim") else None
             response = JSONResponse({"objects": len(alive), "by_type": counts, "trimmed": trimmed})
         else:
-            done = self.task is not None and self.task.done()
-            response = JSONResponse({"done": done, "stamps": self.stamps})
+            stamps = [(FIRST_SEQ + i, self.jobs[self.picks[i]]["job_id"], self.written[i]) for i in range(self.count)]
+            response = JSONResponse({"stamps": stamps})
         await response(scope, receive, send)
 
-    async def _write(self, rate: float, seconds: float) -> None:
-        from gateway.demo import DEMO_DOMAINS
-
-        jobs = [j for j in await self.store.find("job", {}, projection={"job_id": 1, "domain_id": 1})]
-        jobs = [j for j in jobs if j.get("domain_id") in DEMO_DOMAINS]
-        rng = random.Random(7)
+    async def _write(self) -> None:
         start = time.monotonic()
-        for i in range(int(rate * seconds)):
-            delay = start + i / rate - time.monotonic()
+        for i, pick in enumerate(self.picks):
+            delay = start + i / self.rate - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            job = rng.choice(jobs)
-            seq = FIRST_SEQ + i
-            written = time.time()
-            now = datetime.now(UTC).replace(tzinfo=None)
-            await self.store.update_one("job", job["_id"], {"remained_tasks": seq, "updated_at": now})
-            self.stamps.append((seq, job["job_id"], written))
+            job = self.jobs[pick]
+            self.written[i] = time.time()
+            await self.store.update_one("job", job["_id"], self.values[i])
+            self.count = i + 1
 
 
 def serve(port: int) -> int:
@@ -263,10 +294,20 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def image_allocator() -> dict[str, str]:
+    """The allocator settings the Docker image runs with (its ``ENV``): the one place
+    they are written."""
+    dockerfile = (HERE.parent / "Dockerfile").read_text()
+    return dict(re.findall(r"\b(PYTHONMALLOC|GLIBC_TUNABLES|MALLOC_[A-Z_]+)=(\S+)", dockerfile))
+
+
 @contextmanager
-def _server(port: int) -> Any:
+def _server(port: int, allocator: str) -> Any:
     env = {**os.environ, "JOB_GATEWAY_LOG_LEVEL": "warning", "JOB_GATEWAY_MAX_SUBSCRIPTION_CONNECTIONS": "5000"}
-    env.pop("MONGODB_URI", None)
+    for name in ("MONGODB_URI", "PYTHONMALLOC", "GLIBC_TUNABLES"):
+        env.pop(name, None)
+    if allocator == "image":
+        env.update(image_allocator())
     command = [sys.executable, str(Path(__file__).resolve()), "serve", "--port", str(port)]
     with serving(command, env, port) as proc:
         yield proc
@@ -340,12 +381,18 @@ def _percentiles(values: list[float]) -> dict[str, float]:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     port = free_port()
-    with _server(port) as server:
+    with _server(port, args.allocator) as server:
         pid = server.pid
-        # Warm up: the code paths of a query and of a subscription, once, before the baseline.
+        # Warm up: the code paths of a query, of a subscription and of its events, once,
+        # before the baseline (the first event makes the hub's own lasting objects).
+        _get(port, f"/bench/prepare?rate={args.rate}&seconds={args.seconds}")
         connections = plan(port, 20, 10, 0.1)
         warm = _start_clients(port, connections, 1, args.out_dir)
+        time.sleep(1)
+        _get(port, "/bench/warm?updates=50")
+        time.sleep(1)
         _stop_clients(warm)
+        _get(port, "/metrics")  # its own first answer's objects made before the baseline, not after
         time.sleep(2)
         rss_before = rss_mib(pid)
         objects_before = _get(port, "/bench/objects")
@@ -356,9 +403,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         rss_subscribed = rss_mib(pid)
         counted0 = counters(_get(port, "/metrics"))
         cpu0, wall0 = cpu_seconds(pid), time.monotonic()
-        _get(port, f"/bench/run?rate={args.rate}&seconds={args.seconds}", body={})
+        _get(port, "/bench/run", body={})
         peak = rss_subscribed
-        while not _get(port, "/bench/stamps")["done"]:
+        while not _get(port, "/bench/done")["done"]:
             peak = max(peak, rss_mib(pid))
             time.sleep(0.5)
         cpu = (cpu_seconds(pid) - cpu0) / (time.monotonic() - wall0)
@@ -474,6 +521,9 @@ def summarize(
             "subscribers_per_domain": per_domain,
         },
         "cpu_share_of_one_core": round(cpu, 2),
+        "allocator": " ".join(f"{k}={v}" for k, v in image_allocator().items())
+        if args.allocator == "image"
+        else "pymalloc",
         "rss_mib": {
             "before": round(rss_before, 1),
             "subscribed": round(rss_subscribed, 1),
@@ -567,11 +617,11 @@ def render(result: dict[str, Any]) -> str:
             f"subscriber: {x['hub_queries_per_batch_vs_one_per_subscriber']}); live lists re-read "
             f"{h['live_list_reads_per_second']} times/s",
             f"server CPU: {result['cpu_share_of_one_core']:.0%} of one core during the updates",
-            f"server RSS: {r['before']} MiB before, {r['subscribed']} MiB subscribed "
+            f"server RSS ({result['allocator']}): {r['before']} MiB before, {r['subscribed']} MiB subscribed "
             f"({result['kib_per_subscriber']} KiB per subscriber), {r['peak']} MiB peak, "
             f"{r['after']} MiB after they left (after / before {x['rss_after_vs_before']}; target within 10%); "
             f"active subscriptions after: {result['subscriptions_active_after']}",
-            f"  after malloc_trim: {r['after_malloc_trim']} MiB; Python objects alive: "
+            f"  after another malloc_trim by the bench: {r['after_malloc_trim']} MiB; Python objects alive: "
             f"{result['python_objects']['before']:,} before, {result['python_objects']['after']:,} after "
             f"(after / before {x['python_objects_after_vs_before']})",
         ]
@@ -595,6 +645,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--client-processes", type=int, default=4)
     parser.add_argument("--settle", type=float, default=5, help="seconds after the subscribers leave, before RSS")
     parser.add_argument("--out-dir", type=Path, default=OUT, help="where results (and client files) go")
+    parser.add_argument(
+        "--allocator",
+        choices=("image", "pymalloc"),
+        default="image",
+        help="the server's memory allocator: as the Docker image sets it (its ENV: glibc's malloc; default) or "
+        "CPython's own (pymalloc, a plain `python`'s)",
+    )
     parser.add_argument("--quick", action="store_true", help="100 subscribers, 10 updates/s, 5 s")
     args = parser.parse_args(argv)
     if args.command == "serve":

@@ -67,4 +67,5 @@ def test_bench_subscriptions_quick_run(tmp_path: Path) -> None:
     # One query on the jobs per domain batch, whatever the number of subscribers.
     assert report["hub"]["job_queries_per_batch"] == 1.0
     assert report["subscriptions_active_after"] == "0.0"
+    assert "PYTHONMALLOC=malloc" in report["allocator"]  # the server ran as the Docker image sets it
     assert "SSE / WebSocket" in stdout
