@@ -412,3 +412,43 @@ async def test_sse_answers_a_document_that_does_not_parse_with_one_error_event(g
     ):
         events = [event async for event in sse_events(response)]
     assert [e["errors"][0]["extensions"]["reason"] for e in events] == ["ERROR_INVALID_GRAPHQL_DOCUMENT"]
+
+
+async def test_over_websocket_a_request_error_is_an_error_message_and_the_connection_goes_on(
+    gateway: Gateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    """graphql-transport-ws: a document that does not parse, or whose operation cannot
+    be chosen, is answered by an ``error`` message for its id, in the gateway's shape,
+    as a validation error is (PROTOCOL.md, Error); nothing is logged as the gateway's
+    fault, and the connection's other subscriptions go on."""
+    refused = {
+        "1": ("{", "ERROR_INVALID_GRAPHQL_DOCUMENT"),
+        "2": (CHANGED.replace("subscription(", "subscription A(") + " subscription B { jobChanged { kind } }", None),
+        "3": ("subscription { nope }", "ERROR_INVALID_GRAPHQL_DOCUMENT"),
+    }
+    url = gateway.url.replace("http://", "ws://") + "/graphql"
+    async with websockets.connect(url, subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
+        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        await ws.send(
+            json.dumps({"id": "live", "type": "subscribe", "payload": {"query": CHANGED, "variables": {"d": D1}}})
+        )
+        for op, (document, _) in refused.items():
+            await ws.send(json.dumps({"id": op, "type": "subscribe", "payload": {"query": document}}))
+        answers = {}
+        async with asyncio.timeout(5):
+            while len(answers) < len(refused):
+                message = json.loads(await ws.recv())
+                answers[message["id"]] = message
+        await asyncio.sleep(0.3)
+        await gateway.update("job-00000000abcd", remained_tasks=77)
+        async with asyncio.timeout(5):
+            event = json.loads(await ws.recv())
+    for op, (_, reason) in refused.items():
+        assert answers[op]["type"] == "error", answers[op]
+        (error,) = answers[op]["payload"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+        assert reason is None or error["extensions"]["reason"] == reason
+    assert "operationName" in answers["2"]["payload"][0]["message"]
+    assert event["id"] == "live" and event["payload"]["data"]["jobChanged"]["job"]["remainedTasks"] == 77
+    assert [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")] == []

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
 from typing import Annotated, Any
 
 import strawberry
 from cachetools import LRUCache
+from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -16,6 +18,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.execution import PreExecutionError
 
 from gateway.graphql.connection import JobConnection, resolve_job_connection
 from gateway.graphql.dashboard import CalendarPeriod, JobCount, JobCountKey, JobInstant, resolve_job_counts
@@ -233,9 +236,32 @@ class GatewaySchema(strawberry.Schema):
     async def stream(self, query: str | None, *args: Any, **kwargs: Any) -> Any:
         """Strawberry's ``stream`` (``subscribe`` calls it), telling ``OperationChoice``
         the operationName given. The stream parses when it is first read, in the
-        caller's context: the value stays set there (each call sets its own)."""
+        caller's context: the value stays set there (each call sets its own).
+
+        A request error raised before the first result (a document that does not
+        parse, or whose operation cannot be chosen: ``GatewayErrors`` raises them in the
+        gateway's shape) comes as that first result, a ``PreExecutionError``, as
+        validation errors do: graphql-transport-ws answers it with an ``error`` message
+        for that operation (https://github.com/enisdenjo/graphql-ws/blob/master/PROTOCOL.md#error),
+        SSE with its one ``next`` event, and the connection's other operations go on."""
         REQUESTED_OPERATION.set(kwargs.get("operation_name"))
-        return await super().stream(query, *args, **kwargs)
+        return _refused_before_execution(await super().stream(query, *args, **kwargs))
+
+
+async def _refused_before_execution(results: Any) -> AsyncIterator[Any]:
+    """``results``, with a ``GraphQLError`` raised before the first one yielded as a
+    ``PreExecutionError`` instead (see ``GatewaySchema.stream``)."""
+    async with aclosing(results):
+        try:
+            first = await anext(results)
+        except StopAsyncIteration:
+            return
+        except GraphQLError as error:
+            yield PreExecutionError(data=None, errors=[error])
+            return
+        yield first
+        async for result in results:
+            yield result
 
 
 def build_schema(settings: Settings | None = None, *, planned: bool = True) -> strawberry.Schema:

@@ -103,9 +103,10 @@ class SSESubscriptions:
                 except StopAsyncIteration:
                     break
                 except GraphQLError as exc:
-                    # A request error raised out of an extension's hook (a document
-                    # that does not parse, or whose operation cannot be chosen), already
-                    # in the gateway's shape (GatewayErrors): its one event.
+                    # An error raised out of an extension's hook once the stream has
+                    # begun, in the gateway's shape (GatewayErrors): its one event. (A
+                    # request error, before the first result, comes as that result:
+                    # GatewaySchema.stream.)
                     body = {"errors": [exc.formatted]}
                     yield b"event: next\ndata: " + encode_json(body) + b"\n\n"
                     break
