@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import websockets
+from pymongo.errors import WriteError
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
@@ -28,6 +29,7 @@ from gateway.live.hub import ChangeHub
 from gateway.live.sources import ChangeSource
 from gateway.service import JobService
 from gateway.settings import Settings
+from gateway.store import memory
 from gateway.store.base import COLLECTOR, JOB, Change
 from gateway.store.changelog import ChangeLog
 from tests.conftest import MONGODB_URI, MongoSeed, fixed_clock, memory_with
@@ -469,6 +471,46 @@ async def test_a_resumed_watch_replays_as_update_lookup_does() -> None:
     assert every[0].document is not None and every[0].document["remained_tasks"] == 5  # as inserted
     assert [c.document["remained_tasks"] for c in every[1:] if c.document] == [42, 42, 6]  # as they now are
     assert [c.resume_token for c in await replayed(3, 2)] == [4, 5]
+
+
+async def test_what_a_watcher_does_with_a_changes_document_leaves_the_log_as_it_was() -> None:
+    data = dataset()
+    store = memory_with(data)
+    new = {**data["job"][0], "job_id": "job-0000000new05"}
+    new.pop("_id")
+    await store.insert_one(JOB, new)  # type: ignore[attr-defined]
+    for _ in range(2):
+        watch = aiter(store.watch(JOB, resume_after=0))  # type: ignore[attr-defined]
+        (change,) = await _take(watch, 1)
+        await watch.aclose()  # type: ignore[attr-defined]
+        assert change.document is not None and change.document["job_id"] == "job-0000000new05"
+        change.document["job_id"] = "changed by a watcher"
+
+
+async def test_an_update_of_the_id_is_refused_as_mongodb_refuses_it() -> None:
+    data = dataset()
+    store = memory_with(data)
+    key = data["job"][1]["_id"]
+    with pytest.raises(WriteError) as refused:
+        await store.update_one(JOB, key, {"_id": "another", "remained_tasks": 1})  # type: ignore[attr-defined]
+    assert refused.value.code == 66
+    assert await store.count(JOB, {"_id": key, "remained_tasks": data["job"][1]["remained_tasks"]}) == 1
+    assert await store.update_one(JOB, key, {"_id": key, "remained_tasks": 2}) is not None  # type: ignore[attr-defined]
+
+
+async def test_resuming_after_a_change_the_log_no_longer_holds_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As MongoDB answers a resume token fallen off the oplog: error 286, which the
+    change source answers by watching again from now (said loudly), never a silent gap."""
+    monkeypatch.setattr(memory, "CHANGE_LOG", 3)
+    data = dataset()
+    store = memory_with(data)
+    for n in range(5):
+        await store.update_one(JOB, data["job"][n % 2]["_id"], {"remained_tasks": 100 + n})  # type: ignore[attr-defined]
+    with pytest.raises(QueryRejected, match="286"):
+        await anext(aiter(store.watch(JOB, resume_after=1)))  # type: ignore[attr-defined]
+    held = aiter(store.watch(JOB, resume_after=2))  # type: ignore[attr-defined]
+    assert [c.resume_token for c in await _take(held, 3)] == [3, 4, 5]
+    await held.aclose()  # type: ignore[attr-defined]
 
 
 def test_the_change_log_is_a_ring_of_consecutive_changes() -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.store.base import Change, ChangeOperation, Collection
+from gateway.store.projection import copy
 
 _OPERATIONS: tuple[ChangeOperation, ...] = ("insert", "update", "replace", "delete")
 
@@ -43,8 +44,14 @@ class ChangeLog:
         self._collections[slot] = collection
         self._operations[slot] = _OPERATIONS.index(change.operation)
         self._keys[slot] = change.key  # the stored document's own _id: nothing new
-        self._documents[slot] = change.document if change.operation == "insert" else None
+        # An insert's document: the log's own copy, which no watcher can change.
+        self._documents[slot] = copy(change.document) if change.operation == "insert" else None
         self._last = token
+
+    def lost(self, resume_after: int) -> bool:
+        """Whether a change after ``resume_after`` is no longer held: resuming there
+        would skip it (MongoDB: error 286, ChangeStreamHistoryLost)."""
+        return resume_after + 1 < max(self._last - self._size + 1, 1)
 
     def since(self, collection: Collection, resume_after: int) -> list[Change]:
         """The changes of ``collection`` after the one whose token is ``resume_after``

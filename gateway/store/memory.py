@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 import bson
 from bson import ObjectId
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, WriteError
 
 from gateway.display import json_text
 from gateway.errors import QueryRejected, QueryTimedOut
@@ -57,6 +57,11 @@ from gateway.store.tables import Table, domain_of
 
 T = TypeVar("T")
 CHANGE_LOG = 10_000  # recent changes a watch can resume after
+_IMMUTABLE_ID = "Performing an update on the path '_id' would modify the immutable field '_id'"
+_HISTORY_LOST = (
+    "the database rejected the query: the resume point is no longer in the change log "
+    "(ChangeStreamHistoryLost, code 286)."
+)
 _MARGIN = 0.05  # seconds a caller waits past its budget for a running call to stop
 
 
@@ -239,14 +244,19 @@ class MemoryJobStore:
         """Set ``fields`` (top-level names, MongoDB's ``$set``) on the document whose
         ``_id`` is ``key`` and emit an ``update`` change (none when no value changes,
         as MongoDB logs no no-op update); the document as it now is, or None when there
-        is no such document."""
+        is no such document. Raises ``WriteError`` (code 66, ImmutableField) for an
+        ``_id`` other than the document's, as MongoDB does
+        (https://www.mongodb.com/docs/manual/core/document/#the-_id-field)."""
 
         def update() -> tuple[Document | None, bool]:
             table = self._table(collection)
             current = table.find({"_id": {"$eq": key}}, None, 0, 1)
             if not current:
                 return None, False
-            doc = {**current[0], **stored(fields)}  # the values not set: shared, not copied
+            values = stored(fields)
+            if "_id" in values and values["_id"] != current[0]["_id"]:
+                raise WriteError(_IMMUTABLE_ID, 66, {"code": 66, "codeName": "ImmutableField", "errmsg": _IMMUTABLE_ID})
+            doc = {**current[0], **values}  # the values not set: shared, not copied
             if bson.encode(doc) == bson.encode(current[0]):
                 return copy(current[0]), False  # a no-op: MongoDB writes no oplog entry, so no change event
             doc = table.update(current[0], doc)  # in place where it can: nothing new kept but the values
@@ -275,10 +285,14 @@ class MemoryJobStore:
         """The changes of ``collection`` the engine's own writes make; after
         ``resume_after`` (a change's resume token, its sequence number) the changes
         since then that the recent log (``CHANGE_LOG`` changes, ``changelog.ChangeLog``)
-        still holds come first, an update's document looked up as it now is."""
+        still holds come first, an update's document looked up as it now is. Raises
+        ``QueryRejected`` when the log no longer holds every change since then, as
+        MongoDB answers a resume token fallen off its oplog (error 286)."""
         queue: asyncio.Queue[Change] = asyncio.Queue()
         watcher = (asyncio.get_running_loop(), queue)
         with self._changes_lock:
+            if resume_after is not None and self._log.lost(resume_after):
+                raise QueryRejected(_HISTORY_LOST)
             missed = self._log.since(collection, resume_after) if resume_after is not None else []
             self._watchers[collection].append(watcher)
         if opened is not None:
@@ -305,7 +319,7 @@ class MemoryJobStore:
                 found = table.find({"_id": {"$eq": change.key}}, None, 0, 1)
                 out.append(replace(change, document=copy(found[0]) if found else None))
             else:
-                out.append(change)
+                out.append(replace(change, document=copy(change.document)))  # the log's stays the log's
         return out
 
     async def ping(self) -> None:
