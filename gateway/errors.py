@@ -101,6 +101,9 @@ class InvalidRequestBody(InvalidQuery):
     code = "ERROR_INVALID_REQUEST_BODY"
 
 
+NO_QUERY = "a GraphQL request needs a query (or a documentId)."  # InvalidRequestBody's message for it
+
+
 class UnsupportedMediaType(InvalidRequestBody):
     """A body in a media type the route does not read (``/graphql`` reads
     ``application/json``)."""

@@ -421,10 +421,16 @@ async def test_over_websocket_a_request_error_is_an_error_message_and_the_connec
     be chosen, is answered by an ``error`` message for its id, in the gateway's shape,
     as a validation error is (PROTOCOL.md, Error); nothing is logged as the gateway's
     fault, and the connection's other subscriptions go on."""
+    invalid = "ERROR_INVALID_GRAPHQL_DOCUMENT"
     refused = {
-        "1": ("{", "ERROR_INVALID_GRAPHQL_DOCUMENT"),
-        "2": (CHANGED.replace("subscription(", "subscription A(") + " subscription B { jobChanged { kind } }", None),
-        "3": ("subscription { nope }", "ERROR_INVALID_GRAPHQL_DOCUMENT"),
+        "1": ({"query": "{"}, invalid),
+        "2": (
+            {"query": CHANGED.replace("subscription(", "subscription A(") + " subscription B { jobChanged { kind } }"},
+            invalid,
+        ),
+        "3": ({"query": "subscription { nope }"}, invalid),
+        "4": ({"query": "subscription A { jobChanged { kind } }", "operationName": "Z"}, invalid),
+        "5": ({"query": ""}, "ERROR_INVALID_REQUEST_BODY"),
     }
     url = gateway.url.replace("http://", "ws://") + "/graphql"
     async with websockets.connect(url, subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
@@ -433,8 +439,8 @@ async def test_over_websocket_a_request_error_is_an_error_message_and_the_connec
         await ws.send(
             json.dumps({"id": "live", "type": "subscribe", "payload": {"query": CHANGED, "variables": {"d": D1}}})
         )
-        for op, (document, _) in refused.items():
-            await ws.send(json.dumps({"id": op, "type": "subscribe", "payload": {"query": document}}))
+        for op, (payload, _) in refused.items():
+            await ws.send(json.dumps({"id": op, "type": "subscribe", "payload": payload}))
         answers = {}
         async with asyncio.timeout(5):
             while len(answers) < len(refused):
@@ -448,7 +454,9 @@ async def test_over_websocket_a_request_error_is_an_error_message_and_the_connec
         assert answers[op]["type"] == "error", answers[op]
         (error,) = answers[op]["payload"]
         assert error["extensions"]["code"] == "BAD_USER_INPUT"
-        assert reason is None or error["extensions"]["reason"] == reason
+        assert error["extensions"]["reason"] == reason
     assert "operationName" in answers["2"]["payload"][0]["message"]
+    assert answers["4"]["payload"][0]["message"] == 'Unknown operation named "Z".'
+    assert answers["5"]["payload"][0]["message"] == "a GraphQL request needs a query (or a documentId)."
     assert event["id"] == "live" and event["payload"]["data"]["jobChanged"]["job"]["remainedTasks"] == 77
     assert [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")] == []

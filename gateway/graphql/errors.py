@@ -28,11 +28,13 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from gateway.errors import (
+    NO_QUERY,
     GatewayError,
     InternalError,
     InvalidGraphQLDocument,
     InvalidParameterType,
     InvalidQuery,
+    InvalidRequestBody,
     LimitExceeded,
 )
 from gateway.graphql.variable_errors import rephrase
@@ -42,6 +44,17 @@ log = logging.getLogger("gateway.graphql")
 # Raised by Strawberry for its transports to answer (no query, an operation name the
 # document lacks, a mutation over GET): not errors of the operation, left as they are.
 _TRANSPORT_ERRORS = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)
+
+
+def request_error(exc: MissingQueryError | CannotGetOperationTypeError) -> InvalidQuery:
+    """The request error a transport answers for Strawberry's ``exc``: no query, or an
+    operationName the document does not define (or none where it defines several).
+    The one translation: the HTTP endpoint (which gets it raised) and ``map_error``
+    (WebSocket and SSE, which get it inside a result) both use it."""
+    if isinstance(exc, MissingQueryError):
+        return InvalidRequestBody(NO_QUERY)
+    return InvalidGraphQLDocument(exc.as_http_error_reason())
+
 
 # Strawberry's limiters answer with validation errors; these are the client's limits.
 _LIMITS = (
@@ -93,6 +106,8 @@ def _shape(error: GraphQLError, executed: bool) -> tuple[str, dict[str, str]]:
     if isinstance(original, GraphQLError):
         # Variables that do not fit their declared types.
         return error.message, _bad_input(InvalidParameterType)
+    if isinstance(original, MissingQueryError | CannotGetOperationTypeError):
+        original = request_error(original)
     if isinstance(original, InvalidQuery):
         return original.message, _bad_input(type(original))
     if isinstance(original, GatewayError) and not isinstance(original, InternalError):

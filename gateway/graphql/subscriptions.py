@@ -46,10 +46,17 @@ def _expires_in(info: Info) -> float | None:
     return None if expires_at is None else max(expires_at - time.time(), 0.0)
 
 
+SUBSCRIPTION_TRANSPORTS = (
+    "a subscription is not run over GET or POST /graphql with a JSON answer: open it over "
+    "/graphql/stream (GraphQL over SSE: POST with Accept: text/event-stream) or a WebSocket "
+    "on /graphql (graphql-transport-ws)."
+)
+
+
 def _hub(info: Info) -> Any:
     hub = getattr(info.context, "hub", None)
     if hub is None:
-        raise InvalidQuery("subscriptions are served over WebSocket (graphql-transport-ws) or /graphql/stream (SSE).")
+        raise InvalidQuery(SUBSCRIPTION_TRANSPORTS)
     return hub
 
 

@@ -26,7 +26,7 @@ from cachetools import LRUCache
 from graphql import GraphQLError, OperationDefinitionNode, parse, print_ast
 
 from gateway.display import json_text
-from gateway.errors import InvalidRequestBody, PersistedQueryNotFound, UntrustedDocument
+from gateway.errors import NO_QUERY, InvalidRequestBody, PersistedQueryNotFound, UntrustedDocument
 from gateway.http.params import GraphQLParams
 from gateway.settings import Settings, SettingsError, read_json_file
 
@@ -170,7 +170,7 @@ class PersistedQueries:
                 raise PersistedQueryNotFound("PersistedQueryNotFound")
             return found
         if params.query is None or not params.query.strip():
-            raise InvalidRequestBody("a GraphQL request needs a query (or a documentId).")
+            raise InvalidRequestBody(NO_QUERY)
         if digest is not None and sha256_id(params.query) != digest.lower():
             raise InvalidRequestBody("provided sha does not match query (extensions.persistedQuery.sha256Hash).")
         if self.trusted_only and not self.trusted.trusts(params.query):

@@ -40,6 +40,8 @@ from gateway.errors import (
     UnsupportedMediaType,
 )
 from gateway.graphql.context import GraphQLContext
+from gateway.graphql.errors import request_error
+from gateway.graphql.subscriptions import SUBSCRIPTION_TRANSPORTS
 from gateway.http.body import EMPTY, read_json
 from gateway.http.documents import PersistedQueries
 from gateway.http.introspection import introspection_only
@@ -75,13 +77,6 @@ class _Outcome:
     body: dict[str, Any]
     status: int = 200
     headers: Mapping[str, str] = field(default_factory=dict)
-
-
-SUBSCRIPTION_TRANSPORTS = (
-    "a subscription is not run over GET or POST /graphql with a JSON answer: open it over "
-    "/graphql/stream (GraphQL over SSE: POST with Accept: text/event-stream) or a WebSocket "
-    "on /graphql (graphql-transport-ws)."
-)
 
 
 def _request_error(exc: GatewayError, media: str) -> _Outcome:
@@ -253,7 +248,7 @@ class GraphQLEndpoint:
             # GraphQL over HTTP: a mutation sent with GET is 405, and names POST.
             return _refusal(MethodNotAllowed(exc.as_http_error_reason(context.request.method)), {"Allow": "POST"})
         except CannotGetOperationTypeError as exc:
-            return _request_error(InvalidGraphQLDocument(exc.as_http_error_reason()), media)
+            return _request_error(request_error(exc), media)
         if not is_request_error(result):
             self.persisted.remember(params)
         return _Outcome(result_body(result), result_status(result, media))
