@@ -130,13 +130,15 @@ class Control:
             response = JSONResponse({"done": self.task is not None and self.task.done()})
         elif scope["path"] == "/bench/objects":
             import collections
-            import ctypes
             import gc
+
+            from gateway.heap import glibc_trim
 
             gc.collect()
             alive = gc.get_objects()
             counts = collections.Counter(type(o).__name__ for o in alive)
-            trimmed = ctypes.CDLL("libc.so.6").malloc_trim(0) if request.query_params.get("trim") else None
+            trim = glibc_trim() if request.query_params.get("trim") else None
+            trimmed = trim() if trim is not None else None
             response = JSONResponse({"objects": len(alive), "by_type": counts, "trimmed": trimmed})
         else:
             stamps = [(FIRST_SEQ + i, self.jobs[self.picks[i]]["job_id"], self.written[i]) for i in range(self.count)]

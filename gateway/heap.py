@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
-import ctypes.util
 import gc
 import logging
 from collections.abc import Callable
@@ -35,12 +34,9 @@ MIN_PEAK = 10  # a peak below this is no burst: nothing to give back
 def glibc_trim() -> Callable[[], int] | None:
     """glibc's ``malloc_trim(0)`` (1 if memory was released, else 0), or None where
     the C library has none (musl, macOS, Windows)."""
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return None
     try:
-        trim = ctypes.CDLL(name).malloc_trim
-    except (OSError, AttributeError):
+        trim = ctypes.CDLL(None).malloc_trim  # the process's own C library: no search
+    except (OSError, AttributeError, TypeError):  # no such symbol; TypeError: Windows
         return None
     trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
     return lambda: int(trim(0))

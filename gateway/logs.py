@@ -17,10 +17,10 @@ from pythonjsonlogger.json import JsonFormatter as _LibraryJsonFormatter
 
 from gateway.display import json_text
 
-# Attributes every record has, and uvicorn's `color_message` (the same message with
-# terminal colours): the rest of a record's attributes were passed with `extra=`.
 _PLAIN = re.compile(r"[^\s\"'=\\]+")
 _MAX_SHOWN = 2000  # characters of one value: a log line stays a line
+# Attributes every record has, and uvicorn's `color_message` (the same message with
+# terminal colours): the rest of a record's attributes were passed with `extra=`.
 _NOT_EXTRA = frozenset([*RESERVED_ATTRS, "color_message", "correlation_id", "message", "asctime"])
 
 

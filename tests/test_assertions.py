@@ -1,6 +1,7 @@
 """No assertion in ``tests/`` that cannot fail (issue 12), read with ``ast``:
 
-- a constant (``assert True``, ``assert "message"``), or an ``or`` with a true constant;
+- a constant (the literal ``True``, a non-empty string), or an ``or`` with a true
+  constant;
 - a comparison of an expression with itself (``x == x``, ``f(a) is f(a)``);
 - a comparison of two literals (``{"a": 1, "b": 2} == {"b": 2, "a": 1}``: dict
   equality ignores key order already);

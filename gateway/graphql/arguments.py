@@ -22,10 +22,18 @@ def camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
+def _raw(value: Any, attribute: str) -> Any:
+    """The field ``attribute`` (its Python name) of an input value as given: ``UNSET``
+    when it is not (a coerced dict, or Strawberry's input object)."""
+    if isinstance(value, Mapping):
+        return value.get(camel(attribute), strawberry.UNSET)
+    return getattr(value, attribute, strawberry.UNSET)
+
+
 def given(value: Any, attribute: str) -> Any:
     """The field ``attribute`` (its Python name) of an input value, or None when it is
     not given or given as null."""
-    found = value.get(camel(attribute)) if isinstance(value, Mapping) else getattr(value, attribute, None)
+    found = _raw(value, attribute)
     return None if found is strawberry.UNSET else found
 
 
@@ -33,11 +41,7 @@ def present(value: Any, attribute: str, at: str) -> Any:
     """``given``, but a field given as null is refused: ``InvalidQuery`` naming it
     (``at`` is where ``value`` stands, e.g. ``where.status``). For inputs where null
     would read as "no condition" and so match every row silently (``where``)."""
-    found = (
-        value.get(camel(attribute), strawberry.UNSET)
-        if isinstance(value, Mapping)
-        else getattr(value, attribute, strawberry.UNSET)
-    )
+    found = _raw(value, attribute)
     if found is None:
         raise InvalidQuery(
             f"{at}.{camel(attribute)} is null: leave it out for no condition; test for null with isNull: true."

@@ -259,13 +259,11 @@ class Read:
 
     strict: bool = False
     unknown: list[str] = field(default_factory=list)  # the first MAX_UNKNOWN_KEPT of them
-    unknown_count: int = 0  # all of them
     spelled: dict[str, str] = field(default_factory=dict)
 
     def note_unknown(self, path: str) -> None:
         """Note an unknown field's path; only the first ``MAX_UNKNOWN_KEPT`` are kept,
         so that a request of a million unknown keys costs no memory per key."""
-        self.unknown_count += 1
         if len(self.unknown) < MAX_UNKNOWN_KEPT:
             self.unknown.append(path)
 

@@ -264,9 +264,10 @@ class MemoryJobStore:
             return copy(doc), True  # copied while the write runs alone: the next may change it in place
 
         doc, changed = await self._run(update, exclusive=True)
-        if changed and doc is not None:
-            self._emit(collection, "update", doc)
-        return None if doc is None else copy(doc)
+        if not changed or doc is None:
+            return doc  # the worker's copy: the caller's own
+        self._emit(collection, "update", doc)
+        return copy(doc)  # the emitted one is shared with the watchers
 
     def _emit(self, collection: Collection, operation: ChangeOperation, doc: Document) -> None:
         """Record and send the change that made ``doc`` (the engine's own copy of the
@@ -291,9 +292,11 @@ class MemoryJobStore:
         queue: asyncio.Queue[Change] = asyncio.Queue()
         watcher = (asyncio.get_running_loop(), queue)
         with self._changes_lock:
-            if resume_after is not None and self._log.lost(resume_after):
-                raise QueryRejected(_HISTORY_LOST)
-            missed = self._log.since(collection, resume_after) if resume_after is not None else []
+            missed = []
+            if resume_after is not None:
+                if self._log.lost(resume_after):
+                    raise QueryRejected(_HISTORY_LOST)
+                missed = self._log.since(collection, resume_after)
             self._watchers[collection].append(watcher)
         if opened is not None:
             opened()
@@ -315,7 +318,7 @@ class MemoryJobStore:
         table = self._table(collection)
         out = []
         for change in changes:
-            if change.document is None and change.operation in ("update", "replace"):
+            if change.operation in ("update", "replace"):  # the log keeps only an insert's document
                 found = table.find({"_id": {"$eq": change.key}}, None, 0, 1)
                 out.append(replace(change, document=copy(found[0]) if found else None))
             else:

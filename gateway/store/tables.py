@@ -110,11 +110,9 @@ class _Partition:
         in every indexed field (a job's progress)."""
         return all(_indexed(old, name) == _indexed(new, name) for name in _INDEXED_FIELDS)
 
-    def swap(self, old: Document, new: Document) -> bool:
-        """Put ``new`` in the place of ``old`` in every index without rebuilding, when
-        both index ``alike``; False, and nothing changed, otherwise."""
-        if not self.alike(old, new):
-            return False
+    def swap(self, old: Document, new: Document) -> None:
+        """Put ``new`` in the place of ``old`` in every index without rebuilding; the
+        two must index ``alike`` (``Table._built_alike`` checks)."""
         category = new.get(CATEGORY_FIELD)
         lists = [self.docs, self.by_time.docs, self.time_irregular, self.category_irregular]
         if type(category) is str:
@@ -128,7 +126,6 @@ class _Partition:
             for i, doc in enumerate(docs):
                 if doc is old:
                     docs[i] = new
-        return True
 
     def _build_hashes(self) -> None:
         self.hashed = {name: {} for name in HASH_FIELDS}
@@ -232,8 +229,9 @@ class Table:
         seq = self._seq.pop(id(old))
         self._docs[seq], self._seq[id(doc)], self._by_id[key] = doc, seq, doc
         self._lookups.clear()
-        built = self._partitions.get(_partition_key(old)) if _partition_key(old) not in self._dirty else None
-        if built is not None and built.swap(old, doc):
+        built = self._built_alike(old, doc)
+        if built is not None:
+            built.swap(old, doc)
             return old  # indexed alike (a job's progress): its indexes stay as they are
         for partition_key, replacing in ((_partition_key(old), old), (_partition_key(doc), None)):
             partition = self._partitions.setdefault(partition_key, _Partition())
@@ -244,6 +242,13 @@ class Table:
             self._dirty.add(partition_key)
         return old
 
+    def _built_alike(self, old: Document, new: Document) -> _Partition | None:
+        """``old``'s partition when its indexes are built and ``new`` indexes alike
+        (``_Partition.alike``): then ``new`` can take ``old``'s place in them as it is."""
+        key = _partition_key(old)
+        built = self._partitions.get(key) if key not in self._dirty else None
+        return built if built is not None and _Partition.alike(old, new) else None
+
     def update(self, old: Document, new: Document) -> Document:
         """Make the stored document ``old`` hold ``new`` (the same ``_id``, every field
         of ``old``, in its order, and perhaps more after them); the document stored.
@@ -251,9 +256,7 @@ class Table:
         place: nothing is allocated but the values set, no reader runs meanwhile (a
         write runs alone) and every read copies what it answers. Otherwise ``new``
         takes ``old``'s place (``replace``)."""
-        key = _partition_key(old)
-        built = self._partitions.get(key) if key not in self._dirty else None
-        if built is not None and _Partition.alike(old, new) and list(new)[: len(old)] == list(old):
+        if self._built_alike(old, new) is not None:
             old.update(new)
             self._lookups.clear()
             return old
